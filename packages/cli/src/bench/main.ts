@@ -1,0 +1,70 @@
+/**
+ * `pnpm bench`: measures, as medians of many runs, and writes the results
+ * to bench/results/ (JSON for tools, Markdown for people) so later changes
+ * can be compared. No thresholds: speed goals live here, not in tests.
+ */
+import { openSync, closeSync, mkdirSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { cpus } from 'node:os';
+import { Machine } from '../machine.js';
+import { imagePath, readImage } from '../images.js';
+import { row, markdownTable, type Row } from './stats.js';
+
+const RUNS = Number(process.env.KVMOS_BENCH_RUNS ?? 30);
+const resultsDir = fileURLToPath(new URL('../../../../../bench/results/', import.meta.url));
+const cliMain = fileURLToPath(new URL('../main.js', import.meta.url));
+
+function progress(what: string, i: number): void {
+  if (process.stderr.isTTY) process.stderr.write(`\r${what}: ${i}/${RUNS}`);
+  if (i === RUNS) process.stderr.write(process.stderr.isTTY ? '\n' : `${what}: ${RUNS} runs\n`);
+}
+
+function inProcessHello(): number[] {
+  const kernel = readImage(imagePath('hello'));
+  const devnull = openSync('/dev/null', 'w');
+  const samples: number[] = [];
+  try {
+    for (let i = 1; i <= RUNS; i++) {
+      const t0 = process.hrtime.bigint();
+      const m = Machine.boot({ kernel, stdoutFd: devnull, stderrFd: devnull });
+      try {
+        const r = m.run();
+        if (r.exitCode !== 0) throw new Error(`hello exited with ${r.exitCode}`);
+      } finally {
+        m.close();
+      }
+      samples.push(Number(process.hrtime.bigint() - t0) / 1e6);
+      progress('hello in-process (create VM .. guest exited)', i);
+    }
+  } finally {
+    closeSync(devnull);
+  }
+  return samples;
+}
+
+function wholeProcess(what: string, cmd: string, args: string[]): number[] {
+  const samples: number[] = [];
+  for (let i = 1; i <= RUNS; i++) {
+    const t0 = process.hrtime.bigint();
+    const r = spawnSync(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+    if (r.status !== 0) throw new Error(`${what} failed (status ${r.status}): ${r.stderr.toString()}`);
+    samples.push(ms);
+    progress(what, i);
+  }
+  return samples;
+}
+
+const rows: Row[] = [
+  row('hello: in-process, create VM to guest exit', inProcessHello()),
+  row('hello: whole process, `node packages/cli/dist/src/main.js hello`', wholeProcess('hello whole process', process.execPath, [cliMain, 'hello'])),
+  row('baseline: whole process, `node -e 0`', wholeProcess('node startup', process.execPath, ['-e', '0'])),
+];
+
+const meta = { date: new Date().toISOString(), node: process.version, cpu: cpus()[0]?.model ?? 'unknown', runs: RUNS };
+mkdirSync(resultsDir, { recursive: true });
+writeFileSync(`${resultsDir}/hello.json`, JSON.stringify({ ...meta, rows }, null, 2) + '\n');
+const md = `# hello benchmark\n\n${meta.date}, Node ${meta.node}, ${meta.cpu}, median of ${RUNS} runs.\n\n${markdownTable(rows)}\n`;
+writeFileSync(`${resultsDir}/hello.md`, md);
+process.stdout.write(md + `\nwritten to ${resultsDir}hello.{json,md}\n`);

@@ -1,0 +1,89 @@
+/**
+ * Errors of the kvmos command. Library errors (KvmError, ElfError, ...) are
+ * classes in their packages; only `describeError` (used by main.ts) turns
+ * any of them into one line and an exit code.
+ */
+import { KvmError, KvmOpenError, GuestMemoryError } from '@kvmos/kvm';
+import { ElfError, BootPlanError } from '@kvmos/loader';
+import { ProtocolError } from '@kvmos/protocol';
+
+/** Exit codes, from sysexits.h where one fits. */
+export const EXIT = {
+  usage: 64,
+  dataErr: 65,
+  noInput: 66,
+  unavailable: 69,
+  software: 70,
+} as const;
+
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+/** The kernel image or another input file cannot be read. */
+export class InputFileError extends Error {
+  override name = 'InputFileError';
+  constructor(
+    readonly path: string,
+    readonly reason: string,
+    readonly hint: string,
+  ) {
+    super(`${path}: ${reason} - ${hint}`);
+  }
+}
+
+/** A guest request (port write) that the host refuses. */
+export class GuestRequestError extends Error {
+  override name = 'GuestRequestError';
+}
+
+/** Where the guest was when it stopped, for the one-line report. */
+export interface GuestLocation {
+  rip: bigint;
+  rsp: bigint;
+  cs: number;
+  cr2?: bigint;
+  cr3?: bigint;
+}
+
+/** The guest stopped in a way that is not a clean exit. */
+export class GuestStoppedError extends Error {
+  override name = 'GuestStoppedError';
+  constructor(
+    readonly what: string,
+    readonly where: GuestLocation | undefined,
+    readonly hint: string,
+  ) {
+    super(`${what}${where ? ` ${formatLocation(where)}` : ''}${hint ? ` - ${hint}` : ''}`);
+  }
+}
+
+export function hex(v: bigint | number): string {
+  return `0x${v.toString(16)}`;
+}
+
+export function formatLocation(where: GuestLocation): string {
+  const ring = where.cs & 3;
+  let s = `in ring ${ring} at RIP ${hex(where.rip)} (RSP ${hex(where.rsp)}`;
+  if (where.cr2 !== undefined && where.cr2 !== 0n) s += `, CR2 ${hex(where.cr2)}`;
+  return s + ')';
+}
+
+/** One line and an exit code for any error; `verbose` adds the stack for the unexpected. */
+export function describeError(e: unknown, verbose = false): { line: string; exitCode: number } {
+  if (e instanceof UsageError) return { line: `${e.message} (see kvmos --help)`, exitCode: EXIT.usage };
+  if (e instanceof InputFileError) return { line: e.message, exitCode: EXIT.noInput };
+  if (e instanceof KvmOpenError) return { line: e.message, exitCode: EXIT.unavailable };
+  if (e instanceof KvmError) return { line: e.message, exitCode: EXIT.unavailable };
+  if (e instanceof ElfError) return { line: `kernel image: ${e.message}`, exitCode: EXIT.dataErr };
+  if (e instanceof BootPlanError) return { line: `cannot boot: ${e.message}`, exitCode: EXIT.dataErr };
+  if (e instanceof GuestStoppedError) return { line: e.message, exitCode: EXIT.software };
+  if (e instanceof GuestRequestError || e instanceof ProtocolError || e instanceof GuestMemoryError) {
+    return { line: `bad guest request: ${e.message}`, exitCode: EXIT.software };
+  }
+  const err = e instanceof Error ? e : new Error(String(e));
+  return {
+    line: verbose && err.stack ? `internal error: ${err.stack}` : `internal error: ${err.message} (rerun with --verbose for details)`,
+    exitCode: EXIT.software,
+  };
+}

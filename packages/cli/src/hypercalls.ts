@@ -1,0 +1,97 @@
+/**
+ * Guest requests, decoded separately from handling them (uhyve's
+ * `address_to_hypercall` / `handle_hypercall`): every guest address and
+ * length is validated here, so handlers only ever see ranges inside RAM.
+ */
+import {
+  PORT,
+  checkRange,
+  decodeConsoleWriteHeader,
+  decodeConsoleWriteSegments,
+  decodeFaultReport,
+  ProtocolError,
+  CONSOLE_WRITE_HEADER_SIZE,
+  CONSOLE_WRITE_SEGMENT_SIZE,
+  FAULT_REPORT_SIZE,
+  type FaultReport,
+} from '@kvmos/protocol';
+import { GuestRequestError } from './errors.js';
+
+/** Read-only access to guest RAM, as the decoder needs it. */
+export interface GuestMemoryReader {
+  readonly size: number;
+  view(addr: number, len: number): Buffer;
+}
+
+export type Hypercall =
+  | { kind: 'exit'; code: number }
+  | { kind: 'console'; fd: 1 | 2; chunks: Buffer[]; resultAddr: number }
+  | { kind: 'fault'; report: FaultReport; message: string | undefined }
+  | { kind: 'doorbell' };
+
+/** Turns a port write into a validated request, or throws GuestRequestError. */
+export function decodeHypercall(port: number, value: number, memory: GuestMemoryReader): Hypercall {
+  try {
+    switch (port) {
+      case PORT.exit:
+        return { kind: 'exit', code: value >>> 0 };
+      case PORT.console:
+        return decodeConsole(value, memory);
+      case PORT.fault:
+        return decodeFault(value, memory);
+      case PORT.doorbell:
+        return { kind: 'doorbell' };
+      default:
+        throw new GuestRequestError(`write to unknown port 0x${port.toString(16)} (value 0x${value.toString(16)})`);
+    }
+  } catch (e) {
+    if (e instanceof ProtocolError) {
+      throw new GuestRequestError(`bad ${portName(port)} request at guest-physical 0x${value.toString(16)}: ${e.message}`);
+    }
+    throw e;
+  }
+}
+
+function structAt(addr: number, len: number, memory: GuestMemoryReader): Buffer {
+  checkRange(BigInt(addr), BigInt(len), memory.size);
+  if (addr % 8 !== 0) throw new ProtocolError('address', `0x${addr.toString(16)} is not 8-byte aligned`);
+  return memory.view(addr, len);
+}
+
+function decodeConsole(addr: number, memory: GuestMemoryReader): Hypercall {
+  const header = decodeConsoleWriteHeader(structAt(addr, CONSOLE_WRITE_HEADER_SIZE, memory));
+  const segmentBytes = structAt(
+    addr + CONSOLE_WRITE_HEADER_SIZE,
+    header.count * CONSOLE_WRITE_SEGMENT_SIZE,
+    memory,
+  );
+  const segments = decodeConsoleWriteSegments(segmentBytes, header.count);
+  const chunks = segments.map((s) => {
+    checkRange(s.addr, s.len, memory.size);
+    return memory.view(Number(s.addr), Number(s.len));
+  });
+  return { kind: 'console', fd: header.fd, chunks, resultAddr: addr + 8 };
+}
+
+const MESSAGE_MAX = 4096;
+
+function decodeFault(addr: number, memory: GuestMemoryReader): Hypercall {
+  const report = decodeFaultReport(structAt(addr, FAULT_REPORT_SIZE, memory));
+  let message: string | undefined;
+  if (report.messageAddr !== 0n && report.messageLen > 0n) {
+    // A bad message pointer must not hide the fault itself: report it without the text.
+    const len = report.messageLen > BigInt(MESSAGE_MAX) ? BigInt(MESSAGE_MAX) : report.messageLen;
+    try {
+      checkRange(report.messageAddr, len, memory.size);
+      message = memory.view(Number(report.messageAddr), Number(len)).toString('utf8');
+    } catch {
+      message = `(message at guest-physical 0x${report.messageAddr.toString(16)} is outside guest RAM)`;
+    }
+  }
+  return { kind: 'fault', report, message };
+}
+
+function portName(port: number): string {
+  for (const [name, p] of Object.entries(PORT)) if (p === port) return name;
+  return `port 0x${port.toString(16)}`;
+}

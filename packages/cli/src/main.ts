@@ -1,0 +1,51 @@
+#!/usr/bin/env node
+/** The `kvmos` command: the only place errors become one line and an exit code. */
+import { readFileSync } from 'node:fs';
+import { parseCommand, usage } from './args.js';
+import { describeError } from './errors.js';
+import { imagePath, readImage } from './images.js';
+import { Machine } from './machine.js';
+
+function main(argv: string[]): number {
+  let verbose = argv.includes('--verbose') || argv.includes('-v');
+  try {
+    const cmd = parseCommand(argv);
+    if (cmd.kind === 'help') {
+      process.stdout.write(usage() + '\n');
+      return 0;
+    }
+    if (cmd.kind === 'version') {
+      const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+      process.stdout.write(`kvmos ${pkg.version}\n`);
+      return 0;
+    }
+    verbose = cmd.verbose;
+    const path = cmd.kernelPath ?? imagePath(cmd.guest ?? '');
+    const t0 = process.hrtime.bigint();
+    const machine = Machine.boot({ kernel: readImage(path), ramSize: cmd.ramSize, cmdline: cmd.cmdline });
+    const t1 = process.hrtime.bigint();
+    try {
+      const result = machine.run();
+      const t2 = process.hrtime.bigint();
+      if (verbose) {
+        process.stderr.write(
+          `kvmos: ${path}: exit code ${result.exitCode} after ${result.exits} VM exits; ` +
+            `boot ${ms(t1 - t0)}, run ${ms(t2 - t1)}\n`,
+        );
+      }
+      return result.exitCode;
+    } finally {
+      machine.close();
+    }
+  } catch (e) {
+    const { line, exitCode } = describeError(e, verbose);
+    process.stderr.write(`kvmos: ${line}\n`);
+    return exitCode;
+  }
+}
+
+function ms(ns: bigint): string {
+  return `${(Number(ns) / 1e6).toFixed(2)} ms`;
+}
+
+process.exitCode = main(process.argv.slice(2));

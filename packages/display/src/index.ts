@@ -1,0 +1,2 @@
+export type { Display, Frame, InputEvent } from './display.js';
+export { HeadlessDisplay } from './headless.js';

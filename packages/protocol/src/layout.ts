@@ -1,0 +1,98 @@
+/**
+ * The guest/host contract: every guest-physical and guest-virtual constant of
+ * kvmos lives here (as Firecracker keeps its in `arch/x86_64/layout.rs`).
+ * The Rust side mirrors this file in `guest/kernel/src/layout.rs`; the shared
+ * vectors in `packages/protocol/vectors/` keep the two from drifting.
+ *
+ * Guest-physical memory (one KVM memory slot, from 0 to `ramSize`):
+ *
+ *   0x0000_0000  NULL_GUARD          never used, so a null pointer faults loudly
+ *   0x0000_1000  BOOT_INFO           one page: struct BootInfo (boot-info.ts)
+ *   0x0000_2000  MAILBOX             one page: frame/input mailbox (display)
+ *   0x0000_3000  BOOT_GDT            the host's boot GDT (Linux selector layout)
+ *   0x0000_4000  CMDLINE             16 KiB: the kernel command line, NUL-free bytes
+ *   0x0001_0000  BOOT_PAGE_TABLES    64 KiB: page tables the host builds (loader)
+ *   0x0002_0000  BOOT_STACK          384 KiB, grows down from BOOT_STACK_TOP
+ *   0x0010_0000  KERNEL_IMAGE        the kernel ELF's PT_LOAD segments (p_paddr)
+ *   0x0100_0000  FRAMEBUFFER         XRGB8888 pixels, width*height*4 bytes
+ *   0x0200_0000  INITRAMFS           cpio newc archive, when there is one
+ *   bootInfo.freeMemoryStart ...     frames the kernel may allocate (zeroed by the host)
+ *
+ * Guest-virtual memory (4-level paging, set up by the host before entry):
+ *
+ *   0x0000_0000_0000_0000 .. USER_END    user space: empty at entry, per process
+ *   DIRECT_MAP_BASE + p                   physical byte p, for all of RAM (RW, supervisor)
+ *   KERNEL_BASE + p                       physical byte p, for p < 1 GiB (the kernel image runs here)
+ *   SYSCALL_STUB_VA                       the one user-visible kernel page (see syscall entry)
+ */
+
+/** Size of a small page. */
+export const PAGE_SIZE = 0x1000;
+/** Size of a large page (a PD entry with PS set). */
+export const LARGE_PAGE_SIZE = 0x20_0000;
+
+/** Guest-physical addresses. */
+export const NULL_GUARD = 0x0000_0000;
+export const BOOT_INFO_ADDR = 0x0000_1000;
+export const MAILBOX_ADDR = 0x0000_2000;
+export const BOOT_GDT_ADDR = 0x0000_3000;
+export const CMDLINE_ADDR = 0x0000_4000;
+export const CMDLINE_MAX = 0x4000;
+export const BOOT_PAGE_TABLES_ADDR = 0x0001_0000;
+export const BOOT_PAGE_TABLES_SIZE = 0x1_0000;
+export const BOOT_STACK_BOTTOM = 0x0002_0000;
+export const BOOT_STACK_TOP = 0x0008_0000;
+export const KERNEL_IMAGE_ADDR = 0x0010_0000;
+export const KERNEL_IMAGE_END = 0x0100_0000;
+export const FRAMEBUFFER_ADDR = 0x0100_0000;
+export const FRAMEBUFFER_MAX = 0x0100_0000;
+export const INITRAMFS_ADDR = 0x0200_0000;
+
+/** Default and limits of guest RAM. */
+export const DEFAULT_RAM_SIZE = 256 * 1024 * 1024;
+export const MIN_RAM_SIZE = 64 * 1024 * 1024;
+/** The boot page tables cover at most this much RAM in the direct map. */
+export const MAX_RAM_SIZE = 4 * 1024 * 1024 * 1024;
+
+/** Guest-virtual addresses (bigint: they do not fit a double). */
+export const DIRECT_MAP_BASE = 0xffff_8000_0000_0000n;
+export const KERNEL_BASE = 0xffff_ffff_8000_0000n;
+/** How much physical memory the KERNEL_BASE window maps. */
+export const KERNEL_WINDOW_SIZE = 0x4000_0000;
+/** First address above user space (canonical lower half). */
+export const USER_END = 0x0000_8000_0000_0000n;
+/**
+ * The page LSTAR points at. It must be user-executable: on PVM a ring-3
+ * `syscall` arrives here still in ring 3 (see shared/PLATFORM.md).
+ */
+export const SYSCALL_STUB_VA = 0xffff_ff00_0000_0000n;
+
+/** GDT selectors: Linux's layout, required by PVM. TSS follows at 0x40. */
+export const SELECTOR = {
+  kernelCode: 0x10,
+  kernelData: 0x18,
+  user32Code: 0x23,
+  userData: 0x2b,
+  userCode: 0x33,
+  tss: 0x40,
+} as const;
+
+/**
+ * I/O ports. Only ring 0 can use them. A port selects a hypercall; the
+ * 32-bit value written is either the argument itself (EXIT) or the
+ * guest-physical address of an argument struct (hypercalls.ts).
+ */
+export const PORT = {
+  /** out32(code): the guest is done; the host exits with `code`. */
+  exit: 0x400,
+  /** out32(phys of ConsoleWrite): write gathered bytes to fd 1 or 2. */
+  console: 0x401,
+  /** out32(phys of FaultReport): an exception or panic; the host reports it and stops. */
+  fault: 0x402,
+  /** out32(0): a frame is ready in the framebuffer (display). */
+  doorbell: 0x403,
+} as const;
+
+/** Framebuffer geometry of the demos. */
+export const FRAMEBUFFER_WIDTH = 640;
+export const FRAMEBUFFER_HEIGHT = 480;
