@@ -1,0 +1,9 @@
+export * from './constants.js';
+export * from './ioctls.js';
+export * from './structs.js';
+export { KvmError, KvmOpenError, GuestMemoryError, ExitDecodeError, errnoName } from './errors.js';
+export { decodeExit, type Exit } from './exits.js';
+export { GuestMemory } from './memory.js';
+export { Kvm } from './system.js';
+export { Vm } from './vm.js';
+export { Vcpu } from './vcpu.js';

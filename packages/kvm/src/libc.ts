@@ -1,0 +1,121 @@
+/**
+ * The few libc calls the host needs, through ffi-rs. Every call reports errno
+ * so callers can build errors that say what went wrong.
+ */
+import { createExternalBuffer, DataType, load, open, type JsExternal } from 'ffi-rs';
+
+const LIBRARY = 'libc';
+let opened = false;
+
+function libc(): string {
+  if (!opened) {
+    open({ library: LIBRARY, path: 'libc.so.6' });
+    opened = true;
+  }
+  return LIBRARY;
+}
+
+export const O_RDWR = 0x2;
+export const O_CLOEXEC = 0x80000;
+export const PROT_READ = 0x1;
+export const PROT_WRITE = 0x2;
+export const MAP_SHARED = 0x01;
+export const MAP_ANONYMOUS = 0x20;
+export const MAP_NORESERVE = 0x4000;
+export const PAGE_SIZE = 4096;
+
+/** A libc result: the return value and errno (meaningful only when the call failed). */
+export interface SysResult {
+  value: number;
+  errno: number;
+}
+
+export function sysOpen(path: string, flags: number): SysResult {
+  const r = load<DataType.I32, true>({
+    library: libc(),
+    funcName: 'open',
+    retType: DataType.I32,
+    paramsType: [DataType.String, DataType.I32],
+    paramsValue: [path, flags],
+    errno: true,
+  });
+  return { value: r.value, errno: r.errnoCode };
+}
+
+export function sysClose(fd: number): SysResult {
+  const r = load<DataType.I32, true>({
+    library: libc(),
+    funcName: 'close',
+    retType: DataType.I32,
+    paramsType: [DataType.I32],
+    paramsValue: [fd],
+    errno: true,
+  });
+  return { value: r.value, errno: r.errnoCode };
+}
+
+/** ioctl with an integer argument (number) or a pointer (an External from mmap). */
+export function ioctl(fd: number, request: number, arg: number | JsExternal): SysResult {
+  const r = load<DataType.I32, true>({
+    library: libc(),
+    funcName: 'ioctl',
+    retType: DataType.I32,
+    paramsType: [DataType.I32, DataType.U64, typeof arg === 'number' ? DataType.U64 : DataType.External],
+    paramsValue: [fd, request, arg],
+    errno: true,
+  });
+  return { value: r.value, errno: r.errnoCode };
+}
+
+/**
+ * The numeric address behind an External. memset(p, 0, 0) returns p without
+ * touching memory, so it is a safe identity even for MAP_FAILED.
+ */
+function addressOf(ptr: JsExternal): bigint {
+  const r = load({
+    library: libc(),
+    funcName: 'memset',
+    retType: DataType.BigInt,
+    paramsType: [DataType.External, DataType.I32, DataType.U64],
+    paramsValue: [ptr, 0, 0],
+  });
+  return BigInt.asUintN(64, r.valueOf());
+}
+
+/** A successful mapping: the pointer, its address and a zero-copy Buffer over it. */
+export interface Mapping {
+  ptr: JsExternal;
+  addr: bigint;
+  length: number;
+  buffer: Buffer;
+}
+
+const MAP_FAILED = 0xffff_ffff_ffff_ffffn;
+
+/** mmap(NULL, length, prot, flags, fd, 0); returns a Mapping or the errno. */
+export function mmap(length: number, prot: number, flags: number, fd: number): Mapping | { errno: number } {
+  const r = load<DataType.External, true>({
+    library: libc(),
+    funcName: 'mmap',
+    retType: DataType.External,
+    // addr is passed as the integer 0: ffi-rs has no null External.
+    paramsType: [DataType.U64, DataType.U64, DataType.I32, DataType.I32, DataType.I32, DataType.I64],
+    paramsValue: [0, length, prot, flags, fd, 0],
+    errno: true,
+  });
+  const addr = addressOf(r.value);
+  if (addr === MAP_FAILED) return { errno: r.errnoCode };
+  return { ptr: r.value, addr, length, buffer: createExternalBuffer(r.value, length) };
+}
+
+export function munmap(m: Mapping): SysResult {
+  const r = load<DataType.I32, true>({
+    library: libc(),
+    funcName: 'munmap',
+    retType: DataType.I32,
+    paramsType: [DataType.External, DataType.U64],
+    paramsValue: [m.ptr, m.length],
+    errno: true,
+  });
+  return { value: r.value, errno: r.errnoCode };
+}
