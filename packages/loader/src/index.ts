@@ -1,0 +1,6 @@
+export * from './errors.js';
+export * from './elf.js';
+export * from './page-tables.js';
+export * from './gdt.js';
+export * from './cpu-state.js';
+export * from './boot-plan.js';

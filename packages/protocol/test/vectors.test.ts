@@ -1,0 +1,132 @@
+import test from 'ava';
+import {
+  BOOT_INFO_MAGIC,
+  BOOT_INFO_VERSION,
+  ProtocolError,
+  decodeBootInfo,
+  decodeConsoleWrite,
+  decodeFaultReport,
+  encodeBootInfo,
+  encodeConsoleWrite,
+  encodeFaultReport,
+  type BootInfo,
+  type ConsoleFd,
+  type ConsoleWrite,
+  type FaultReport,
+} from '../src/index.js';
+import { fromHex, int, readVectors, toHex, type ValidCase } from './vector-file.js';
+
+function fieldMap(c: ValidCase): Map<string, string> {
+  return new Map(c.fields.filter(([k]) => k !== 'segment'));
+}
+
+function get(m: Map<string, string>, key: string): string {
+  const v = m.get(key);
+  if (v === undefined) throw new Error(`missing field ${key}`);
+  return v;
+}
+
+function bootInfoOf(c: ValidCase): BootInfo {
+  const m = fieldMap(c);
+  const n = (k: string): number => Number(int(get(m, k)));
+  const b = (k: string): bigint => int(get(m, k));
+  return {
+    ramSize: b('ramSize'),
+    freeMemoryStart: b('freeMemoryStart'),
+    initramfsAddr: b('initramfsAddr'),
+    initramfsSize: b('initramfsSize'),
+    cmdlineAddr: b('cmdlineAddr'),
+    cmdlineSize: b('cmdlineSize'),
+    framebufferAddr: b('framebufferAddr'),
+    framebufferWidth: n('framebufferWidth'),
+    framebufferHeight: n('framebufferHeight'),
+    framebufferStride: n('framebufferStride'),
+    framebufferFormat: n('framebufferFormat'),
+    mailboxAddr: b('mailboxAddr'),
+    bootTimeNs: b('bootTimeNs'),
+    randomSeed: fromHex(get(m, 'randomSeed')),
+    flags: b('flags'),
+  };
+}
+
+function consoleWriteOf(c: ValidCase): ConsoleWrite {
+  const m = fieldMap(c);
+  const segments = c.fields
+    .filter(([k]) => k === 'segment')
+    .map(([, v]) => {
+      const [addr, len] = v.split(' ');
+      return { addr: int(addr ?? ''), len: int(len ?? '') };
+    });
+  return { fd: Number(int(get(m, 'fd'))) as ConsoleFd, result: int(get(m, 'result')), segments };
+}
+
+function faultReportOf(c: ValidCase): FaultReport {
+  const m = fieldMap(c);
+  const b = (k: string): bigint => int(get(m, k));
+  return {
+    vector: b('vector'),
+    errorCode: b('errorCode'),
+    rip: b('rip'),
+    cs: b('cs'),
+    rflags: b('rflags'),
+    rsp: b('rsp'),
+    ss: b('ss'),
+    cr2: b('cr2'),
+    cr3: b('cr3'),
+    messageAddr: b('messageAddr'),
+    messageLen: b('messageLen'),
+  };
+}
+
+const structs = [
+  {
+    file: 'boot_info.vec',
+    fieldsOf: bootInfoOf,
+    encode: (v: unknown) => encodeBootInfo(v as BootInfo),
+    decode: decodeBootInfo,
+    // Fields the file lists but the decoded value leaves implied.
+    implied: (c: ValidCase) => {
+      const m = fieldMap(c);
+      return int(get(m, 'magic')) === BigInt(BOOT_INFO_MAGIC) && int(get(m, 'version')) === BigInt(BOOT_INFO_VERSION);
+    },
+  },
+  {
+    file: 'console_write.vec',
+    fieldsOf: consoleWriteOf,
+    encode: (v: unknown) => encodeConsoleWrite(v as ConsoleWrite),
+    decode: decodeConsoleWrite,
+    implied: (c: ValidCase) => int(get(fieldMap(c), 'count')) === BigInt(consoleWriteOf(c).segments.length),
+  },
+  {
+    file: 'fault_report.vec',
+    fieldsOf: faultReportOf,
+    encode: (v: unknown) => encodeFaultReport(v as FaultReport),
+    decode: decodeFaultReport,
+    implied: () => true,
+  },
+];
+
+for (const s of structs) {
+  const { valid, invalid } = readVectors(s.file);
+
+  test(`${s.file} has valid and invalid cases`, (t) => {
+    t.true(valid.length >= 3);
+    t.true(invalid.length >= 3);
+  });
+
+  for (const c of valid) {
+    test(`${s.file} ${c.name}: encodes to its bytes and decodes back`, (t) => {
+      const value = s.fieldsOf(c);
+      t.true(s.implied(c));
+      t.is(toHex(s.encode(value)), toHex(c.bytes));
+      t.deepEqual(s.decode(c.bytes), value);
+    });
+  }
+
+  for (const c of invalid) {
+    test(`${s.file} invalid ${c.name}: rejected naming ${c.error}`, (t) => {
+      const e = t.throws(() => s.decode(c.bytes), { instanceOf: ProtocolError });
+      t.is(e?.field, c.error);
+    });
+  }
+}
