@@ -17,6 +17,7 @@ debs=(
   libsdl2-dev xvfb                   # the window (@kmamal/sdl builds against SDL 2.26) and a display for tests
   busybox-static musl-tools          # real Linux programs to run in the guest
   qemu-user-static                   # a peer to measure against (pnpm bench)
+  cpio                               # tests check our initramfs against GNU cpio
 )
 missing=()
 for p in "${debs[@]}"; do

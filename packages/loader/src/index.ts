@@ -4,3 +4,4 @@ export * from './page-tables.js';
 export * from './gdt.js';
 export * from './cpu-state.js';
 export * from './boot-plan.js';
+export { buildCpio, CpioError, type CpioEntry } from './cpio.js';

@@ -1,0 +1,64 @@
+/** Our newc archives, read back by GNU cpio itself. */
+import test from 'ava';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildCpio, CpioError } from '../src/index.js';
+
+function extract(archive: Uint8Array): string {
+  const dir = mkdtempSync(join(tmpdir(), 'kvmos-cpio-'));
+  const file = join(dir, 'archive.cpio');
+  writeFileSync(file, archive);
+  const r = spawnSync('cpio', ['-idm', '--no-absolute-filenames', '-D', join(dir, 'root'), '-F', file], { encoding: 'utf8' });
+  if (r.error) throw new Error(`cpio is needed for this test (scripts/setup.sh installs it): ${r.error.message}`);
+  if (r.status !== 0) throw new Error(`cpio failed: ${r.stderr}`);
+  return join(dir, 'root');
+}
+
+test('GNU cpio extracts files, directories and symlinks with their contents and modes', (t) => {
+  const odd = new Uint8Array(4099).map((_, i) => (i * 7) & 0xff);
+  const root = extract(
+    buildCpio([
+      { kind: 'dir', path: 'bin' },
+      { kind: 'file', path: 'bin/prog', data: odd, mode: 0o755 },
+      { kind: 'file', path: 'empty', data: new Uint8Array(0) },
+      { kind: 'file', path: 'a', data: new TextEncoder().encode('x') },
+      { kind: 'symlink', path: 'bin/sh', target: 'prog' },
+    ]),
+  );
+  t.deepEqual(new Uint8Array(readFileSync(join(root, 'bin/prog'))), odd);
+  t.is(statSync(join(root, 'bin/prog')).mode & 0o777, 0o755);
+  t.is(readFileSync(join(root, 'empty')).length, 0);
+  t.is(readFileSync(join(root, 'a'), 'utf8'), 'x');
+  t.is(readlinkSync(join(root, 'bin/sh')), 'prog');
+  t.true(statSync(join(root, 'bin')).isDirectory());
+});
+
+test('the listing GNU cpio prints matches our entries, in order', (t) => {
+  const archive = buildCpio([
+    { kind: 'dir', path: 'dev' },
+    { kind: 'chardev', path: 'dev/null', major: 1, minor: 3 },
+    { kind: 'file', path: './etc//passwd', data: new TextEncoder().encode('root:x:0:0::/:/bin/sh\n') },
+  ]);
+  const dir = mkdtempSync(join(tmpdir(), 'kvmos-cpio-'));
+  writeFileSync(join(dir, 'a.cpio'), archive);
+  const r = spawnSync('cpio', ['-it', '-F', join(dir, 'a.cpio')], { encoding: 'utf8' });
+  t.is(r.status, 0, r.stderr);
+  t.deepEqual(r.stdout.trim().split('\n'), ['dev', 'dev/null', 'etc/passwd']);
+});
+
+test('every entry starts 4-byte aligned and the archive ends with the trailer', (t) => {
+  const a = buildCpio([{ kind: 'file', path: 'abc', data: new Uint8Array(5) }]);
+  const text = new TextDecoder('latin1').decode(a);
+  t.true(text.startsWith('070701'));
+  const trailer = text.indexOf('070701', 6);
+  t.is(trailer % 4, 0);
+  t.true(text.includes('TRAILER!!!'));
+});
+
+test('bad paths are refused with the path named', (t) => {
+  t.throws(() => buildCpio([{ kind: 'file', path: '../etc/x', data: new Uint8Array(0) }]), { instanceOf: CpioError, message: /\.\./ });
+  t.throws(() => buildCpio([{ kind: 'file', path: '/', data: new Uint8Array(0) }]), { instanceOf: CpioError });
+  t.throws(() => buildCpio([{ kind: 'file', path: 'a', data: new Uint8Array(0) }, { kind: 'dir', path: './a' }]), { instanceOf: CpioError, message: /duplicate/ });
+});
