@@ -21,7 +21,8 @@ export function imagePath(name: string): string {
 }
 
 /** Reads a kernel image, turning every failure into an InputFileError that says what to do. */
-export function readImage(path: string): Uint8Array {
+/** `named`: the path came from a guest name, so a missing file means an unbuilt guest. */
+export function readImage(path: string, named = false): Uint8Array {
   const full = resolve(path);
   try {
     const st = statSync(full);
@@ -31,7 +32,11 @@ export function readImage(path: string): Uint8Array {
     if (e instanceof InputFileError) throw e;
     const code = (e as { code?: string }).code;
     if (code === 'ENOENT') {
-      throw new InputFileError(full, 'no such file', 'build the guests first: pnpm build (or bash guest/build.sh)');
+      throw new InputFileError(
+        full,
+        'no such file',
+        named ? 'build the guests first: pnpm build (or bash guest/build.sh)' : 'check the path',
+      );
     }
     if (code === 'EACCES') throw new InputFileError(full, 'permission denied', 'make it readable');
     throw new InputFileError(full, `cannot read (${code ?? String(e)})`, 'check the path');

@@ -22,7 +22,7 @@ function main(argv: string[]): number {
     verbose = cmd.verbose;
     const path = cmd.kernelPath ?? imagePath(cmd.guest ?? '');
     const t0 = process.hrtime.bigint();
-    const machine = Machine.boot({ kernel: readImage(path), ramSize: cmd.ramSize, cmdline: cmd.cmdline });
+    const machine = Machine.boot({ kernel: readImage(path, cmd.kernelPath === undefined), ramSize: cmd.ramSize, cmdline: cmd.cmdline });
     const t1 = process.hrtime.bigint();
     try {
       const result = machine.run();

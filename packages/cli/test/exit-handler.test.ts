@@ -61,7 +61,7 @@ test('fault report with its message', (t) => {
   ram.buf.set(
     encodeFaultReport({
       vector: 256n, errorCode: 0n, rip: 0xffffffff80101000n, cs: 0x10n, rflags: 2n, rsp: 0x1000n, ss: 0x18n,
-      cr2: 0n, cr3: 0x10000n, messageAddr: 0x3000n, messageLen: 4n, reserved: 0n,
+      cr2: 0n, cr3: 0x10000n, messageAddr: 0x3000n, messageLen: 4n,
     }),
     0x2000,
   );

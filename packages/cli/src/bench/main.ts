@@ -21,7 +21,7 @@ function progress(what: string, i: number): void {
 }
 
 function inProcessHello(): number[] {
-  const kernel = readImage(imagePath('hello'));
+  const kernel = readImage(imagePath('hello'), true);
   const devnull = openSync('/dev/null', 'w');
   const samples: number[] = [];
   try {
