@@ -1,7 +1,121 @@
+//! hello: the smallest kvmos guest. Greets from ring 0, then runs a few
+//! instructions in ring 3 that compute sqrt(3*3 + 4*4) with the hardware
+//! `sqrtss`, print it with `write` and end with `exit_group(exit_code)`.
+//!
+//! Command line: `exit_code=N` (default 0) is the guest's exit status.
+//! `crash=ring0-ud|ring0-pf|ring0-df|panic|ring3-pf|ring3-ud` makes it fail
+//! on purpose instead, to exercise fault reporting: a #UD or a #PF in ring
+//! 0, a double fault (bad kernel stack; reported from the #DF IST stack), a
+//! kernel panic, a ring-3 read of a kernel address (#PF), a ring-3 `ud2`.
+//! `selftest=cpl0-syscall` enters ring 3 through the syscall stub's
+//! hardware-KVM (CPL 0) path, which a PVM machine otherwise never runs.
+
 #![no_std]
 #![no_main]
-use core::fmt::Write;
-struct W<'a>(&'a mut [u8], usize);
-impl Write for W<'_> { fn write_str(&mut self, s: &str) -> core::fmt::Result { for b in s.bytes() { self.0[self.1]=b; self.1+=1;} Ok(()) } }
+
+mod user;
+
+use kernel::addr::VirtAddr;
+use kernel::layout::PAGE_SIZE;
+use kernel::paging::{self, AddressSpace, KernelFrames, PageTableFlags};
+use kernel::{eprintln, println};
+
+/// Where the `.user` section appears in the user address space.
+const USER_CODE_VA: u64 = 0x40_0000;
+/// Initial user RSP; the page below it is the stack.
+const USER_STACK_TOP: u64 = 0x7fff_ffff_f000;
+
 #[no_mangle]
-pub extern "C" fn _start(x: u64) -> ! { let mut b=[0u8;64]; let mut w=W(&mut b,0); let _=write!(w, "{} {}", x, 1.5f64 * x as f64); kernel::out32(0x400, w.1 as u32); loop{} }
+pub extern "C" fn _start(boot_info_phys: u64) -> ! {
+    kernel::init(boot_info_phys);
+    println!("Hello from the kvmos kernel in ring 0!");
+
+    let cmdline = kernel::cmdline::boot();
+    let exit_code = match cmdline.get_u64("exit_code") {
+        None => 0,
+        Some(Ok(n)) => n,
+        Some(Err(_)) => {
+            eprintln!(
+                "hello: exit_code={} is not a number; using 0",
+                cmdline.get_str("exit_code").unwrap_or("?")
+            );
+            0
+        }
+    };
+    let user_crash = match cmdline.get_str("crash") {
+        None => user::CRASH_NONE,
+        Some("ring0-ud") => ring0_ud(),
+        Some("ring0-pf") => ring0_page_fault(),
+        Some("ring0-df") => ring0_double_fault(),
+        Some("panic") => panic!("crash=panic asked for a kernel panic"),
+        Some("ring3-pf") => user::CRASH_READ_KERNEL,
+        Some("ring3-ud") => user::CRASH_UD,
+        Some(other) => {
+            eprintln!("hello: unknown crash={other}; not crashing");
+            user::CRASH_NONE
+        }
+    };
+    let via_cpl0_path = match cmdline.get_str("selftest") {
+        None => false,
+        Some("cpl0-syscall") => true,
+        Some(other) => {
+            eprintln!("hello: unknown selftest={other}; ignored");
+            false
+        }
+    };
+    run_user(exit_code, user_crash, via_cpl0_path)
+}
+
+/// Maps hello's ring-3 code (the `.user` section, read-only and
+/// executable) and a one-page stack into a new address space and enters
+/// it. The user code ends the guest with `exit_group`.
+fn run_user(exit_code: u64, crash: u64, via_cpl0_path: bool) -> ! {
+    let mut space = AddressSpace::new_user_space().expect("creating the user address space");
+    let (start, end, entry) = user::symbols();
+    let phys = start
+        .kernel_to_phys()
+        .expect(".user is in the kernel image");
+    space
+        .map_range(
+            VirtAddr::new(USER_CODE_VA),
+            phys,
+            end - start,
+            PageTableFlags::USER,
+            &mut KernelFrames,
+        )
+        .expect("mapping the user code");
+    let stack = paging::allocate_frame().expect("out of memory for the user stack");
+    let flags = PageTableFlags::USER | PageTableFlags::WRITABLE | PageTableFlags::NO_EXECUTE;
+    space
+        .map(
+            VirtAddr::new(USER_STACK_TOP - PAGE_SIZE),
+            stack,
+            flags,
+            &mut KernelFrames,
+        )
+        .expect("mapping the user stack");
+    let entry = VirtAddr::new(USER_CODE_VA + (entry - start));
+    let stack_top = VirtAddr::new(USER_STACK_TOP);
+    if via_cpl0_path {
+        kernel::user::enter_via_cpl0_syscall_path(&space, entry, stack_top, exit_code, crash)
+    }
+    kernel::user::enter(&space, entry, stack_top, exit_code, crash)
+}
+
+fn ring0_ud() -> ! {
+    // SAFETY: raises #UD on purpose; the kernel reports it and stops.
+    unsafe { core::arch::asm!("ud2", options(noreturn)) }
+}
+
+fn ring0_double_fault() -> ! {
+    // SAFETY: on purpose: with RSP on an unmapped page, delivering the #UD
+    // faults (#PF), delivering that #PF faults again: a #DF, which runs on
+    // its own IST stack and is reported.
+    unsafe { core::arch::asm!("mov rsp, 0x1000", "ud2", options(noreturn)) }
+}
+
+fn ring0_page_fault() -> ! {
+    // SAFETY: reads an unmapped address on purpose (#PF, reported; the
+    // kernel's lower half is empty), never returns from the fault.
+    unsafe { core::arch::asm!("mov rax, qword ptr [0x1234]", "ud2", options(noreturn)) }
+}

@@ -1,5 +1,81 @@
+//! The kvmos kernel library: everything a kvmos guest image links.
+//!
+//! The host enters a kernel image in 64-bit ring 0 (docs/protocol.md); the
+//! image's `_start` calls [`init`], which sets up, in order: the GDT and
+//! TSS (the boot GDT's linear address is not mapped, so nothing may load a
+//! segment or take an exception before this), the IDT (from then on every
+//! exception is reported), paging (frame allocator, kernel address space)
+//! and the system call entry.
+//!
+//! Ring 0 is emulated at ~2 M instructions/s on PVM and cannot run SSE
+//! arithmetic, so this crate is built soft-float and kept small: no big
+//! loops, no copying or zeroing of large buffers in ring 0.
+//!
+//! Off the guest (`cargo test`), the pure logic compiles and is tested;
+//! privileged instructions panic (see `cpu`).
+
 #![cfg_attr(not(test), no_std)]
-pub fn out32(port: u16, v: u32) { unsafe { core::arch::asm!("out dx, eax", in("dx") port, in("eax") v) } }
-#[cfg(not(test))]
-#[panic_handler]
-fn panic(_: &core::panic::PanicInfo) -> ! { loop {} }
+#![deny(unsafe_op_in_unsafe_fn)]
+#![warn(clippy::undocumented_unsafe_blocks, clippy::missing_safety_doc)]
+
+pub mod addr;
+pub mod cmdline;
+pub mod console;
+pub mod cpu;
+pub mod gdt;
+pub mod hypercall;
+pub mod idt;
+pub mod layout;
+pub mod paging;
+#[cfg(target_os = "none")]
+mod panic;
+pub mod protocol;
+pub mod sync;
+pub mod syscall;
+pub mod user;
+
+use core::sync::atomic::{AtomicPtr, Ordering};
+use protocol::BootInfo;
+
+static BOOT_INFO: AtomicPtr<BootInfo> = AtomicPtr::new(core::ptr::null_mut());
+
+/// Sets up the CPU and memory management; `boot_info_phys` is what the
+/// host put in RDI (`BOOT_INFO_ADDR`). Panics (reported to the host) if
+/// the BootInfo is not one this kernel understands.
+pub fn init(boot_info_phys: u64) -> &'static BootInfo {
+    gdt::init();
+    idt::init();
+    let info = read_boot_info(boot_info_phys);
+    paging::init(info);
+    #[cfg(target_os = "none")]
+    syscall::init();
+    info
+}
+
+fn read_boot_info(phys: u64) -> &'static BootInfo {
+    let va = addr::PhysAddr::new(phys).to_direct_map();
+    assert!(
+        va.is_aligned(8),
+        "BootInfo address {phys:#x} is not 8-byte aligned"
+    );
+    let ptr = va.as_mut_ptr::<BootInfo>();
+    // SAFETY: the host wrote a BootInfo at `phys` (docs/protocol.md), which
+    // the direct map covers; nothing writes it afterwards.
+    let info: &'static BootInfo = unsafe { &*ptr };
+    if let Err(e) = info.validate() {
+        panic!(
+            "BootInfo at {phys:#x}: {e} (magic {:#x}, version {})",
+            info.magic, info.version
+        );
+    }
+    BOOT_INFO.store(ptr, Ordering::Relaxed);
+    info
+}
+
+/// The BootInfo `init` accepted.
+pub fn boot_info() -> &'static BootInfo {
+    let ptr = BOOT_INFO.load(Ordering::Relaxed);
+    assert!(!ptr.is_null(), "kernel::init has not run");
+    // SAFETY: set once by `init` to a validated, never-written BootInfo.
+    unsafe { &*ptr }
+}

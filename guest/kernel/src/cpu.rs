@@ -1,0 +1,141 @@
+//! The privileged instructions the kernel uses, one small wrapper each.
+//!
+//! Off the guest (`cargo test` on the host) the wrappers panic: unit tests
+//! exercise the logic around them, never the instructions.
+
+/// MSR numbers.
+pub const MSR_STAR: u32 = 0xc000_0081;
+pub const MSR_LSTAR: u32 = 0xc000_0082;
+pub const MSR_SFMASK: u32 = 0xc000_0084;
+
+/// RFLAGS bits.
+pub mod rflags {
+    pub const CF: u64 = 1 << 0;
+    /// Bit 1 always reads as 1.
+    pub const RESERVED_1: u64 = 1 << 1;
+    pub const PF: u64 = 1 << 2;
+    pub const AF: u64 = 1 << 4;
+    pub const ZF: u64 = 1 << 6;
+    pub const SF: u64 = 1 << 7;
+    pub const TF: u64 = 1 << 8;
+    pub const IF: u64 = 1 << 9;
+    pub const DF: u64 = 1 << 10;
+    pub const OF: u64 = 1 << 11;
+    pub const IOPL: u64 = 3 << 12;
+    pub const NT: u64 = 1 << 14;
+    pub const RF: u64 = 1 << 16;
+    pub const AC: u64 = 1 << 18;
+    pub const ID: u64 = 1 << 21;
+}
+
+#[cfg(target_os = "none")]
+mod imp {
+    use core::arch::asm;
+
+    /// `out dx, eax`: a hypercall on kvmos.
+    ///
+    /// # Safety
+    /// Ring 0 only; the host acts on `value` (for most ports the physical
+    /// address of an argument struct that must be valid and initialized).
+    #[inline(always)]
+    pub unsafe fn out32(port: u16, value: u32) {
+        // SAFETY: the caller upholds the port's contract. No `nomem`: the
+        // host reads and writes guest memory during the exit.
+        unsafe {
+            asm!("out dx, eax", in("dx") port, in("eax") value, options(nostack, preserves_flags))
+        }
+    }
+
+    pub fn read_cr2() -> u64 {
+        let v;
+        // SAFETY: reading CR2 has no side effect.
+        unsafe { asm!("mov {}, cr2", out(reg) v, options(nomem, nostack, preserves_flags)) }
+        v
+    }
+
+    pub fn read_cr3() -> u64 {
+        let v;
+        // SAFETY: reading CR3 has no side effect.
+        unsafe { asm!("mov {}, cr3", out(reg) v, options(nomem, nostack, preserves_flags)) }
+        v
+    }
+
+    /// # Safety
+    /// `value` must be the physical address of a PML4 that maps the running
+    /// kernel (code, stack, data) exactly as the current one does.
+    pub unsafe fn write_cr3(value: u64) {
+        // SAFETY: the caller guarantees the kernel stays mapped.
+        unsafe { asm!("mov cr3, {}", in(reg) value, options(nostack, preserves_flags)) }
+    }
+
+    /// # Safety
+    /// `msr` must exist and `value` must be valid for it; the MSR's effect
+    /// (e.g. where `syscall` jumps) is the caller's responsibility.
+    pub unsafe fn wrmsr(msr: u32, value: u64) {
+        // SAFETY: the caller upholds the MSR's contract.
+        unsafe {
+            asm!("wrmsr", in("ecx") msr, in("eax") value as u32, in("edx") (value >> 32) as u32,
+                 options(nostack, preserves_flags))
+        }
+    }
+
+    pub fn read_cs() -> u16 {
+        let v: u16;
+        // SAFETY: reading CS has no side effect.
+        unsafe { asm!("mov {:x}, cs", out(reg) v, options(nomem, nostack, preserves_flags)) }
+        v
+    }
+
+    pub fn read_rflags() -> u64 {
+        let v;
+        // SAFETY: pushfq/pop only touches the stack slot it pushes.
+        unsafe { asm!("pushfq", "pop {}", out(reg) v, options(nomem, preserves_flags)) }
+        v
+    }
+
+    /// Stops this CPU for good (interrupts off, then `hlt` forever).
+    pub fn halt_forever() -> ! {
+        loop {
+            // SAFETY: cli/hlt only stop the CPU; no memory is touched.
+            unsafe { asm!("cli", "hlt", options(nomem, nostack)) }
+        }
+    }
+}
+
+#[cfg(not(target_os = "none"))]
+mod imp {
+    const MSG: &str = "privileged instructions exist only in the guest";
+
+    /// # Safety
+    /// Never callable off the guest.
+    pub unsafe fn out32(_port: u16, _value: u32) {
+        unimplemented!("{MSG}")
+    }
+    pub fn read_cr2() -> u64 {
+        unimplemented!("{MSG}")
+    }
+    pub fn read_cr3() -> u64 {
+        unimplemented!("{MSG}")
+    }
+    /// # Safety
+    /// Never callable off the guest.
+    pub unsafe fn write_cr3(_value: u64) {
+        unimplemented!("{MSG}")
+    }
+    /// # Safety
+    /// Never callable off the guest.
+    pub unsafe fn wrmsr(_msr: u32, _value: u64) {
+        unimplemented!("{MSG}")
+    }
+    pub fn read_cs() -> u16 {
+        unimplemented!("{MSG}")
+    }
+    pub fn read_rflags() -> u64 {
+        unimplemented!("{MSG}")
+    }
+    pub fn halt_forever() -> ! {
+        unimplemented!("{MSG}")
+    }
+}
+
+pub use imp::*;

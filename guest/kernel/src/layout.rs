@@ -1,0 +1,175 @@
+//! The guest/host contract's constants: a mirror of
+//! `packages/protocol/src/layout.ts`, same names in SCREAMING_CASE (the
+//! `SELECTOR` and `PORT` objects become `SELECTOR_*` and `PORT_*`).
+//! A unit test parses `layout.ts` and checks the two agree, name by name.
+
+macro_rules! layout {
+    ($($(#[$meta:meta])* $name:ident: $ty:ty = $value:expr;)*) => {
+        $($(#[$meta])* pub const $name: $ty = $value;)*
+        /// Every constant of this module by name, for the drift test.
+        #[cfg(test)]
+        pub(crate) const ALL: &[(&str, u64)] = &[$((stringify!($name), $name as u64)),*];
+    };
+}
+
+layout! {
+    /// Size of a small page.
+    PAGE_SIZE: u64 = 0x1000;
+    /// Size of a large page (a PD entry with PS set).
+    LARGE_PAGE_SIZE: u64 = 0x20_0000;
+
+    /// Never used, so a null pointer faults loudly.
+    NULL_GUARD: u64 = 0x0000_0000;
+    /// One page: `protocol::BootInfo`.
+    BOOT_INFO_ADDR: u64 = 0x0000_1000;
+    /// One page: frame/input mailbox (display).
+    MAILBOX_ADDR: u64 = 0x0000_2000;
+    /// The host's boot GDT (Linux selector layout).
+    BOOT_GDT_ADDR: u64 = 0x0000_3000;
+    /// The kernel command line, NUL-free bytes.
+    CMDLINE_ADDR: u64 = 0x0000_4000;
+    CMDLINE_MAX: u64 = 0x4000;
+    /// Page tables the host builds before entry.
+    BOOT_PAGE_TABLES_ADDR: u64 = 0x0001_0000;
+    BOOT_PAGE_TABLES_SIZE: u64 = 0x1_0000;
+    /// The boot stack grows down from `KERNEL_BASE + BOOT_STACK_TOP`.
+    BOOT_STACK_BOTTOM: u64 = 0x0002_0000;
+    BOOT_STACK_TOP: u64 = 0x0008_0000;
+    /// The kernel ELF's PT_LOAD segments (p_paddr).
+    KERNEL_IMAGE_ADDR: u64 = 0x0010_0000;
+    KERNEL_IMAGE_END: u64 = 0x0100_0000;
+    /// XRGB8888 pixels, width*height*4 bytes.
+    FRAMEBUFFER_ADDR: u64 = 0x0100_0000;
+    FRAMEBUFFER_MAX: u64 = 0x0100_0000;
+    /// cpio newc archive, when there is one.
+    INITRAMFS_ADDR: u64 = 0x0200_0000;
+
+    DEFAULT_RAM_SIZE: u64 = 256 * 1024 * 1024;
+    MIN_RAM_SIZE: u64 = 64 * 1024 * 1024;
+    /// The boot page tables cover at most this much RAM in the direct map.
+    MAX_RAM_SIZE: u64 = 4 * 1024 * 1024 * 1024;
+
+    /// `DIRECT_MAP_BASE + p` is physical byte `p`, for all of RAM.
+    DIRECT_MAP_BASE: u64 = 0xffff_8000_0000_0000;
+    /// `KERNEL_BASE + p` is physical byte `p`, for `p < KERNEL_WINDOW_SIZE`.
+    KERNEL_BASE: u64 = 0xffff_ffff_8000_0000;
+    KERNEL_WINDOW_SIZE: u64 = 0x4000_0000;
+    /// First address above user space (canonical lower half).
+    USER_END: u64 = 0x0000_8000_0000_0000;
+    /// The page LSTAR points at; mapped user-executable (see `syscall`).
+    SYSCALL_STUB_VA: u64 = 0xffff_ff00_0000_0000;
+
+    SELECTOR_KERNEL_CODE: u16 = 0x10;
+    SELECTOR_KERNEL_DATA: u16 = 0x18;
+    SELECTOR_USER32_CODE: u16 = 0x23;
+    SELECTOR_USER_DATA: u16 = 0x2b;
+    SELECTOR_USER_CODE: u16 = 0x33;
+    SELECTOR_TSS: u16 = 0x40;
+
+    /// `out32(code)`: the guest is done; the host exits with `code & 0xff`.
+    PORT_EXIT: u16 = 0x400;
+    /// `out32(phys of ConsoleWrite)`.
+    PORT_CONSOLE: u16 = 0x401;
+    /// `out32(phys of FaultReport)`: the host reports it and stops.
+    PORT_FAULT: u16 = 0x402;
+    /// `out32(0)`: a frame is ready in the framebuffer.
+    PORT_DOORBELL: u16 = 0x403;
+
+    FRAMEBUFFER_WIDTH: u32 = 640;
+    FRAMEBUFFER_HEIGHT: u32 = 480;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ALL;
+    use std::collections::BTreeMap;
+
+    /// `kernelCode` -> `KERNEL_CODE`.
+    fn screaming(camel: &str) -> String {
+        let mut out = String::new();
+        for (i, c) in camel.chars().enumerate() {
+            if c.is_ascii_uppercase() && i > 0 {
+                out.push('_');
+            }
+            out.push(c.to_ascii_uppercase());
+        }
+        out
+    }
+
+    /// Evaluates the TS initializers layout.ts uses: integer literals with
+    /// `_` separators, an optional bigint `n` suffix, and `*` products.
+    fn eval(expr: &str) -> Option<u64> {
+        expr.split('*').try_fold(1u64, |acc, term| {
+            let t = term.trim().trim_end_matches('n').replace('_', "");
+            let v = match t.strip_prefix("0x") {
+                Some(hex) => u64::from_str_radix(hex, 16).ok()?,
+                None => t.parse().ok()?,
+            };
+            acc.checked_mul(v)
+        })
+    }
+
+    fn parse_layout_ts(src: &str) -> BTreeMap<String, u64> {
+        let mut out = BTreeMap::new();
+        let mut object: Option<String> = None;
+        for line in src.lines().map(str::trim) {
+            if line.starts_with("/*") || line.starts_with('*') || line.starts_with("//") {
+                continue;
+            }
+            if let Some(obj) = &object {
+                if line.starts_with('}') {
+                    object = None;
+                } else if let Some((key, value)) = line.split_once(':') {
+                    let value = value.trim().trim_end_matches(',');
+                    let v = eval(value)
+                        .unwrap_or_else(|| panic!("cannot evaluate {obj}.{key}: {value}"));
+                    out.insert(format!("{obj}_{}", screaming(key.trim())), v);
+                }
+            } else if let Some(rest) = line.strip_prefix("export const ") {
+                let (name, value) = rest.split_once('=').expect("export const NAME = value");
+                let value = value.trim().trim_end_matches(';');
+                if value.starts_with('{') {
+                    object = Some(name.trim().to_string());
+                } else {
+                    let v =
+                        eval(value).unwrap_or_else(|| panic!("cannot evaluate {name}: {value}"));
+                    out.insert(name.trim().to_string(), v);
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn matches_layout_ts() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../packages/protocol/src/layout.ts"
+        );
+        let src = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        let ts = parse_layout_ts(&src);
+        let rust: BTreeMap<String, u64> = ALL.iter().map(|&(n, v)| (n.to_string(), v)).collect();
+        for (name, value) in &ts {
+            assert_eq!(
+                rust.get(name),
+                Some(value),
+                "{name}: layout.ts has {value:#x}, layout.rs {:?}",
+                rust.get(name)
+            );
+        }
+        for name in rust.keys() {
+            assert!(
+                ts.contains_key(name),
+                "{name} is in layout.rs but not in layout.ts"
+            );
+        }
+    }
+
+    #[test]
+    fn evaluates_ts_initializers() {
+        assert_eq!(eval("256 * 1024 * 1024"), Some(256 << 20));
+        assert_eq!(eval("0xffff_8000_0000_0000n"), Some(0xffff_8000_0000_0000));
+        assert_eq!(eval("0x0000_1000"), Some(0x1000));
+        assert_eq!(screaming("user32Code"), "USER32_CODE");
+    }
+}

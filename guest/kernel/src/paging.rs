@@ -1,0 +1,693 @@
+//! 4-level paging: entry flags, a frame allocator and address spaces.
+//!
+//! Page tables are reached through the direct map (`DIRECT_MAP_BASE + p`),
+//! set up by the host for all of RAM. Frames come from a bump allocator
+//! over `[freeMemoryStart, ramSize)`, which the host hands over zeroed, so
+//! a new table needs no clearing (clearing 4 KiB costs ~1 ms in emulated
+//! ring 0). The kernel's address space is the boot PML4 (CR3 at entry);
+//! a user address space is a fresh PML4 whose upper half copies the
+//! kernel's entries, so kernel mappings are shared, user ones are private.
+
+use crate::addr::{PhysAddr, VirtAddr};
+use crate::layout::PAGE_SIZE;
+use core::fmt;
+use core::ops::{BitAnd, BitOr, BitOrAssign, Not};
+
+/// Flags of a page-table entry (Intel SDM vol. 3, 4.5).
+#[derive(Clone, Copy, PartialEq, Eq, Default)]
+#[repr(transparent)]
+pub struct PageTableFlags(u64);
+
+impl PageTableFlags {
+    pub const PRESENT: Self = Self(1 << 0);
+    pub const WRITABLE: Self = Self(1 << 1);
+    /// Ring 3 may access (needed at every level of the walk).
+    pub const USER: Self = Self(1 << 2);
+    pub const WRITE_THROUGH: Self = Self(1 << 3);
+    pub const NO_CACHE: Self = Self(1 << 4);
+    pub const ACCESSED: Self = Self(1 << 5);
+    pub const DIRTY: Self = Self(1 << 6);
+    /// In a PDPT or PD entry: a 1 GiB or 2 MiB page instead of a table.
+    pub const HUGE_PAGE: Self = Self(1 << 7);
+    pub const GLOBAL: Self = Self(1 << 8);
+    pub const NO_EXECUTE: Self = Self(1 << 63);
+
+    pub const fn empty() -> Self {
+        Self(0)
+    }
+    pub const fn bits(self) -> u64 {
+        self.0
+    }
+    /// The flag bits of `bits` (address bits dropped).
+    pub const fn from_bits_truncate(bits: u64) -> Self {
+        Self(bits & !PageTableEntry::ADDR_MASK)
+    }
+    pub const fn contains(self, other: Self) -> bool {
+        self.0 & other.0 == other.0
+    }
+    pub const fn union(self, other: Self) -> Self {
+        Self(self.0 | other.0)
+    }
+}
+
+impl BitOr for PageTableFlags {
+    type Output = Self;
+    fn bitor(self, rhs: Self) -> Self {
+        Self(self.0 | rhs.0)
+    }
+}
+impl BitOrAssign for PageTableFlags {
+    fn bitor_assign(&mut self, rhs: Self) {
+        self.0 |= rhs.0;
+    }
+}
+impl BitAnd for PageTableFlags {
+    type Output = Self;
+    fn bitand(self, rhs: Self) -> Self {
+        Self(self.0 & rhs.0)
+    }
+}
+impl Not for PageTableFlags {
+    type Output = Self;
+    fn not(self) -> Self {
+        Self::from_bits_truncate(!self.0)
+    }
+}
+
+impl fmt::Debug for PageTableFlags {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const NAMES: [(PageTableFlags, &str); 10] = [
+            (PageTableFlags::PRESENT, "P"),
+            (PageTableFlags::WRITABLE, "W"),
+            (PageTableFlags::USER, "U"),
+            (PageTableFlags::WRITE_THROUGH, "PWT"),
+            (PageTableFlags::NO_CACHE, "PCD"),
+            (PageTableFlags::ACCESSED, "A"),
+            (PageTableFlags::DIRTY, "D"),
+            (PageTableFlags::HUGE_PAGE, "PS"),
+            (PageTableFlags::GLOBAL, "G"),
+            (PageTableFlags::NO_EXECUTE, "NX"),
+        ];
+        let mut first = true;
+        for (flag, name) in NAMES {
+            if self.contains(flag) {
+                f.write_str(if first { "" } else { "|" })?;
+                f.write_str(name)?;
+                first = false;
+            }
+        }
+        if first {
+            f.write_str("-")?;
+        }
+        Ok(())
+    }
+}
+
+/// One 64-bit entry: a physical frame address and flags.
+#[derive(Clone, Copy, PartialEq, Eq, Default)]
+#[repr(transparent)]
+pub struct PageTableEntry(u64);
+
+impl PageTableEntry {
+    /// Bits 51..12: the frame.
+    pub const ADDR_MASK: u64 = 0x000f_ffff_ffff_f000;
+
+    pub const fn new(addr: PhysAddr, flags: PageTableFlags) -> Self {
+        Self((addr.as_u64() & Self::ADDR_MASK) | flags.bits())
+    }
+    pub const fn from_raw(raw: u64) -> Self {
+        Self(raw)
+    }
+    pub const fn raw(self) -> u64 {
+        self.0
+    }
+    pub const fn addr(self) -> PhysAddr {
+        PhysAddr::new(self.0 & Self::ADDR_MASK)
+    }
+    pub const fn flags(self) -> PageTableFlags {
+        PageTableFlags::from_bits_truncate(self.0)
+    }
+    pub const fn is_present(self) -> bool {
+        self.flags().contains(PageTableFlags::PRESENT)
+    }
+}
+
+impl fmt::Debug for PageTableEntry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "PageTableEntry({:#x} {:?})",
+            self.0 & Self::ADDR_MASK,
+            self.flags()
+        )
+    }
+}
+
+pub const ENTRY_COUNT: usize = 512;
+
+/// One page-table page.
+#[repr(C, align(4096))]
+pub struct PageTable {
+    pub entries: [PageTableEntry; ENTRY_COUNT],
+}
+
+/// How the kernel reaches physical memory.
+pub trait PhysMemory {
+    /// A pointer through which physical byte `pa` can be read and written.
+    fn ptr(&self, pa: PhysAddr) -> *mut u8;
+}
+
+/// Physical memory through `DIRECT_MAP_BASE`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct DirectMap;
+
+impl PhysMemory for DirectMap {
+    fn ptr(&self, pa: PhysAddr) -> *mut u8 {
+        pa.to_direct_map().as_mut_ptr()
+    }
+}
+
+/// A source of zeroed 4 KiB frames.
+pub trait FrameAllocator {
+    fn allocate_frame(&mut self) -> Option<PhysAddr>;
+}
+
+/// Hands out `[next, end)` one frame at a time and never takes one back:
+/// every frame it returns is still zero from the host.
+#[derive(Debug, Clone)]
+pub struct BumpAllocator {
+    next: u64,
+    end: u64,
+}
+
+impl BumpAllocator {
+    pub const fn empty() -> Self {
+        Self { next: 0, end: 0 }
+    }
+
+    /// Frames in `[start, end)`, both rounded inward to page boundaries.
+    pub const fn new(start: u64, end: u64) -> Self {
+        Self {
+            next: (start + PAGE_SIZE - 1) & !(PAGE_SIZE - 1),
+            end: end & !(PAGE_SIZE - 1),
+        }
+    }
+
+    pub const fn remaining(&self) -> u64 {
+        if self.end > self.next {
+            (self.end - self.next) / PAGE_SIZE
+        } else {
+            0
+        }
+    }
+}
+
+impl FrameAllocator for BumpAllocator {
+    fn allocate_frame(&mut self) -> Option<PhysAddr> {
+        if self.remaining() == 0 {
+            return None;
+        }
+        let frame = self.next;
+        self.next += PAGE_SIZE;
+        Some(PhysAddr::new(frame))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MapError {
+    OutOfMemory,
+    /// The page is mapped already.
+    AlreadyMapped,
+    /// A 2 MiB / 1 GiB page covers the address.
+    HugePage,
+    /// An address or length is not page aligned.
+    Unaligned,
+}
+
+/// Where a virtual address leads, and the access the whole walk allows:
+/// `WRITABLE`/`USER` only if every level has them, `NO_EXECUTE` if any has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Translation {
+    pub phys: PhysAddr,
+    pub flags: PageTableFlags,
+}
+
+/// A PML4 and everything reachable from it.
+#[derive(Clone)]
+pub struct AddressSpace<M: PhysMemory = DirectMap> {
+    root: PhysAddr,
+    mem: M,
+}
+
+impl<M: PhysMemory> AddressSpace<M> {
+    /// # Safety
+    /// `root` and every table reachable from it must be valid page tables
+    /// reachable through `mem`, not in use as anything else. With
+    /// `DirectMap`, the upper half must map the kernel as the boot tables
+    /// do (`activate` relies on it).
+    pub const unsafe fn from_root(root: PhysAddr, mem: M) -> Self {
+        Self { root, mem }
+    }
+
+    /// Physical address of the PML4 (the CR3 value).
+    pub fn root(&self) -> PhysAddr {
+        self.root
+    }
+
+    /// How this address space reaches physical memory.
+    pub fn memory(&self) -> &M {
+        &self.mem
+    }
+
+    fn entry(&self, table: PhysAddr, index: usize) -> *mut PageTableEntry {
+        debug_assert!(index < ENTRY_COUNT);
+        // The type invariant (see `from_root`) makes `table` a page table
+        // reachable through `mem`; the pointer stays inside it.
+        self.mem
+            .ptr(table)
+            .cast::<PageTableEntry>()
+            .wrapping_add(index)
+    }
+
+    fn read(&self, table: PhysAddr, index: usize) -> PageTableEntry {
+        // SAFETY: `entry` points into a live page table (type invariant).
+        unsafe { self.entry(table, index).read() }
+    }
+
+    fn write(&mut self, table: PhysAddr, index: usize, e: PageTableEntry) {
+        // SAFETY: `entry` points into a live page table (type invariant),
+        // and `&mut self` makes this the only writer.
+        unsafe { self.entry(table, index).write(e) }
+    }
+
+    /// Walks the tables for `va`.
+    pub fn translate(&self, va: VirtAddr) -> Option<Translation> {
+        let mut table = self.root;
+        let mut allowed = PageTableFlags::WRITABLE | PageTableFlags::USER;
+        let mut no_exec = PageTableFlags::empty();
+        for level in (1..=4u32).rev() {
+            let e = self.read(table, va.table_index(level));
+            let flags = e.flags();
+            if !flags.contains(PageTableFlags::PRESENT) {
+                return None;
+            }
+            allowed = allowed & flags;
+            no_exec |= flags & PageTableFlags::NO_EXECUTE;
+            if level == 1 || (level <= 3 && flags.contains(PageTableFlags::HUGE_PAGE)) {
+                let page_size = 1u64 << (12 + 9 * (level - 1));
+                let base = e.addr().as_u64() & !(page_size - 1);
+                return Some(Translation {
+                    phys: PhysAddr::new(base | (va.as_u64() & (page_size - 1))),
+                    flags: PageTableFlags::PRESENT | allowed | no_exec,
+                });
+            }
+            table = e.addr();
+        }
+        unreachable!()
+    }
+
+    /// Maps the 4 KiB page at `va` to frame `pa` with `flags` (PRESENT is
+    /// implied). Missing tables come from `frames`; the entries leading to
+    /// a USER page get USER too. Does not flush the TLB: mapping a page
+    /// that was not present needs no flush.
+    pub fn map(
+        &mut self,
+        va: VirtAddr,
+        pa: PhysAddr,
+        flags: PageTableFlags,
+        frames: &mut impl FrameAllocator,
+    ) -> Result<(), MapError> {
+        if !va.is_aligned(PAGE_SIZE) || !pa.is_aligned(PAGE_SIZE) {
+            return Err(MapError::Unaligned);
+        }
+        let user = flags & PageTableFlags::USER;
+        let mut table = self.root;
+        for level in (2..=4u32).rev() {
+            let index = va.table_index(level);
+            let e = self.read(table, index);
+            if e.is_present() {
+                if e.flags().contains(PageTableFlags::HUGE_PAGE) {
+                    return Err(MapError::HugePage);
+                }
+                if !e.flags().contains(user) {
+                    self.write(
+                        table,
+                        index,
+                        PageTableEntry::new(e.addr(), e.flags() | user),
+                    );
+                }
+                table = e.addr();
+            } else {
+                let frame = frames.allocate_frame().ok_or(MapError::OutOfMemory)?;
+                self.write(
+                    table,
+                    index,
+                    PageTableEntry::new(
+                        frame,
+                        PageTableFlags::PRESENT | PageTableFlags::WRITABLE | user,
+                    ),
+                );
+                table = frame;
+            }
+        }
+        let index = va.table_index(1);
+        if self.read(table, index).is_present() {
+            return Err(MapError::AlreadyMapped);
+        }
+        self.write(
+            table,
+            index,
+            PageTableEntry::new(pa, flags | PageTableFlags::PRESENT),
+        );
+        Ok(())
+    }
+
+    /// `map` for each page of `[va, va + len)` -> `[pa, pa + len)`.
+    pub fn map_range(
+        &mut self,
+        va: VirtAddr,
+        pa: PhysAddr,
+        len: u64,
+        flags: PageTableFlags,
+        frames: &mut impl FrameAllocator,
+    ) -> Result<(), MapError> {
+        if !len.is_multiple_of(PAGE_SIZE) {
+            return Err(MapError::Unaligned);
+        }
+        for off in (0..len).step_by(PAGE_SIZE as usize) {
+            self.map(va + off, pa + off, flags, frames)?;
+        }
+        Ok(())
+    }
+
+    /// A new address space: empty lower half, upper half sharing this
+    /// one's PML4 entries (so the kernel and `SYSCALL_STUB_VA` stay
+    /// mapped). Upper-half PML4 entries the kernel adds later are not
+    /// propagated: create them before the first user address space.
+    pub fn new_user(&self, frames: &mut impl FrameAllocator) -> Result<Self, MapError>
+    where
+        M: Clone,
+    {
+        let root = frames.allocate_frame().ok_or(MapError::OutOfMemory)?;
+        let half = ENTRY_COUNT / 2;
+        // SAFETY: both are page tables (the new one a fresh zeroed frame,
+        // distinct from ours); one `rep movs` beats 256 emulated loads.
+        unsafe {
+            core::ptr::copy_nonoverlapping(
+                self.entry(self.root, half),
+                self.entry(root, half),
+                half,
+            )
+        };
+        // SAFETY: `root` is a zeroed frame plus valid upper-half entries.
+        Ok(unsafe { Self::from_root(root, self.mem.clone()) })
+    }
+}
+
+mod global {
+    use super::*;
+    use crate::protocol::BootInfo;
+    use crate::sync::Global;
+    use core::sync::atomic::{AtomicU64, Ordering};
+
+    static FRAMES: Global<BumpAllocator> = Global::new(BumpAllocator::empty());
+    static KERNEL_ROOT: AtomicU64 = AtomicU64::new(0);
+
+    /// The kernel's frame allocator, as a `FrameAllocator` value.
+    pub struct KernelFrames;
+
+    impl FrameAllocator for KernelFrames {
+        fn allocate_frame(&mut self) -> Option<PhysAddr> {
+            FRAMES.lock().allocate_frame()
+        }
+    }
+
+    /// Takes over `[freeMemoryStart, ramSize)` (as far as the direct map
+    /// reaches) and the boot PML4.
+    pub fn init(info: &BootInfo) {
+        assert!(
+            info.free_memory_start <= info.ram_size,
+            "freeMemoryStart is beyond ramSize"
+        );
+        let end = info.ram_size.min(crate::layout::MAX_RAM_SIZE);
+        *FRAMES.lock() = BumpAllocator::new(info.free_memory_start, end);
+        KERNEL_ROOT.store(
+            crate::cpu::read_cr3() & PageTableEntry::ADDR_MASK,
+            Ordering::Relaxed,
+        );
+    }
+
+    /// A zeroed frame.
+    pub fn allocate_frame() -> Option<PhysAddr> {
+        KernelFrames.allocate_frame()
+    }
+
+    impl AddressSpace<DirectMap> {
+        /// The kernel's address space (the boot PML4).
+        pub fn kernel() -> Self {
+            let root = KERNEL_ROOT.load(Ordering::Relaxed);
+            assert!(root != 0, "paging::init has not run");
+            // SAFETY: the boot tables are valid and map the kernel.
+            unsafe { Self::from_root(PhysAddr::new(root), DirectMap) }
+        }
+
+        /// The address space CR3 points at.
+        pub fn current() -> Self {
+            // SAFETY: CR3 is the live PML4, which maps the running kernel.
+            unsafe {
+                Self::from_root(
+                    PhysAddr::new(crate::cpu::read_cr3() & PageTableEntry::ADDR_MASK),
+                    DirectMap,
+                )
+            }
+        }
+
+        /// Loads CR3 (flushes non-global TLB entries).
+        pub fn activate(&self) {
+            // SAFETY: every AddressSpace<DirectMap> maps the kernel as the
+            // boot tables do (see `from_root`), so execution continues.
+            unsafe { crate::cpu::write_cr3(self.root.as_u64()) }
+        }
+
+        /// A new user address space sharing the kernel's upper half.
+        pub fn new_user_space() -> Result<Self, MapError> {
+            Self::kernel().new_user(&mut KernelFrames)
+        }
+    }
+}
+
+pub use global::*;
+
+#[cfg(test)]
+pub(crate) mod fake {
+    //! Physical memory simulated with boxed pages, for tests.
+    use super::*;
+    use std::cell::RefCell;
+
+    /// Frame `n` (physical `(n + 1) * 4096`) is `pages[n]`: 0 stays unused.
+    #[derive(Default)]
+    pub struct FakeMemory {
+        pages: RefCell<Vec<Box<PageTable>>>,
+    }
+
+    impl FakeMemory {
+        pub fn new() -> Self {
+            Self::default()
+        }
+        pub fn frames_used(&self) -> usize {
+            self.pages.borrow().len()
+        }
+    }
+
+    impl PhysMemory for &FakeMemory {
+        fn ptr(&self, pa: PhysAddr) -> *mut u8 {
+            let n = (pa.as_u64() / PAGE_SIZE) as usize - 1;
+            let mut pages = self.pages.borrow_mut();
+            let page: *mut PageTable = &mut *pages[n];
+            page.cast::<u8>()
+                .wrapping_add((pa.as_u64() % PAGE_SIZE) as usize)
+        }
+    }
+
+    impl FrameAllocator for &FakeMemory {
+        fn allocate_frame(&mut self) -> Option<PhysAddr> {
+            let mut pages = self.pages.borrow_mut();
+            pages.push(Box::new(PageTable {
+                entries: [PageTableEntry::default(); ENTRY_COUNT],
+            }));
+            Some(PhysAddr::new(pages.len() as u64 * PAGE_SIZE))
+        }
+    }
+
+    /// An empty address space in `mem`.
+    pub fn space(mem: &FakeMemory) -> AddressSpace<&FakeMemory> {
+        let mut m = mem;
+        let root = m.allocate_frame().unwrap();
+        // SAFETY: a fresh zeroed table in `mem`.
+        unsafe { AddressSpace::from_root(root, mem) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fake::{space, FakeMemory};
+    use super::*;
+    use crate::layout::{KERNEL_BASE, USER_END};
+    type F = PageTableFlags;
+
+    #[test]
+    fn flag_bits_are_the_architectural_ones() {
+        assert_eq!(F::PRESENT.bits(), 0x1);
+        assert_eq!(F::WRITABLE.bits(), 0x2);
+        assert_eq!(F::USER.bits(), 0x4);
+        assert_eq!(F::HUGE_PAGE.bits(), 0x80);
+        assert_eq!(F::GLOBAL.bits(), 0x100);
+        assert_eq!(F::NO_EXECUTE.bits(), 1 << 63);
+        let e = PageTableEntry::new(
+            PhysAddr::new(0x1234_5000),
+            F::PRESENT | F::USER | F::NO_EXECUTE,
+        );
+        assert_eq!(e.raw(), 0x8000_0000_1234_5005);
+        assert_eq!(e.addr(), PhysAddr::new(0x1234_5000));
+        assert_eq!(e.flags(), F::PRESENT | F::USER | F::NO_EXECUTE);
+        assert_eq!(format!("{:?}", e.flags()), "P|U|NX");
+        assert!(!(!F::USER).contains(F::USER));
+        assert!((!F::USER).contains(F::NO_EXECUTE));
+    }
+
+    #[test]
+    fn bump_allocator() {
+        let mut a = BumpAllocator::new(0x2000_0001, 0x2000_4800);
+        assert_eq!(a.remaining(), 3);
+        assert_eq!(a.allocate_frame(), Some(PhysAddr::new(0x2000_1000)));
+        assert_eq!(a.allocate_frame(), Some(PhysAddr::new(0x2000_2000)));
+        assert_eq!(a.allocate_frame(), Some(PhysAddr::new(0x2000_3000)));
+        assert_eq!(a.allocate_frame(), None);
+        assert_eq!(BumpAllocator::new(0x5000, 0x1000).remaining(), 0);
+    }
+
+    #[test]
+    fn map_and_translate() {
+        let mem = FakeMemory::new();
+        let mut s = space(&mem);
+        let mut frames = &mem;
+        let va = VirtAddr::new(0x40_0000);
+        s.map(va, PhysAddr::new(0x9000), F::USER, &mut frames)
+            .unwrap();
+        assert_eq!(mem.frames_used(), 4, "PML4 + PDPT + PD + PT");
+        let t = s.translate(va + 0x123).unwrap();
+        assert_eq!(t.phys, PhysAddr::new(0x9123));
+        assert_eq!(t.flags, F::PRESENT | F::USER);
+        assert_eq!(s.translate(va + 0x1000), None);
+        assert_eq!(
+            s.map(va, PhysAddr::new(0xa000), F::USER, &mut frames),
+            Err(MapError::AlreadyMapped)
+        );
+        assert_eq!(
+            s.map(va + 1, PhysAddr::new(0xa000), F::USER, &mut frames),
+            Err(MapError::Unaligned)
+        );
+        // A neighbour reuses the tables.
+        s.map(
+            va + 0x1000,
+            PhysAddr::new(0xa000),
+            F::USER | F::WRITABLE | F::NO_EXECUTE,
+            &mut frames,
+        )
+        .unwrap();
+        assert_eq!(mem.frames_used(), 4);
+        assert_eq!(
+            s.translate(va + 0x1fff).unwrap().flags,
+            F::PRESENT | F::USER | F::WRITABLE | F::NO_EXECUTE
+        );
+        // A supervisor page is not USER even where the tables are.
+        s.map(va + 0x2000, PhysAddr::new(0xb000), F::WRITABLE, &mut frames)
+            .unwrap();
+        assert_eq!(
+            s.translate(va + 0x2000).unwrap().flags,
+            F::PRESENT | F::WRITABLE
+        );
+    }
+
+    #[test]
+    fn effective_flags_and_huge_pages() {
+        let mem = FakeMemory::new();
+        let mut s = space(&mem);
+        let mut frames = &mem;
+        // Supervisor page first: its tables lack USER...
+        let va = VirtAddr::new(KERNEL_BASE);
+        s.map(va, PhysAddr::new(0x1000), F::WRITABLE, &mut frames)
+            .unwrap();
+        assert!(!s.translate(va).unwrap().flags.contains(F::USER));
+        // ...until a user page below them needs it.
+        s.map(va + 0x1000, PhysAddr::new(0x2000), F::USER, &mut frames)
+            .unwrap();
+        assert!(s.translate(va + 0x1000).unwrap().flags.contains(F::USER));
+        assert!(
+            !s.translate(va).unwrap().flags.contains(F::USER),
+            "the leaf still says supervisor"
+        );
+        // A 2 MiB page in a PD, as the boot tables have.
+        let pd_entry = {
+            let pml4 = s.read(s.root(), 0);
+            assert!(!pml4.is_present());
+            let pdpt = (&mem).allocate_frame().unwrap();
+            let pd = (&mem).allocate_frame().unwrap();
+            s.write(
+                s.root(),
+                0,
+                PageTableEntry::new(pdpt, F::PRESENT | F::WRITABLE),
+            );
+            s.write(pdpt, 0, PageTableEntry::new(pd, F::PRESENT | F::WRITABLE));
+            s.write(
+                pd,
+                1,
+                PageTableEntry::new(
+                    PhysAddr::new(0x4020_0000),
+                    F::PRESENT | F::WRITABLE | F::HUGE_PAGE,
+                ),
+            );
+            pd
+        };
+        let _ = pd_entry;
+        let t = s.translate(VirtAddr::new(0x20_1234)).unwrap();
+        assert_eq!(t.phys, PhysAddr::new(0x4020_1234));
+        assert_eq!(t.flags, F::PRESENT | F::WRITABLE);
+        assert_eq!(
+            s.map(
+                VirtAddr::new(0x20_0000),
+                PhysAddr::new(0x1000),
+                F::USER,
+                &mut frames
+            ),
+            Err(MapError::HugePage)
+        );
+    }
+
+    #[test]
+    fn user_space_shares_the_upper_half() {
+        let mem = FakeMemory::new();
+        let mut kernel = space(&mem);
+        let mut frames = &mem;
+        let kva = VirtAddr::new(KERNEL_BASE + 0x10_0000);
+        kernel
+            .map(kva, PhysAddr::new(0x10_0000), F::WRITABLE, &mut frames)
+            .unwrap();
+        kernel
+            .map(
+                VirtAddr::new(0x1000),
+                PhysAddr::new(0x1000),
+                F::USER,
+                &mut frames,
+            )
+            .unwrap();
+        let user = kernel.new_user(&mut frames).unwrap();
+        assert_eq!(user.translate(kva), kernel.translate(kva));
+        assert_eq!(
+            user.translate(VirtAddr::new(0x1000)),
+            None,
+            "lower half starts empty"
+        );
+        assert!(VirtAddr::new(USER_END - 1).is_user());
+    }
+}
