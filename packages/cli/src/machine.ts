@@ -170,7 +170,8 @@ export function faultError(report: FaultReport, message: string | undefined): Gu
     ...(report.vector === 14n && { cr2: report.cr2 }),
   };
   if (report.vector === 256n) {
-    return new GuestStoppedError(`kernel panic: ${message ?? '(no message)'}`, where, 'a kernel bug');
+    // A panic has no faulting instruction; its message carries file:line.
+    return new GuestStoppedError(`kernel panic: ${message ?? '(no message)'}`, undefined, 'a kernel bug');
   }
   const user = (report.cs & 3n) === 3n;
   return new GuestStoppedError(

@@ -85,3 +85,53 @@ test('a kernel segment outside guest RAM: one line, exit 65', (t) => {
   t.is(r.status, 65);
   assertOneLineError(t, r.stderr);
 });
+
+// hello's `crash=` words fail on purpose (guest/hello/src/main.rs): each
+// must come back as one line naming the exception, the ring and the RIP.
+for (const [mode, expect] of [
+  ['ring0-ud', /guest exception #UD .* in ring 0 at RIP 0xffffffff8/],
+  ['ring0-pf', /guest exception #PF .* in ring 0 at RIP 0xffffffff8.*CR2 0x1234\b/],
+  ['ring0-df', /guest exception #DF .* in ring 0 at RIP/],
+  ['panic', /kernel panic: hello\/src\/main.rs:\d+:\d+: crash=panic asked for a kernel panic - a kernel bug$/m],
+  ['ring3-pf', /guest exception #PF .* in ring 3 at RIP 0x4[0-9a-f]{5}\b.*CR2 0xffffffff80100000/],
+  ['ring3-ud', /guest exception #UD .* in ring 3 at RIP 0x4[0-9a-f]{5}\b/],
+] as const) {
+  test(`a guest ${mode} is reported with where it happened, exit 70`, (t) => {
+    const r = kvmos('hello', '--cmdline', `crash=${mode}`);
+    t.is(r.status, 70, r.stderr);
+    assertOneLineError(t, r.stderr);
+    t.regex(r.stderr, expect);
+  });
+}
+
+test('the syscall stub path that hardware KVM takes (CPL 0) works too', (t) => {
+  const r = kvmos('hello', '--cmdline', 'selftest=cpl0-syscall', '--exit-code', '9');
+  t.is(r.status, 9, r.stderr);
+  t.regex(r.stdout, /^sqrt\(3\*3 \+ 4\*4\) = 5$/m);
+});
+
+test('a fault before the kernel has an IDT: the triple fault names the RIP', (t) => {
+  const elf = Buffer.from(readFileSync(imagePath('hello')));
+  const entry = elf.readBigUInt64LE(24);
+  const phoff = Number(elf.readBigUInt64LE(32));
+  const phnum = elf.readUInt16LE(56);
+  let patched = false;
+  for (let i = 0; i < phnum; i++) {
+    const ph = phoff + i * 56;
+    const vaddr = elf.readBigUInt64LE(ph + 16);
+    const filesz = elf.readBigUInt64LE(ph + 32);
+    if (elf.readUInt32LE(ph) === 1 && entry >= vaddr && entry + 2n <= vaddr + filesz) {
+      const off = Number(elf.readBigUInt64LE(ph + 8) + (entry - vaddr));
+      elf[off] = 0x0f; // ud2 as the very first instruction
+      elf[off + 1] = 0x0b;
+      patched = true;
+    }
+  }
+  t.true(patched);
+  const f = join(tmp, 'ud2-at-entry');
+  writeFileSync(f, elf);
+  const r = kvmos('--kernel', f);
+  t.is(r.status, 70);
+  assertOneLineError(t, r.stderr);
+  t.regex(r.stderr, new RegExp(`triple-faulted in ring 0 at RIP 0x${entry.toString(16)}\\b`));
+});
