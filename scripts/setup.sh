@@ -18,6 +18,7 @@ debs=(
   busybox-static musl-tools          # real Linux programs to run in the guest
   qemu-user-static                   # a peer to measure against (pnpm bench)
   cpio                               # tests check our initramfs against GNU cpio
+  x11-apps xdotool python3           # display tests: xwd screenshots the SDL window, xdotool types and clicks, python3 (ctypes libX11) closes it and reads PNGs
 )
 missing=()
 for p in "${debs[@]}"; do

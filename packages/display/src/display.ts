@@ -1,6 +1,6 @@
 /**
- * How the host shows the guest's framebuffer. Backends: headless (here),
- * and an SDL window and a web page (next: issue "A screen and a mouse").
+ * How the host shows the guest's framebuffer. Backends: headless (no screen)
+ * and an SDL window.
  */
 
 /** One frame as the guest drew it: XRGB8888, `stride` bytes per row. */
@@ -9,6 +9,18 @@ export interface Frame {
   height: number;
   stride: number;
   pixels: Uint8Array;
+}
+
+/** Throws a RangeError unless `frame.pixels` holds `height` rows of `stride` bytes, each with `width` XRGB8888 pixels. */
+export function checkFrame(frame: Frame): void {
+  const rowBytes = frame.width * 4;
+  if (
+    !Number.isInteger(frame.width) || !Number.isInteger(frame.height) || frame.width <= 0 || frame.height <= 0 ||
+    !Number.isInteger(frame.stride) || frame.stride < rowBytes ||
+    frame.pixels.length < frame.stride * (frame.height - 1) + rowBytes
+  ) {
+    throw new RangeError(`frame ${frame.width}x${frame.height} stride ${frame.stride} does not fit ${frame.pixels.length} bytes`);
+  }
 }
 
 /** An input event in Linux evdev shape (type, code, value). */

@@ -1,4 +1,4 @@
-import type { Display, Frame, InputEvent } from './display.js';
+import { checkFrame, type Display, type Frame, type InputEvent } from './display.js';
 
 /** A display with no screen: keeps a copy of the last frame and counts frames. */
 export class HeadlessDisplay implements Display {
@@ -9,10 +9,7 @@ export class HeadlessDisplay implements Display {
 
   show(frame: Frame): void {
     if (this.closed) throw new Error('HeadlessDisplay: show() after close()');
-    const rowBytes = frame.width * 4;
-    if (frame.stride < rowBytes || frame.pixels.length < frame.stride * (frame.height - 1) + rowBytes) {
-      throw new RangeError(`frame ${frame.width}x${frame.height} stride ${frame.stride} does not fit ${frame.pixels.length} bytes`);
-    }
+    checkFrame(frame);
     this.last = { ...frame, pixels: Uint8Array.from(frame.pixels) };
     this.frames++;
   }
