@@ -5,6 +5,8 @@
  * without /dev/kvm.
  */
 import {
+  ARGS_ADDR,
+  ARGS_MAX,
   BOOT_GDT_ADDR,
   BOOT_INFO_ADDR,
   CMDLINE_ADDR,
@@ -45,6 +47,8 @@ export interface BootPlanOptions {
   randomSeed: Uint8Array;
   /** BootInfo.flags, e.g. BOOT_FLAG_FIXED_TIME. */
   flags?: bigint;
+  /** linux-exec's args block (protocol's encodeArgsBlock), at most ARGS_MAX bytes. */
+  args?: Uint8Array;
 }
 
 export interface GuestWrite {
@@ -98,6 +102,10 @@ export function planBoot(opts: BootPlanOptions): BootPlan {
   // Whole 2 MiB pages, so the kernel can hand out large pages from here.
   const freeMemoryStart = Math.ceil(initramfsEnd / LARGE_PAGE_SIZE) * LARGE_PAGE_SIZE;
 
+  const args = opts.args ?? new Uint8Array(0);
+  if (args.length > ARGS_MAX) {
+    throw new BootPlanError(`the program's arguments and environment take ${args.length} bytes; at most ${ARGS_MAX} fit: pass fewer or shorter ones`);
+  }
   const fb = opts.framebuffer ? framebufferGeometry(opts.framebuffer) : undefined;
   const bootInfo: BootInfo = {
     ramSize: BigInt(ramSize),
@@ -115,6 +123,8 @@ export function planBoot(opts: BootPlanOptions): BootPlan {
     bootTimeNs: opts.bootTimeNs,
     randomSeed: Uint8Array.from(opts.randomSeed),
     flags,
+    argsAddr: args.length > 0 ? BigInt(ARGS_ADDR) : 0n,
+    argsSize: BigInt(args.length),
   };
 
   const tables = buildBootPageTables(ramSize);
@@ -127,6 +137,7 @@ export function planBoot(opts: BootPlanOptions): BootPlan {
     { addr: BOOT_INFO_ADDR, data: encodeBootInfo(bootInfo), what: 'boot info' },
   );
   if (cmdline.length > 0) writes.push({ addr: CMDLINE_ADDR, data: cmdline, what: 'command line' });
+  if (args.length > 0) writes.push({ addr: ARGS_ADDR, data: args, what: 'program arguments' });
   if (opts.initramfs && opts.initramfs.length > 0) {
     writes.push({ addr: INITRAMFS_ADDR, data: opts.initramfs, what: 'initramfs' });
   }

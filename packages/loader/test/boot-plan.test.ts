@@ -1,6 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import test from 'ava';
 import {
+  ARGS_ADDR,
+  ARGS_MAX,
   BOOT_FLAG_FIXED_TIME,
   BOOT_GDT_ADDR,
   BOOT_INFO_ADDR,
@@ -12,6 +14,7 @@ import {
   INITRAMFS_ADDR,
   KERNEL_BASE,
   decodeBootInfo,
+  encodeArgsBlock,
   parseCmdline,
 } from '@kvmos/protocol';
 import {
@@ -189,4 +192,14 @@ test('plans guest/target/kvmos/hello when it has been built', (t) => {
   }
   const plan = planBoot({ ...base, kernel: readFileSync(HELLO) });
   t.true(plan.entry >= TEXT_VADDR);
+});
+
+test('the args block goes to ARGS_ADDR and BootInfo points at it', (t) => {
+  const args = encodeArgsBlock({ argv: ['prog', 'x'], envp: ['A=1'] });
+  const plan = planBoot({ kernel: kernelElf(), bootTimeNs: 0n, randomSeed: new Uint8Array(32), args });
+  t.is(plan.bootInfo.argsAddr, BigInt(ARGS_ADDR));
+  t.is(plan.bootInfo.argsSize, BigInt(args.length));
+  const w = plan.writes.find((x) => x.addr === ARGS_ADDR);
+  t.deepEqual(w?.data, args);
+  t.throws(() => planBoot({ kernel: kernelElf(), bootTimeNs: 0n, randomSeed: new Uint8Array(32), args: new Uint8Array(ARGS_MAX + 1) }), { instanceOf: BootPlanError });
 });

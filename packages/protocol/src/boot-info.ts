@@ -15,6 +15,8 @@ export const RANDOM_SEED_SIZE = 32;
 export const FRAMEBUFFER_FORMAT_XRGB8888 = 1;
 /** flags bit 0: the guest must use a fixed time (reproducible display frames). */
 export const BOOT_FLAG_FIXED_TIME = 1n;
+/** flags bit 1: the kernel reports every system call with the trace hypercall. */
+export const BOOT_FLAG_TRACE = 2n;
 
 export interface BootInfo {
   ramSize: bigint;
@@ -33,6 +35,9 @@ export interface BootInfo {
   /** RANDOM_SEED_SIZE bytes. */
   randomSeed: Uint8Array;
   flags: bigint;
+  /** The linux-exec args block (args-block.ts), 0/0 if none. */
+  argsAddr: bigint;
+  argsSize: bigint;
 }
 
 /** Offsets of docs/protocol.md's table; magic, version and reserved are implied. */
@@ -54,7 +59,9 @@ const OFFSET = {
   bootTimeNs: 88,
   randomSeed: 96,
   flags: 128,
-  reserved: 136,
+  argsAddr: 136,
+  argsSize: 144,
+  reserved: 152,
 } as const;
 
 const U64_FIELDS = [
@@ -68,6 +75,8 @@ const U64_FIELDS = [
   'mailboxAddr',
   'bootTimeNs',
   'flags',
+  'argsAddr',
+  'argsSize',
 ] as const;
 const U32_FIELDS = ['framebufferWidth', 'framebufferHeight', 'framebufferStride', 'framebufferFormat'] as const;
 
@@ -117,5 +126,7 @@ export function decodeBootInfo(bytes: Uint8Array): BootInfo {
     bootTimeNs: u64('bootTimeNs'),
     randomSeed: bytes.slice(OFFSET.randomSeed, OFFSET.randomSeed + RANDOM_SEED_SIZE),
     flags: u64('flags'),
+    argsAddr: u64('argsAddr'),
+    argsSize: u64('argsSize'),
   };
 }

@@ -77,15 +77,23 @@ const FAULT_OFFSET = {
 } as const satisfies Record<keyof FaultReport, number>;
 const FAULT_FIELDS = Object.keys(FAULT_OFFSET) as (keyof FaultReport)[];
 
-/** Reads the fixed 16-byte header of a ConsoleWrite. */
-export function decodeConsoleWriteHeader(bytes: Uint8Array): ConsoleWriteHeader {
-  requireSize(bytes, CONSOLE_WRITE_HEADER_SIZE, 'ConsoleWrite header');
+/**
+ * Reads the 16-byte header of an IoVec request: the layout ConsoleWrite,
+ * consoleRead and random share; `fds` are the fd values the port accepts.
+ */
+export function decodeIoVecHeader<F extends number>(bytes: Uint8Array, fds: readonly F[]): { fd: F; count: number; result: bigint } {
+  requireSize(bytes, CONSOLE_WRITE_HEADER_SIZE, 'IoVec header');
   const dv = view(bytes);
   const fd = dv.getUint32(0, true);
-  if (fd !== 1 && fd !== 2) throw new ProtocolError('fd', `${fd} is not 1 (stdout) or 2 (stderr)`);
+  if (!(fds as readonly number[]).includes(fd)) throw new ProtocolError('fd', `${fd} is not ${fds.join(' or ')}`);
   const count = dv.getUint32(4, true);
   checkCount(count);
-  return { fd, count, result: dv.getBigInt64(CONSOLE_WRITE_RESULT_OFFSET, true) };
+  return { fd: fd as F, count, result: dv.getBigInt64(CONSOLE_WRITE_RESULT_OFFSET, true) };
+}
+
+/** Reads the fixed 16-byte header of a ConsoleWrite (fd 1 = stdout or 2 = stderr). */
+export function decodeConsoleWriteHeader(bytes: Uint8Array): ConsoleWriteHeader {
+  return decodeIoVecHeader(bytes, [1, 2] as const);
 }
 
 /** Reads `count` segments (the bytes after the header) and bounds their total length. */

@@ -3,3 +3,5 @@ export * from './errors.js';
 export * from './boot-info.js';
 export * from './hypercalls.js';
 export * from './cmdline.js';
+export * from './exec-hypercalls.js';
+export * from './args-block.js';

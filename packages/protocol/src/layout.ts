@@ -11,6 +11,7 @@
  *   0x0000_2000  MAILBOX             one page: frame/input mailbox (display)
  *   0x0000_3000  BOOT_GDT            the host's boot GDT (Linux selector layout)
  *   0x0000_4000  CMDLINE             16 KiB: the kernel command line, NUL-free bytes
+ *   0x0000_8000  ARGS                32 KiB: argv and envp of linux-exec's program
  *   0x0001_0000  BOOT_PAGE_TABLES    64 KiB: page tables the host builds (loader)
  *   0x0002_0000  BOOT_STACK          384 KiB, grows down from BOOT_STACK_TOP
  *   0x0010_0000  KERNEL_IMAGE        the kernel ELF's PT_LOAD segments (p_paddr)
@@ -38,6 +39,8 @@ export const MAILBOX_ADDR = 0x0000_2000;
 export const BOOT_GDT_ADDR = 0x0000_3000;
 export const CMDLINE_ADDR = 0x0000_4000;
 export const CMDLINE_MAX = 0x4000;
+export const ARGS_ADDR = 0x0000_8000;
+export const ARGS_MAX = 0x8000;
 export const BOOT_PAGE_TABLES_ADDR = 0x0001_0000;
 export const BOOT_PAGE_TABLES_SIZE = 0x1_0000;
 export const BOOT_STACK_BOTTOM = 0x0002_0000;
@@ -91,6 +94,20 @@ export const PORT = {
   fault: 0x402,
   /** out32(0): a frame is ready in the framebuffer (display). */
   doorbell: 0x403,
+  /** out32(phys of an IoVec request, fd 0): read the host's stdin into it. */
+  consoleRead: 0x404,
+  /** out32(phys of a Copy): memmove or zero-fill inside guest RAM. */
+  copy: 0x405,
+  /** out32(phys of a Clock): the host fills in the time. */
+  clock: 0x406,
+  /** out32(phys of an IoVec request): random bytes from the host's entropy. */
+  random: 0x407,
+  /** out32(phys of a Trace): one strace-like line on the host's stderr. */
+  trace: 0x408,
+  /** out32(phys of a Log): a message for the host's stderr. */
+  log: 0x409,
+  /** out32(syscall number): a system call the kernel does not implement. */
+  unknownSyscall: 0x40a,
 } as const;
 
 /** Framebuffer geometry of the demos. */

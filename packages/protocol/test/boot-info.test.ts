@@ -17,6 +17,8 @@ const info: BootInfo = {
   bootTimeNs: 0n,
   randomSeed: new Uint8Array(32),
   flags: 0n,
+  argsAddr: 0x8000n,
+  argsSize: 24n,
 };
 
 test('decodes from a larger buffer (the boot info page) and copies the seed', (t) => {

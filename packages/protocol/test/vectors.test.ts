@@ -46,6 +46,8 @@ function bootInfoOf(c: ValidCase): BootInfo {
     bootTimeNs: b('bootTimeNs'),
     randomSeed: fromHex(get(m, 'randomSeed')),
     flags: b('flags'),
+    argsAddr: b('argsAddr'),
+    argsSize: b('argsSize'),
   };
 }
 
