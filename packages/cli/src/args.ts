@@ -42,6 +42,7 @@ Exit status: the guest's own exit code; otherwise 64 bad usage, 65 bad
 kernel image, 66 missing file, 69 KVM unavailable, 70 the guest crashed.
 
 Examples:
+  kvmos exec busybox echo hi   run a static Linux program (kvmos linux-exec --help)
   kvmos hello                  print a greeting from ring 0 and a sqrt from ring 3
   kvmos hello --exit-code 7; echo $?
   pnpm --filter cli start hello`;

@@ -14,6 +14,8 @@ export const EXIT = {
   noInput: 66,
   unavailable: 69,
   software: 70,
+  notExecutable: 126,
+  notFound: 127,
 } as const;
 
 export class UsageError extends Error {
@@ -29,6 +31,28 @@ export class InputFileError extends Error {
     readonly hint: string,
   ) {
     super(`${path}: ${reason} - ${hint}`);
+  }
+}
+
+/** linux-exec's PROGRAM is not there (the shell's 127). */
+export class ProgramNotFoundError extends Error {
+  override name = 'ProgramNotFoundError';
+  constructor(
+    readonly program: string,
+    readonly reason: string,
+  ) {
+    super(`${program}: ${reason}`);
+  }
+}
+
+/** linux-exec's PROGRAM cannot run in kvmos (the shell's 126). */
+export class NotExecutableError extends Error {
+  override name = 'NotExecutableError';
+  constructor(
+    readonly path: string,
+    readonly reason: string,
+  ) {
+    super(`${path}: ${reason}`);
   }
 }
 
@@ -73,6 +97,8 @@ export function formatLocation(where: GuestLocation): string {
 export function describeError(e: unknown, verbose = false): { line: string; exitCode: number } {
   if (e instanceof UsageError) return { line: `${e.message} (see kvmos --help)`, exitCode: EXIT.usage };
   if (e instanceof InputFileError) return { line: e.message, exitCode: EXIT.noInput };
+  if (e instanceof ProgramNotFoundError) return { line: e.message, exitCode: EXIT.notFound };
+  if (e instanceof NotExecutableError) return { line: e.message, exitCode: EXIT.notExecutable };
   if (e instanceof KvmOpenError) return { line: e.message, exitCode: EXIT.unavailable };
   if (e instanceof KvmError) return { line: e.message, exitCode: EXIT.unavailable };
   if (e instanceof ElfError) return { line: `kernel image: ${e.message}`, exitCode: EXIT.dataErr };

@@ -6,10 +6,20 @@
 import {
   PORT,
   checkRange,
-  decodeConsoleWriteHeader,
   decodeConsoleWriteSegments,
   decodeFaultReport,
+  decodeIoVecHeader,
+  decodeCopy,
+  decodeTrace,
+  decodeLog,
   ProtocolError,
+  CLOCK_SIZE,
+  COPY_SIZE,
+  COPY_FLAG_ZERO,
+  LOG_SIZE,
+  TRACE_SIZE,
+  type Trace,
+  type LogKind,
   CONSOLE_WRITE_HEADER_SIZE,
   CONSOLE_WRITE_SEGMENT_SIZE,
   FAULT_REPORT_SIZE,
@@ -27,7 +37,16 @@ export type Hypercall =
   | { kind: 'exit'; code: number }
   | { kind: 'console'; fd: 1 | 2; chunks: Buffer[]; resultAddr: number }
   | { kind: 'fault'; report: FaultReport; message: string | undefined }
-  | { kind: 'doorbell' };
+  | { kind: 'doorbell' }
+  /** Read the host's stdin into `chunks` (writable views of guest RAM). */
+  | { kind: 'consoleRead'; chunks: Buffer[]; resultAddr: number }
+  /** memmove inside RAM (`src` undefined: fill with zeros). */
+  | { kind: 'copy'; dst: number; src: number | undefined; len: number }
+  | { kind: 'clock'; addr: number }
+  | { kind: 'random'; chunks: Buffer[]; resultAddr: number }
+  | { kind: 'trace'; trace: Trace }
+  | { kind: 'log'; logKind: LogKind; message: string }
+  | { kind: 'unknownSyscall'; nr: number };
 
 /** Turns a port write into a validated request, or throws GuestRequestError. */
 export function decodeHypercall(port: number, value: number, memory: GuestMemoryReader): Hypercall {
@@ -41,6 +60,29 @@ export function decodeHypercall(port: number, value: number, memory: GuestMemory
         return decodeFault(value, memory);
       case PORT.doorbell:
         return { kind: 'doorbell' };
+      case PORT.consoleRead: {
+        const { chunks, resultAddr } = decodeIoVec(value, memory, [0]);
+        return { kind: 'consoleRead', chunks, resultAddr };
+      }
+      case PORT.random: {
+        const { chunks, resultAddr } = decodeIoVec(value, memory, [0]);
+        return { kind: 'random', chunks, resultAddr };
+      }
+      case PORT.copy:
+        return decodeCopyRequest(value, memory);
+      case PORT.clock:
+        structAt(value, CLOCK_SIZE, memory);
+        return { kind: 'clock', addr: value };
+      case PORT.trace:
+        return { kind: 'trace', trace: decodeTrace(structAt(value, TRACE_SIZE, memory)) };
+      case PORT.log: {
+        const log = decodeLog(structAt(value, LOG_SIZE, memory));
+        checkRange(log.addr, BigInt(log.len), memory.size);
+        const message = memory.view(Number(log.addr), log.len).toString('utf8');
+        return { kind: 'log', logKind: log.kind, message };
+      }
+      case PORT.unknownSyscall:
+        return { kind: 'unknownSyscall', nr: value };
       default:
         throw new GuestRequestError(`write to unknown port 0x${port.toString(16)} (value 0x${value.toString(16)})`);
     }
@@ -58,19 +100,28 @@ function structAt(addr: number, len: number, memory: GuestMemoryReader): Buffer 
   return memory.view(addr, len);
 }
 
-function decodeConsole(addr: number, memory: GuestMemoryReader): Hypercall {
-  const header = decodeConsoleWriteHeader(structAt(addr, CONSOLE_WRITE_HEADER_SIZE, memory));
-  const segmentBytes = structAt(
-    addr + CONSOLE_WRITE_HEADER_SIZE,
-    header.count * CONSOLE_WRITE_SEGMENT_SIZE,
-    memory,
-  );
-  const segments = decodeConsoleWriteSegments(segmentBytes, header.count);
-  const chunks = segments.map((s) => {
+/** An IoVec request (ConsoleWrite's layout) whose fd must be one of `fds`. */
+function decodeIoVec(addr: number, memory: GuestMemoryReader, fds: readonly number[]): { fd: number; chunks: Buffer[]; resultAddr: number } {
+  const header = decodeIoVecHeader(structAt(addr, CONSOLE_WRITE_HEADER_SIZE, memory), fds);
+  const segmentBytes = structAt(addr + CONSOLE_WRITE_HEADER_SIZE, header.count * CONSOLE_WRITE_SEGMENT_SIZE, memory);
+  const chunks = decodeConsoleWriteSegments(segmentBytes, header.count).map((s) => {
     checkRange(s.addr, s.len, memory.size);
     return memory.view(Number(s.addr), Number(s.len));
   });
-  return { kind: 'console', fd: header.fd, chunks, resultAddr: addr + 8 };
+  return { fd: header.fd, chunks, resultAddr: addr + 8 };
+}
+
+function decodeCopyRequest(addr: number, memory: GuestMemoryReader): Hypercall {
+  const c = decodeCopy(structAt(addr, COPY_SIZE, memory));
+  checkRange(c.dst, c.len, memory.size);
+  const zero = (c.flags & COPY_FLAG_ZERO) !== 0n;
+  if (!zero) checkRange(c.src, c.len, memory.size);
+  return { kind: 'copy', dst: Number(c.dst), src: zero ? undefined : Number(c.src), len: Number(c.len) };
+}
+
+function decodeConsole(addr: number, memory: GuestMemoryReader): Hypercall {
+  const { fd, chunks, resultAddr } = decodeIoVec(addr, memory, [1, 2]);
+  return { kind: 'console', fd: fd as 1 | 2, chunks, resultAddr };
 }
 
 const MESSAGE_MAX = 4096;

@@ -10,6 +10,7 @@ import { InputFileError } from './errors.js';
 /** The guests this command knows by name, with a line for --help. */
 export const GUESTS: Record<string, string> = {
   hello: 'a greeting from ring 0, then sqrt(3*3 + 4*4) computed with SSE in ring 3',
+  'linux-exec': 'runs a static Linux program in ring 3: kvmos linux-exec --help',
 };
 
 export function guestDir(): string {

@@ -2,24 +2,36 @@
  * One kvmos virtual machine: builds the boot plan (loader), creates the VM
  * (kvm), and runs the vCPU, performing what handleExit decides.
  */
-import { writeSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { readSync, writeSync } from 'node:fs';
+import { randomBytes, randomFillSync } from 'node:crypto';
 import { Kvm, GuestMemory, type Vm, type Vcpu } from '@kvmos/kvm';
 import { planBoot, type BootPlan } from '@kvmos/loader';
-import { exceptionName, type FaultReport } from '@kvmos/protocol';
+import { encodeClock, exceptionName, type FaultReport } from '@kvmos/protocol';
 import { handleExit, type GuestStop } from './exit-handler.js';
 import type { Hypercall } from './hypercalls.js';
 import { GuestStoppedError, hex, type GuestLocation } from './errors.js';
+import { readGuestString } from './page-walk.js';
+import { formatTrace } from './linux-exec/trace.js';
+import { SYSCALL_NAMES } from './linux-exec/syscall-names.js';
 
 export interface BootOptions {
   kernel: Uint8Array;
   ramSize?: number;
   cmdline?: string;
   initramfs?: Uint8Array;
-  /** Host fds that the guest's fd 1 and 2 write to. */
+  /** Host fds that the guest's fd 1 and 2 write to, and fd 0 reads from. */
   stdoutFd?: number;
   stderrFd?: number;
+  stdinFd?: number;
   kvmPath?: string;
+  /** linux-exec's args block (protocol's encodeArgsBlock). */
+  args?: Uint8Array;
+  /** BootInfo.flags (BOOT_FLAG_TRACE, ...). */
+  flags?: bigint;
+  /** Where the host's own lines go (trace, unknown syscalls, guest notices); default: stderr. */
+  diagnostics?: (line: string) => void;
+  /** Show the guest's diagnostic log lines too. */
+  verbose?: boolean;
 }
 
 export interface RunResult {
@@ -37,8 +49,13 @@ export class Machine {
     private readonly vcpu: Vcpu,
     readonly memory: GuestMemory,
     readonly plan: BootPlan,
-    private readonly fds: { 1: number; 2: number },
-  ) {}
+    private readonly io: { fds: { 0: number; 1: number; 2: number }; diagnostics: (line: string) => void; verbose: boolean },
+  ) {
+    this.bootHr = process.hrtime.bigint();
+  }
+
+  private readonly bootHr: bigint;
+  private readonly unknownSyscalls = new Set<number>();
 
   /** Plans the boot (pure, may throw loader errors), then creates and loads the VM. */
   static boot(opts: BootOptions): Machine {
@@ -47,6 +64,8 @@ export class Machine {
       ...(opts.ramSize !== undefined && { ramSize: opts.ramSize }),
       ...(opts.cmdline !== undefined && { cmdline: opts.cmdline }),
       ...(opts.initramfs !== undefined && { initramfs: opts.initramfs }),
+      ...(opts.args !== undefined && { args: opts.args }),
+      ...(opts.flags !== undefined && { flags: opts.flags }),
       bootTimeNs: BigInt(Date.now()) * 1_000_000n,
       randomSeed: randomBytes(32),
     });
@@ -66,7 +85,11 @@ export class Machine {
       vcpu.setSregs({ ...vcpu.getSregs(), ...plan.sregs });
       vcpu.setRegs(plan.regs);
       vcpu.setMsrs(plan.msrs);
-      return new Machine(kvm, vm, vcpu, memory, plan, { 1: opts.stdoutFd ?? 1, 2: opts.stderrFd ?? 2 });
+      return new Machine(kvm, vm, vcpu, memory, plan, {
+        fds: { 0: opts.stdinFd ?? 0, 1: opts.stdoutFd ?? 1, 2: opts.stderrFd ?? 2 },
+        diagnostics: opts.diagnostics ?? ((line) => writeAll(2, Buffer.from(line + '\n'))),
+        verbose: opts.verbose ?? false,
+      });
     } catch (e) {
       for (const f of cleanup) f();
       throw e;
@@ -103,7 +126,7 @@ export class Machine {
       case 'console': {
         let written = 0n;
         try {
-          for (const chunk of call.chunks) written += BigInt(writeAll(this.fds[call.fd], chunk));
+          for (const chunk of call.chunks) written += BigInt(writeAll(this.io.fds[call.fd], chunk));
         } catch (e) {
           // A closed pipe on our side is the guest's EPIPE, not a host crash.
           written = -BigInt(errnoOf(e));
@@ -115,6 +138,46 @@ export class Machine {
         throw faultError(call.report, call.message);
       case 'doorbell':
         throw new GuestStoppedError('the guest rang the frame doorbell', this.location(), 'this guest needs a display');
+      case 'consoleRead': {
+        const result = readInto(this.io.fds[0], call.chunks);
+        this.memory.view(call.resultAddr, 8).writeBigInt64LE(result);
+        return undefined;
+      }
+      case 'random': {
+        let n = 0n;
+        for (const chunk of call.chunks) {
+          randomFillSync(chunk);
+          n += BigInt(chunk.length);
+        }
+        this.memory.view(call.resultAddr, 8).writeBigInt64LE(n);
+        return undefined;
+      }
+      case 'copy':
+        if (call.src === undefined) this.memory.view(call.dst, call.len).fill(0);
+        // Buffer#copy is memmove: overlapping ranges are fine.
+        else this.memory.view(call.src, call.len).copy(this.memory.view(call.dst, call.len));
+        return undefined;
+      case 'clock': {
+        const sinceBoot = process.hrtime.bigint() - this.bootHr;
+        const clock = encodeClock({ realtimeNs: this.plan.bootInfo.bootTimeNs + sinceBoot, monotonicNs: sinceBoot });
+        this.memory.view(call.addr, clock.length).set(clock);
+        return undefined;
+      }
+      case 'trace': {
+        const cr3 = this.vcpu.getSregs().cr3;
+        this.io.diagnostics(formatTrace(call.trace, (va) => readGuestString(this.memory, cr3, va)?.text));
+        return undefined;
+      }
+      case 'log':
+        if (call.logKind === 1) this.io.diagnostics(call.message);
+        else if (this.io.verbose) this.io.diagnostics(`kvmos: guest: ${call.message}`);
+        return undefined;
+      case 'unknownSyscall':
+        if (!this.unknownSyscalls.has(call.nr)) {
+          this.unknownSyscalls.add(call.nr);
+          this.io.diagnostics(`kvmos: the program called ${SYSCALL_NAMES[call.nr] ?? 'an unknown system call'} (number ${call.nr}), which kvmos does not implement: it returned ENOSYS`);
+        }
+        return undefined;
     }
   }
 
@@ -196,6 +259,35 @@ function writeAll(fd: number, data: Buffer): number {
     }
   }
   return off;
+}
+
+/** One read of `fd` into the chunks, in order; bytes read (0 at end of file) or -errno. */
+function readInto(fd: number, chunks: Buffer[]): bigint {
+  const total = chunks.reduce((n, c) => n + c.length, 0);
+  if (total === 0) return 0n;
+  const buf = Buffer.alloc(total);
+  let n: number;
+  for (;;) {
+    try {
+      n = readSync(fd, buf, 0, total, null);
+      break;
+    } catch (e) {
+      const errno = errnoOf(e);
+      // A non-blocking stdin with nothing yet: wait for input rather than fail the read.
+      if (errno === 11) {
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+        continue;
+      }
+      if (errno === 4) continue;
+      return -BigInt(errno);
+    }
+  }
+  let at = 0;
+  for (const c of chunks) {
+    if (at >= n) break;
+    at += buf.copy(c, 0, at, Math.min(n, at + c.length));
+  }
+  return BigInt(n);
 }
 
 function errnoOf(e: unknown): number {

@@ -5,10 +5,24 @@ import { parseCommand, usage } from './args.js';
 import { describeError } from './errors.js';
 import { imagePath, readImage } from './images.js';
 import { Machine } from './machine.js';
+import { execUsage, parseExecCommand } from './linux-exec/command.js';
+import { runExec } from './linux-exec/run.js';
 
 function main(argv: string[]): number {
+  // Until parsing succeeds, a -v anywhere asks for details of a failure.
   let verbose = argv.includes('--verbose') || argv.includes('-v');
   try {
+    if (argv[0] === 'linux-exec' || argv[0] === 'exec') {
+      const exec = parseExecCommand(argv.slice(1), process.env);
+      if (exec.kind === 'help') {
+        process.stdout.write(execUsage() + '\n');
+        return 0;
+      }
+      verbose = exec.verbose;
+      return runExec(exec, process.env, (t) => {
+        if (verbose) process.stderr.write(`kvmos: ${exec.program}: ${t.exits} VM exits; boot ${t.bootMs.toFixed(2)} ms, run ${t.runMs.toFixed(2)} ms\n`);
+      });
+    }
     const cmd = parseCommand(argv);
     if (cmd.kind === 'help') {
       process.stdout.write(usage() + '\n');

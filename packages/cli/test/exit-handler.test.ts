@@ -2,7 +2,7 @@
 import test from 'ava';
 import fc from 'fast-check';
 import type { Exit } from '@kvmos/kvm';
-import { encodeConsoleWrite, encodeFaultReport, PORT } from '@kvmos/protocol';
+import { encodeConsoleWrite, encodeCopy, encodeFaultReport, encodeLog, encodeTrace, PORT } from '@kvmos/protocol';
 import { handleExit, type GuestMemoryReader } from '../src/index.js';
 
 function fakeRam(size = 1 << 20): GuestMemoryReader & { buf: Buffer } {
@@ -91,7 +91,7 @@ test('every other exit stops the guest with its kind', (t) => {
 test('property: any port write with any value either decodes or stops; never throws', (t) => {
   const ram = fakeRam(1 << 16);
   fc.assert(
-    fc.property(fc.constantFrom(PORT.exit, PORT.console, PORT.fault, PORT.doorbell, 0x3f8), fc.nat(0xffff_ffff), fc.uint8Array({ maxLength: 256 }), (port, value, junk) => {
+    fc.property(fc.constantFrom(...Object.values(PORT), 0x3f8), fc.nat(0xffff_ffff), fc.uint8Array({ maxLength: 256 }), (port, value, junk) => {
       ram.buf.fill(0);
       ram.buf.set(junk, value % ram.size > ram.size - 256 ? 0 : value % ram.size);
       const a = handleExit(out(port, value), ram);
@@ -99,4 +99,40 @@ test('property: any port write with any value either decodes or stops; never thr
     }),
   );
   t.pass();
+});
+
+test('copy: both ranges must be in RAM; zero-fill ignores src', (t) => {
+  const ram = fakeRam();
+  ram.buf.set(encodeCopy({ dst: 0x8000n, src: 0x9000n, len: 16n, flags: 0n }), 0x2000);
+  t.deepEqual(handleExit(out(PORT.copy, 0x2000), ram), { kind: 'hypercall', call: { kind: 'copy', dst: 0x8000, src: 0x9000, len: 16 } });
+  ram.buf.set(encodeCopy({ dst: 0x8000n, src: 0xffff_ffff_0000n, len: 16n, flags: 1n }), 0x2000);
+  t.deepEqual(handleExit(out(PORT.copy, 0x2000), ram), { kind: 'hypercall', call: { kind: 'copy', dst: 0x8000, src: undefined, len: 16 } });
+  ram.buf.set(encodeCopy({ dst: BigInt(ram.size - 8), src: 0n, len: 16n, flags: 0n }), 0x2000);
+  t.like(handleExit(out(PORT.copy, 0x2000), ram), { kind: 'stop', error: { type: 'bad-request' } });
+  ram.buf.set(encodeCopy({ dst: 0n, src: 0xffff_ffff_ffff_fff0n, len: 0x20n, flags: 0n }), 0x2000);
+  t.like(handleExit(out(PORT.copy, 0x2000), ram), { kind: 'stop', error: { type: 'bad-request' } });
+});
+
+test('consoleRead and random take fd 0 only', (t) => {
+  const ram = fakeRam();
+  ram.buf.set(encodeConsoleWrite({ fd: 1, result: 0n, segments: [{ addr: 0x8000n, len: 4n }] }), 0x2000);
+  t.like(handleExit(out(PORT.consoleRead, 0x2000), ram), { kind: 'stop', error: { type: 'bad-request' } });
+  const req = encodeConsoleWrite({ fd: 1, result: 0n, segments: [{ addr: 0x8000n, len: 4n }] });
+  req[0] = 0;
+  ram.buf.set(req, 0x2000);
+  const a = handleExit(out(PORT.random, 0x2000), ram);
+  if (a.kind !== 'hypercall' || a.call.kind !== 'random') return t.fail(JSON.stringify(a));
+  t.is(a.call.chunks[0]?.length, 4);
+});
+
+test('log, trace and unknownSyscall decode; a log message outside RAM is refused', (t) => {
+  const ram = fakeRam();
+  ram.buf.write('Segmentation fault', 0x6000);
+  ram.buf.set(encodeLog({ kind: 1, len: 18, addr: 0x6000n }), 0x2000);
+  t.like(handleExit(out(PORT.log, 0x2000), ram), { kind: 'hypercall', call: { kind: 'log', logKind: 1, message: 'Segmentation fault' } });
+  ram.buf.set(encodeLog({ kind: 1, len: 18, addr: BigInt(ram.size - 4) }), 0x2000);
+  t.like(handleExit(out(PORT.log, 0x2000), ram), { kind: 'stop', error: { type: 'bad-request' } });
+  ram.buf.set(encodeTrace({ nr: 39n, args: [0n, 0n, 0n, 0n, 0n, 0n], result: 1n }), 0x2000);
+  t.like(handleExit(out(PORT.trace, 0x2000), ram), { kind: 'hypercall', call: { kind: 'trace', trace: { nr: 39n, result: 1n } } });
+  t.deepEqual(handleExit(out(PORT.unknownSyscall, 444), ram), { kind: 'hypercall', call: { kind: 'unknownSyscall', nr: 444 } });
 });

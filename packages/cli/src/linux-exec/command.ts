@@ -1,0 +1,160 @@
+/**
+ * `kvmos linux-exec [options] [--] PROGRAM [ARGS...]` (short: `kvmos exec`).
+ * Options stop at PROGRAM: everything after it belongs to the program, the
+ * way `env` and `sudo` read their command lines. Pure, for tests.
+ */
+import { DEFAULT_RAM_SIZE } from '@kvmos/protocol';
+import { UsageError } from '../errors.js';
+
+export interface HostToGuest {
+  host: string;
+  guest: string;
+}
+
+export interface ExecCommand {
+  kind: 'exec';
+  /** PROGRAM as typed: a path, or a name looked up on the host's PATH. */
+  program: string;
+  /** The program's arguments (argv[1..]). */
+  args: string[];
+  /** KEY=VALUE words for the program's environment, in order. */
+  env: string[];
+  files: HostToGuest[];
+  dirs: HostToGuest[];
+  cwd: string;
+  trace: boolean;
+  verbose: boolean;
+  ramSize: number;
+}
+
+export type ParsedExec = ExecCommand | { kind: 'help' };
+
+/** The environment a program gets unless --env adds to it. */
+export const DEFAULT_ENV = ['PATH=/bin:/usr/bin:/sbin:/usr/sbin', 'HOME=/'];
+
+export function execUsage(): string {
+  return `Usage: kvmos linux-exec [options] [--] PROGRAM [ARGS...]
+       kvmos exec ...   (the same)
+
+Runs an unmodified, statically linked Linux x86-64 program in ring 3 of a
+kvmos guest. PROGRAM is a host file (a path, or a name found on PATH); it
+becomes /bin/<name> in the guest's read-only root file system, with any
+--file and --dir you add. Its stdin, stdout and stderr are this command's,
+byte for byte, and its exit status is this command's.
+
+Options (before PROGRAM):
+  --env KEY=VALUE   set a variable in the program's environment (repeatable)
+  --env KEY         pass the host's value of KEY
+                    (default environment: ${DEFAULT_ENV.join(' ')})
+  --file HOST[:GUEST]  add a host file (at GUEST, default /<its name>)
+  --dir HOST[:GUEST]   add a host directory tree (at GUEST, default /<its name>)
+  --cwd DIR         the program's working directory (default /)
+  --trace           print each system call on stderr, like strace
+  --ram MIB         guest RAM in MiB (default ${DEFAULT_RAM_SIZE / 1024 / 1024})
+  -v, --verbose     the host's own messages and timings on stderr
+  -h, --help        show this help
+
+Exit status: the program's; 128+N if signal N killed it (a crash prints the
+shell's line, e.g. "Segmentation fault"); 127 PROGRAM not found; 126 not a
+static x86-64 ELF program; 64-70 as for the other guests (kvmos --help).
+
+Examples:
+  kvmos exec busybox echo hello
+  echo data | kvmos exec busybox wc -c
+  kvmos exec --dir ./site:/www busybox ls -l /www
+  kvmos exec --trace ./a.out`;
+}
+
+const VALUE_OPTIONS = new Set(['--env', '--file', '--dir', '--cwd', '--ram']);
+
+export function parseExecCommand(argv: string[], hostEnv: NodeJS.ProcessEnv): ParsedExec {
+  const cmd: ExecCommand = {
+    kind: 'exec', program: '', args: [], env: [...DEFAULT_ENV], files: [], dirs: [], cwd: '/',
+    trace: false, verbose: false, ramSize: DEFAULT_RAM_SIZE,
+  };
+  let i = 0;
+  for (; i < argv.length; i++) {
+    let arg = argv[i]!;
+    if (arg === '--') {
+      i++;
+      break;
+    }
+    if (!arg.startsWith('-') || arg === '-') break;
+    let value: string | undefined;
+    const eq = arg.indexOf('=');
+    if (arg.startsWith('--') && eq > 0 && VALUE_OPTIONS.has(arg.slice(0, eq))) {
+      value = arg.slice(eq + 1);
+      arg = arg.slice(0, eq);
+    } else if (VALUE_OPTIONS.has(arg)) {
+      value = argv[++i];
+      if (value === undefined) throw new UsageError(`${arg} needs a value`);
+    }
+    switch (arg) {
+      case '-h':
+      case '--help':
+        return { kind: 'help' };
+      case '--trace':
+        cmd.trace = true;
+        break;
+      case '-v':
+      case '--verbose':
+        cmd.verbose = true;
+        break;
+      case '--env':
+        cmd.env = setEnv(cmd.env, envWord(value!, hostEnv));
+        break;
+      case '--file':
+        cmd.files.push(hostToGuest(value!, '--file'));
+        break;
+      case '--dir':
+        cmd.dirs.push(hostToGuest(value!, '--dir'));
+        break;
+      case '--cwd':
+        if (!value!.startsWith('/')) throw new UsageError(`--cwd takes an absolute guest path, not '${value}'`);
+        cmd.cwd = value!;
+        break;
+      case '--ram': {
+        if (!/^\d+$/.test(value!)) throw new UsageError(`--ram takes a whole number of MiB, not '${value}'`);
+        const mib = Number(value);
+        if (mib < 64 || mib > 4096 || mib % 2) throw new UsageError(`--ram must be an even number from 64 to 4096, not ${mib}`);
+        cmd.ramSize = mib * 1024 * 1024;
+        break;
+      }
+      default:
+        throw new UsageError(`unknown option '${arg}' (options go before PROGRAM; see kvmos linux-exec --help)`);
+    }
+  }
+  const program = argv[i];
+  if (program === undefined || program === '') throw new UsageError('which program? e.g. kvmos exec busybox echo hi');
+  cmd.program = program;
+  cmd.args = argv.slice(i + 1);
+  return cmd;
+}
+
+function envWord(value: string, hostEnv: NodeJS.ProcessEnv): string {
+  if (value.includes('=')) {
+    if (value.startsWith('=')) throw new UsageError(`--env '${value}' has no name`);
+    return value;
+  }
+  const v = hostEnv[value];
+  if (v === undefined) throw new UsageError(`--env ${value}: the host has no ${value} to pass (give --env ${value}=VALUE)`);
+  return `${value}=${v}`;
+}
+
+/** Later settings of a name replace earlier ones, as in a shell. */
+function setEnv(env: string[], word: string): string[] {
+  const name = word.slice(0, word.indexOf('='));
+  return [...env.filter((e) => e.slice(0, e.indexOf('=')) !== name), word];
+}
+
+function hostToGuest(value: string, option: string): HostToGuest {
+  const colon = value.lastIndexOf(':');
+  const host = colon > 0 ? value.slice(0, colon) : value;
+  const guest = colon > 0 ? value.slice(colon + 1) : `/${host.split('/').filter(Boolean).pop() ?? ''}`;
+  if (host === '') throw new UsageError(`${option} needs a host path`);
+  if (!guest.startsWith('/') || guest === '/') {
+    if (option === '--dir' && guest === '/') return { host, guest: '/' };
+    throw new UsageError(`${option} ${value}: the guest path must be absolute`);
+  }
+  return { host, guest };
+}

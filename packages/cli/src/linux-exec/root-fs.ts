@@ -1,0 +1,139 @@
+/**
+ * The guest's root file system for linux-exec: the program, the files and
+ * directories asked for, and a minimal /etc, as a cpio initramfs.
+ */
+import { lstatSync, readFileSync, readdirSync, readlinkSync, statSync, accessSync, constants } from 'node:fs';
+import { basename, delimiter, join, resolve } from 'node:path';
+import { buildCpio, parseElf, ElfError, ET_EXEC, ET_DYN, type CpioEntry } from '@kvmos/loader';
+import { InputFileError, NotExecutableError, ProgramNotFoundError } from '../errors.js';
+import type { ExecCommand } from './command.js';
+
+/** Finds PROGRAM the way a shell does: a path if it has a slash, else the first executable on PATH. */
+export function resolveProgram(program: string, hostEnv: NodeJS.ProcessEnv): string {
+  if (program.includes('/')) {
+    const full = resolve(program);
+    if (!isFile(full)) throw new ProgramNotFoundError(program, `${full} does not exist or is not a file`);
+    return full;
+  }
+  for (const dir of (hostEnv.PATH ?? '').split(delimiter)) {
+    if (!dir) continue;
+    const candidate = join(dir, program);
+    if (isFile(candidate) && isExecutable(candidate)) return candidate;
+  }
+  throw new ProgramNotFoundError(program, 'not found on PATH; give its path, e.g. ./a.out');
+}
+
+/** Refuses what the kernel cannot run, before booting: not ELF, not x86-64, dynamically linked. */
+export function checkProgram(bytes: Uint8Array, path: string): void {
+  let image;
+  try {
+    image = parseElf(bytes);
+  } catch (e) {
+    if (e instanceof ElfError) throw new NotExecutableError(path, `not a Linux x86-64 program: ${e.message}`);
+    throw e;
+  }
+  if (image.type !== ET_EXEC && image.type !== ET_DYN) throw new NotExecutableError(path, 'not an executable ELF file');
+  if (image.interpreter !== undefined) {
+    throw new NotExecutableError(
+      path,
+      `is dynamically linked (needs ${image.interpreter}); kvmos runs static programs for now: link it with -static (musl-gcc -static, or gcc -static)`,
+    );
+  }
+}
+
+export interface RootFs {
+  initramfs: Uint8Array;
+  /** Where the program is inside the guest. */
+  programPath: string;
+}
+
+const ETC_PASSWD = 'root:x:0:0:root:/root:/bin/sh\n';
+const ETC_GROUP = 'root:x:0:\n';
+
+export function buildRootFs(cmd: ExecCommand, programHostPath: string, program: Uint8Array): RootFs {
+  const entries = new Map<string, CpioEntry>();
+  const addDirs = (path: string) => {
+    const parts = path.split('/').filter(Boolean);
+    for (let i = 1; i < parts.length; i++) {
+      const dir = parts.slice(0, i).join('/');
+      if (!entries.has(dir)) entries.set(dir, { kind: 'dir', path: dir });
+    }
+  };
+  const add = (e: CpioEntry) => {
+    const key = e.path.split('/').filter(Boolean).join('/');
+    addDirs(key);
+    entries.set(key, { ...e, path: key });
+  };
+  for (const d of ['bin', 'etc', 'tmp', 'root']) add({ kind: 'dir', path: d });
+  add({ kind: 'file', path: 'etc/passwd', data: Buffer.from(ETC_PASSWD) });
+  add({ kind: 'file', path: 'etc/group', data: Buffer.from(ETC_GROUP) });
+
+  const programPath = `/bin/${basename(programHostPath)}`;
+  add({ kind: 'file', path: programPath, data: program, mode: 0o755, mtime: mtimeOf(programHostPath) });
+  for (const f of cmd.files) {
+    const st = statOrThrow(f.host, '--file');
+    if (!st.isFile()) throw new InputFileError(f.host, 'not a regular file', 'use --dir for directories');
+    add({ kind: 'file', path: f.guest, data: readOrThrow(f.host), mode: st.mode & 0o7777, mtime: Math.floor(st.mtimeMs / 1000) });
+  }
+  for (const d of cmd.dirs) {
+    const st = statOrThrow(d.host, '--dir');
+    if (!st.isDirectory()) throw new InputFileError(d.host, 'not a directory', 'use --file for a single file');
+    addTree(d.host, d.guest, add);
+  }
+  // Parents before children: GNU cpio and the kernel both read in order.
+  const sorted = [...entries.values()].sort((a, b) => depth(a.path) - depth(b.path) || (a.path < b.path ? -1 : 1));
+  return { initramfs: buildCpio(sorted), programPath };
+}
+
+function addTree(host: string, guest: string, add: (e: CpioEntry) => void): void {
+  const st = lstatSync(host);
+  const mtime = Math.floor(st.mtimeMs / 1000);
+  if (st.isSymbolicLink()) add({ kind: 'symlink', path: guest, target: readlinkSync(host), mtime });
+  else if (st.isFile()) add({ kind: 'file', path: guest, data: readOrThrow(host), mode: st.mode & 0o7777, mtime });
+  else if (st.isDirectory()) {
+    if (guest !== '/') add({ kind: 'dir', path: guest, mode: st.mode & 0o7777, mtime });
+    for (const name of readdirSync(host).sort()) addTree(join(host, name), `${guest === '/' ? '' : guest}/${name}`, add);
+  }
+  // Sockets, fifos and devices have no meaning in a read-only initramfs: left out.
+}
+
+function depth(p: string): number {
+  return p.split('/').length;
+}
+
+function isFile(p: string): boolean {
+  try {
+    return statSync(p).isFile();
+  } catch {
+    return false;
+  }
+}
+
+function isExecutable(p: string): boolean {
+  try {
+    accessSync(p, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function mtimeOf(p: string): number {
+  return Math.floor(statSync(p).mtimeMs / 1000);
+}
+
+function statOrThrow(p: string, option: string) {
+  try {
+    return statSync(p);
+  } catch (e) {
+    throw new InputFileError(p, `cannot read (${(e as { code?: string }).code ?? String(e)})`, `check the ${option} path`);
+  }
+}
+
+function readOrThrow(p: string): Buffer {
+  try {
+    return readFileSync(p);
+  } catch (e) {
+    throw new InputFileError(p, `cannot read (${(e as { code?: string }).code ?? String(e)})`, 'check its permissions');
+  }
+}

@@ -1,0 +1,54 @@
+/** Runs one linux-exec command: the program's exit status is the result. */
+import { readFileSync } from 'node:fs';
+import { BOOT_FLAG_TRACE, ProtocolError, encodeArgsBlock } from '@kvmos/protocol';
+import { InputFileError, UsageError } from '../errors.js';
+import { imagePath, readImage } from '../images.js';
+import { Machine } from '../machine.js';
+import type { ExecCommand } from './command.js';
+import { buildRootFs, checkProgram, resolveProgram } from './root-fs.js';
+
+export interface ExecTimings {
+  bootMs: number;
+  runMs: number;
+  exits: number;
+}
+
+export function runExec(cmd: ExecCommand, hostEnv: NodeJS.ProcessEnv, timings?: (t: ExecTimings) => void): number {
+  const hostPath = resolveProgram(cmd.program, hostEnv);
+  let program: Buffer;
+  try {
+    program = readFileSync(hostPath);
+  } catch (e) {
+    throw new InputFileError(hostPath, `cannot read (${(e as { code?: string }).code ?? String(e)})`, 'check its permissions');
+  }
+  checkProgram(program, hostPath);
+  const { initramfs, programPath } = buildRootFs(cmd, hostPath, program);
+  if (/\s/.test(programPath) || /\s/.test(cmd.cwd)) {
+    throw new UsageError('the program name and --cwd cannot contain spaces (they travel on the kernel command line)');
+  }
+  let args: Uint8Array;
+  try {
+    args = encodeArgsBlock({ argv: [cmd.program, ...cmd.args], envp: cmd.env });
+  } catch (e) {
+    if (e instanceof ProtocolError) throw new UsageError(`the program's arguments: ${e.message}`);
+    throw e;
+  }
+  const t0 = process.hrtime.bigint();
+  const machine = Machine.boot({
+    kernel: readImage(imagePath('linux-exec'), true),
+    ramSize: cmd.ramSize,
+    cmdline: `init=${programPath} cwd=${cmd.cwd}`,
+    initramfs,
+    args,
+    flags: cmd.trace ? BOOT_FLAG_TRACE : 0n,
+    verbose: cmd.verbose,
+  });
+  const t1 = process.hrtime.bigint();
+  try {
+    const result = machine.run();
+    timings?.({ bootMs: Number(t1 - t0) / 1e6, runMs: Number(process.hrtime.bigint() - t1) / 1e6, exits: result.exits });
+    return result.exitCode;
+  } finally {
+    machine.close();
+  }
+}

@@ -1,0 +1,90 @@
+import test from 'ava';
+import { mkdtempSync, mkdirSync, readFileSync, symlinkSync, writeFileSync, chmodSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DEFAULT_ENV, parseExecCommand, type ExecCommand } from '../src/linux-exec/command.js';
+import { buildRootFs, checkProgram, resolveProgram } from '../src/linux-exec/root-fs.js';
+import { NotExecutableError, ProgramNotFoundError, UsageError } from '../src/errors.js';
+
+function exec(argv: string[], env: NodeJS.ProcessEnv = {}): ExecCommand {
+  const c = parseExecCommand(argv, env);
+  if (c.kind !== 'exec') throw new Error('expected a command');
+  return c;
+}
+
+test('options stop at PROGRAM: the rest is the program\'s, dashes included', (t) => {
+  const c = exec(['--trace', 'busybox', 'ls', '-l', '--trace', '--', 'x']);
+  t.is(c.program, 'busybox');
+  t.deepEqual(c.args, ['ls', '-l', '--trace', '--', 'x']);
+  t.true(c.trace);
+});
+
+test('-- ends the options, so a program may start with a dash', (t) => {
+  t.like(exec(['--', '-weird', 'a']), { program: '-weird', args: ['a'] });
+});
+
+test('--env sets, replaces and passes host values; the default env comes first', (t) => {
+  const c = exec(['--env', 'A=1', '--env=PATH=/x', '--env', 'HOSTVAR', 'p'], { HOSTVAR: 'h v' });
+  t.deepEqual(c.env, [DEFAULT_ENV[1], 'A=1', 'PATH=/x', 'HOSTVAR=h v']);
+  t.throws(() => exec(['--env', 'MISSING', 'p'], {}), { instanceOf: UsageError, message: /MISSING/ });
+});
+
+test('--file and --dir take HOST[:GUEST]', (t) => {
+  const c = exec(['--file', 'a/b.txt', '--file', 'x:/etc/x', '--dir', 'site:/www', '--dir', 'd', 'p']);
+  t.deepEqual(c.files, [{ host: 'a/b.txt', guest: '/b.txt' }, { host: 'x', guest: '/etc/x' }]);
+  t.deepEqual(c.dirs, [{ host: 'site', guest: '/www' }, { host: 'd', guest: '/d' }]);
+  t.throws(() => exec(['--file', 'x:rel', 'p']), { instanceOf: UsageError });
+});
+
+test('bad usage is a UsageError naming the problem', (t) => {
+  t.throws(() => exec([]), { instanceOf: UsageError, message: /which program/ });
+  t.throws(() => exec(['--bogus', 'p']), { instanceOf: UsageError, message: /--bogus/ });
+  t.throws(() => exec(['--cwd', 'rel', 'p']), { instanceOf: UsageError, message: /absolute/ });
+  t.throws(() => exec(['--ram', '63', 'p']), { instanceOf: UsageError });
+  t.throws(() => exec(['--env']), { instanceOf: UsageError, message: /needs a value/ });
+  t.deepEqual(parseExecCommand(['-h'], {}), { kind: 'help' });
+});
+
+const tmp = mkdtempSync(join(tmpdir(), 'kvmos-exec-'));
+
+test('PROGRAM is looked up on PATH like a shell does; missing is ProgramNotFoundError', (t) => {
+  const bin = join(tmp, 'bin');
+  mkdirSync(bin);
+  writeFileSync(join(bin, 'tool'), 'x');
+  chmodSync(join(bin, 'tool'), 0o755);
+  t.is(resolveProgram('tool', { PATH: `/nonexistent:${bin}` }), join(bin, 'tool'));
+  t.throws(() => resolveProgram('nope', { PATH: bin }), { instanceOf: ProgramNotFoundError });
+  t.throws(() => resolveProgram('./nope', {}), { instanceOf: ProgramNotFoundError });
+});
+
+test('checkProgram refuses non-ELF and dynamically linked programs with what to do', (t) => {
+  t.throws(() => checkProgram(Buffer.from('#!/bin/sh\n'), 'script'), { instanceOf: NotExecutableError, message: /not a Linux x86-64 program/ });
+  // The host's own /bin/ls is dynamically linked.
+  t.throws(() => checkProgram(readFileSync('/bin/ls'), '/bin/ls'), { instanceOf: NotExecutableError, message: /-static/ });
+  t.notThrows(() => checkProgram(readFileSync('/bin/busybox'), '/bin/busybox'));
+});
+
+test('the root file system has the program, the files and trees asked for, and /etc', (t) => {
+  const site = join(tmp, 'site');
+  mkdirSync(join(site, 'sub'), { recursive: true });
+  writeFileSync(join(site, 'index.html'), '<h1>hi</h1>');
+  writeFileSync(join(site, 'sub', 'a.txt'), 'a');
+  symlinkSync('index.html', join(site, 'link'));
+  writeFileSync(join(tmp, 'note'), 'note');
+  const c = exec(['--dir', `${site}:/www`, '--file', `${join(tmp, 'note')}:/etc/note`, 'prog']);
+  const prog = Buffer.from('program bytes');
+  writeFileSync(join(tmp, 'prog'), prog);
+  const fs = buildRootFs(c, join(tmp, 'prog'), prog);
+  t.is(fs.programPath, '/bin/prog');
+  const dir = mkdtempSync(join(tmpdir(), 'kvmos-rootfs-'));
+  writeFileSync(join(dir, 'a.cpio'), fs.initramfs);
+  const r = spawnSync('cpio', ['-it', '-F', join(dir, 'a.cpio')], { encoding: 'utf8' });
+  t.is(r.status, 0, r.stderr);
+  const names = r.stdout.trim().split('\n');
+  for (const n of ['bin', 'bin/prog', 'etc/passwd', 'etc/group', 'etc/note', 'www', 'www/index.html', 'www/link', 'www/sub', 'www/sub/a.txt']) {
+    t.true(names.includes(n), `${n} in ${names.join(' ')}`);
+  }
+  // Parents come before their children.
+  t.true(names.indexOf('www') < names.indexOf('www/sub/a.txt'));
+});
