@@ -5,3 +5,4 @@ export * from './hypercalls.js';
 export * from './cmdline.js';
 export * from './exec-hypercalls.js';
 export * from './args-block.js';
+export * from './mailbox.js';

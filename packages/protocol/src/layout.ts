@@ -110,6 +110,16 @@ export const PORT = {
   unknownSyscall: 0x40a,
 } as const;
 
+/** The mailbox page (docs/protocol.md, "The screen"). */
+export const MAILBOX_MAGIC = 0x786f_626d;
+export const MAILBOX_HEADER_SIZE = 32;
+export const MAILBOX_EVENT_SIZE = 8;
+export const MAILBOX_MAX_EVENTS = 508;
+/** Mailbox.flags bit 0: the window was closed; the guest should exit. */
+export const MAILBOX_FLAG_QUIT = 1;
+/** One frame at 60 Hz, the fixed-time step. */
+export const FRAME_PERIOD_NS = 16_666_667;
+
 /** Framebuffer geometry of the demos. */
 export const FRAMEBUFFER_WIDTH = 640;
 export const FRAMEBUFFER_HEIGHT = 480;

@@ -3,8 +3,12 @@ import {
   BOOT_INFO_MAGIC,
   BOOT_INFO_VERSION,
   ProtocolError,
+  MAILBOX_MAGIC,
   decodeBootInfo,
   decodeConsoleWrite,
+  decodeMailbox,
+  encodeMailbox,
+  type Mailbox,
   decodeFaultReport,
   encodeBootInfo,
   encodeConsoleWrite,
@@ -17,7 +21,7 @@ import {
 import { fromHex, int, readVectors, toHex, type ValidCase } from './vector-file.js';
 
 function fieldMap(c: ValidCase): Map<string, string> {
-  return new Map(c.fields.filter(([k]) => k !== 'segment'));
+  return new Map(c.fields.filter(([k]) => k !== 'segment' && k !== 'event'));
 }
 
 function get(m: Map<string, string>, key: string): string {
@@ -80,6 +84,17 @@ function faultReportOf(c: ValidCase): FaultReport {
   };
 }
 
+function mailboxOf(c: ValidCase): Mailbox {
+  const m = fieldMap(c);
+  const events = c.fields
+    .filter(([k]) => k === 'event')
+    .map(([, v]) => {
+      const [type, code, value] = v.split(' ').map(Number);
+      return { type: type ?? NaN, code: code ?? NaN, value: value ?? NaN };
+    });
+  return { frame: int(get(m, 'frame')), timeNs: int(get(m, 'timeNs')), flags: Number(int(get(m, 'flags'))), events };
+}
+
 const structs = [
   {
     file: 'boot_info.vec',
@@ -105,6 +120,14 @@ const structs = [
     encode: (v: unknown) => encodeFaultReport(v as FaultReport),
     decode: decodeFaultReport,
     implied: () => true,
+  },
+  {
+    file: 'mailbox.vec',
+    fieldsOf: mailboxOf,
+    encode: (v: unknown) => encodeMailbox(v as Mailbox),
+    decode: decodeMailbox,
+    implied: (c: ValidCase) =>
+      int(get(fieldMap(c), 'magic')) === BigInt(MAILBOX_MAGIC) && int(get(fieldMap(c), 'eventCount')) === BigInt(mailboxOf(c).events.length),
   },
 ];
 
