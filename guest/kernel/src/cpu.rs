@@ -7,6 +7,28 @@
 pub const MSR_STAR: u32 = 0xc000_0081;
 pub const MSR_LSTAR: u32 = 0xc000_0082;
 pub const MSR_SFMASK: u32 = 0xc000_0084;
+/// The FS segment base (a Linux thread's TLS pointer, `arch_prctl`).
+pub const MSR_FS_BASE: u32 = 0xc000_0100;
+
+/// `cpuid` (EAX, EBX, ECX, EDX). Unprivileged: the same on the host.
+pub fn cpuid(leaf: u32, subleaf: u32) -> [u32; 4] {
+    let (a, b, c, d): (u32, u32, u32, u32);
+    // SAFETY: every x86-64 CPU has cpuid; it only reads CPU state. RBX is
+    // reserved by LLVM, so it is saved around the instruction.
+    unsafe {
+        core::arch::asm!(
+            "mov {tmp:r}, rbx",
+            "cpuid",
+            "xchg {tmp:r}, rbx",
+            tmp = out(reg) b,
+            inout("eax") leaf => a,
+            inout("ecx") subleaf => c,
+            out("edx") d,
+            options(nomem, nostack, preserves_flags),
+        )
+    }
+    [a, b, c, d]
+}
 
 /// RFLAGS bits.
 pub mod rflags {

@@ -10,6 +10,7 @@ use crate::layout::SELECTOR_KERNEL_CODE;
 use crate::protocol::FaultReport;
 use crate::sync::Global;
 use core::mem::size_of;
+use core::sync::atomic::{AtomicPtr, Ordering};
 
 pub const DIVIDE_ERROR: u64 = 0;
 pub const INVALID_OPCODE: u64 = 6;
@@ -144,11 +145,36 @@ pub fn fault_report(frame: &TrapFrame) -> FaultReport {
     }
 }
 
+/// An image's policy for exceptions from ring 3 (see
+/// `set_user_fault_handler`): true resumes the user program.
+pub type UserFaultHandler = fn(&mut TrapFrame) -> bool;
+
+static USER_FAULT_HANDLER: AtomicPtr<()> = AtomicPtr::new(core::ptr::null_mut());
+
+/// Routes exceptions from ring 3 to `handler` instead of the fault port
+/// (linux-exec: map a lazy page or kill the program like Linux). Images
+/// that do not call this report every exception to the host, as hello's
+/// tests expect. Exceptions in ring 0 always go to the fault port.
+pub fn set_user_fault_handler(handler: UserFaultHandler) {
+    USER_FAULT_HANDLER.store(handler as *mut (), Ordering::Relaxed);
+}
+
 /// Called by every trap stub with the saved state.
 #[cfg_attr(not(target_os = "none"), allow(dead_code))]
 extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
     if crate::syscall::try_handle(frame) {
         return;
+    }
+    if frame.cs & 3 == 3 {
+        let h = USER_FAULT_HANDLER.load(Ordering::Relaxed);
+        if !h.is_null() {
+            // SAFETY: only `set_user_fault_handler` stores here, from a
+            // `UserFaultHandler`.
+            let handler: UserFaultHandler = unsafe { core::mem::transmute(h) };
+            if handler(frame) {
+                return;
+            }
+        }
     }
     hypercall::fault(&fault_report(frame))
 }
@@ -209,7 +235,60 @@ core::arch::global_asm!(
     kvmos_trap_noerr 3
     kvmos_trap_noerr 4
     kvmos_trap_noerr 5
-    kvmos_trap_noerr 6
+
+    // #UD: the PVM system call path first (see syscall::entry). A #UD
+    // from ring 3 at the syscall stub's ud2, with a user return address
+    // in RCX, is a system call: save the argument registers (the Linux
+    // ABI preserves all but RAX, RCX, R11), dispatch, return to RCX with
+    // R11's flags. Anything else takes the general path.
+        .balign 16
+    kvmos_trap_6:
+        test byte ptr [rsp + 8], 3
+        jz 1f
+        push rax
+        mov rax, qword ptr [rip + {stub_ud}]
+        cmp rax, qword ptr [rsp + 8]
+        mov rax, rcx
+        jne 2f
+        shr rax, 47
+        jnz 2f
+        pop rax
+        push r9
+        push r8
+        push r10
+        push rdx
+        push rsi
+        push rdi
+        push rcx
+        push r11
+        sub rsp, 8
+        cld
+        mov rdi, rax
+        lea rsi, [rsp + 24]
+        call {fast_dispatch}
+        add rsp, 8
+        pop r11
+        pop rcx
+        pop rdi
+        pop rsi
+        pop rdx
+        pop r10
+        pop r8
+        pop r9
+        and r11, {user_rflags}
+        or r11, {rflags_on}
+        mov qword ptr [rsp], rcx
+        mov qword ptr [rsp + 8], {user_cs}
+        mov qword ptr [rsp + 16], r11
+        mov qword ptr [rsp + 32], {user_ss}
+        iretq
+    2:
+        pop rax
+    1:
+        push 0
+        push 6
+        jmp kvmos_trap_common
+
     kvmos_trap_noerr 7
     kvmos_trap_err 8
     kvmos_trap_noerr 9
@@ -286,6 +365,12 @@ core::arch::global_asm!(
     .popsection
     "#,
     dispatch = sym trap_dispatch,
+    stub_ud = sym crate::syscall::entry::STUB_UD_VA,
+    fast_dispatch = sym crate::syscall::entry::fast_dispatch,
+    user_rflags = const crate::syscall::entry::USER_RFLAGS,
+    rflags_on = const crate::cpu::rflags::RESERVED_1 | crate::cpu::rflags::IF,
+    user_cs = const crate::layout::SELECTOR_USER_CODE,
+    user_ss = const crate::layout::SELECTOR_USER_DATA,
 );
 
 #[cfg(test)]

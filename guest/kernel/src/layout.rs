@@ -29,6 +29,9 @@ layout! {
     /// The kernel command line, NUL-free bytes.
     CMDLINE_ADDR: u64 = 0x0000_4000;
     CMDLINE_MAX: u64 = 0x4000;
+    /// linux-exec's args block: `u32 argc, u32 envc`, then the strings.
+    ARGS_ADDR: u64 = 0x0000_8000;
+    ARGS_MAX: u64 = 0x8000;
     /// Page tables the host builds before entry.
     BOOT_PAGE_TABLES_ADDR: u64 = 0x0001_0000;
     BOOT_PAGE_TABLES_SIZE: u64 = 0x1_0000;
@@ -74,6 +77,30 @@ layout! {
     PORT_FAULT: u16 = 0x402;
     /// `out32(0)`: a frame is ready in the framebuffer.
     PORT_DOORBELL: u16 = 0x403;
+    /// `out32(phys of an IoVec request, fd 0)`: read the host's stdin.
+    PORT_CONSOLE_READ: u16 = 0x404;
+    /// `out32(phys of a Copy)`: memmove or zero-fill inside guest RAM.
+    PORT_COPY: u16 = 0x405;
+    /// `out32(phys of a Clock)`: the host fills in the time.
+    PORT_CLOCK: u16 = 0x406;
+    /// `out32(phys of an IoVec request)`: random bytes.
+    PORT_RANDOM: u16 = 0x407;
+    /// `out32(phys of a Trace)`: one strace-like line on the host's stderr.
+    PORT_TRACE: u16 = 0x408;
+    /// `out32(phys of a Log)`: a message for the host's stderr.
+    PORT_LOG: u16 = 0x409;
+    /// `out32(syscall number)`: a system call the kernel does not implement.
+    PORT_UNKNOWN_SYSCALL: u16 = 0x40a;
+
+    /// The mailbox page (docs/protocol.md, "The screen").
+    MAILBOX_MAGIC: u32 = 0x786f_626d;
+    MAILBOX_HEADER_SIZE: u64 = 32;
+    MAILBOX_EVENT_SIZE: u64 = 8;
+    MAILBOX_MAX_EVENTS: u64 = 508;
+    /// Mailbox flags bit 0: the window was closed; the guest should exit.
+    MAILBOX_FLAG_QUIT: u32 = 1;
+    /// One frame at 60 Hz, the fixed-time step.
+    FRAME_PERIOD_NS: u64 = 16_666_667;
 
     FRAMEBUFFER_WIDTH: u32 = 640;
     FRAMEBUFFER_HEIGHT: u32 = 480;

@@ -18,21 +18,32 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(clippy::undocumented_unsafe_blocks, clippy::missing_safety_doc)]
 
+extern crate alloc;
+
+#[cfg(test)]
+mod abi_check;
 pub mod addr;
+pub mod bytes;
 pub mod cmdline;
 pub mod console;
 pub mod cpu;
+pub mod elf;
 pub mod gdt;
+pub mod heap;
 pub mod hypercall;
 pub mod idt;
+pub mod initramfs;
 pub mod layout;
+pub mod log;
 pub mod paging;
 #[cfg(target_os = "none")]
 mod panic;
+pub mod process;
 pub mod protocol;
 pub mod sync;
 pub mod syscall;
 pub mod user;
+pub mod vfs;
 
 use core::sync::atomic::{AtomicPtr, Ordering};
 use protocol::BootInfo;

@@ -280,30 +280,59 @@ impl<M: PhysMemory> AddressSpace<M> {
         unsafe { self.entry(table, index).write(e) }
     }
 
-    /// Walks the tables for `va`.
+    /// Walks the tables for `va`. Written out level by level with plain
+    /// integers: on PVM every ring-0 instruction costs ~1 us, and system
+    /// calls translate user pointers all the time.
     pub fn translate(&self, va: VirtAddr) -> Option<Translation> {
-        let mut table = self.root;
-        let mut allowed = PageTableFlags::WRITABLE | PageTableFlags::USER;
-        let mut no_exec = PageTableFlags::empty();
-        for level in (1..=4u32).rev() {
-            let e = self.read(table, va.table_index(level));
-            let flags = e.flags();
-            if !flags.contains(PageTableFlags::PRESENT) {
-                return None;
+        const P: u64 = PageTableFlags::PRESENT.bits();
+        const PS: u64 = PageTableFlags::HUGE_PAGE.bits();
+        const ADDR: u64 = PageTableEntry::ADDR_MASK;
+        let v = va.as_u64();
+        let entry = |table: u64, shift: u32| -> u64 {
+            let index = ((v >> shift) & 0x1ff) as usize;
+            // SAFETY: `table` is a page table reachable through `mem`
+            // (type invariant: it comes from the root or a present
+            // non-leaf entry), and index < 512.
+            unsafe {
+                self.mem
+                    .ptr(PhysAddr::new(table))
+                    .cast::<u64>()
+                    .add(index)
+                    .read()
             }
-            allowed = allowed & flags;
-            no_exec |= flags & PageTableFlags::NO_EXECUTE;
-            if level == 1 || (level <= 3 && flags.contains(PageTableFlags::HUGE_PAGE)) {
-                let page_size = 1u64 << (12 + 9 * (level - 1));
-                let base = e.addr().as_u64() & !(page_size - 1);
-                return Some(Translation {
-                    phys: PhysAddr::new(base | (va.as_u64() & (page_size - 1))),
-                    flags: PageTableFlags::PRESENT | allowed | no_exec,
-                });
-            }
-            table = e.addr();
+        };
+        let done = |path: u64, nx: u64, leaf: u64, size: u64| {
+            Some(Translation {
+                phys: PhysAddr::new((leaf & ADDR & !(size - 1)) | (v & (size - 1))),
+                flags: PageTableFlags::from_bits_truncate(
+                    P | (path & (PageTableFlags::WRITABLE.bits() | PageTableFlags::USER.bits()))
+                        | (nx & PageTableFlags::NO_EXECUTE.bits()),
+                ),
+            })
+        };
+        let e4 = entry(self.root.as_u64(), 39);
+        if e4 & P == 0 {
+            return None;
         }
-        unreachable!()
+        let e3 = entry(e4 & ADDR, 30);
+        if e3 & P == 0 {
+            return None;
+        }
+        if e3 & PS != 0 {
+            return done(e4 & e3, e4 | e3, e3, 1 << 30);
+        }
+        let e2 = entry(e3 & ADDR, 21);
+        if e2 & P == 0 {
+            return None;
+        }
+        if e2 & PS != 0 {
+            return done(e4 & e3 & e2, e4 | e3 | e2, e2, 1 << 21);
+        }
+        let e1 = entry(e2 & ADDR, 12);
+        if e1 & P == 0 {
+            return None;
+        }
+        done(e4 & e3 & e2 & e1, e4 | e3 | e2 | e1, e1, 1 << 12)
     }
 
     /// Maps the 4 KiB page at `va` to frame `pa` with `flags` (PRESENT is
@@ -380,6 +409,285 @@ impl<M: PhysMemory> AddressSpace<M> {
         Ok(())
     }
 
+    /// The page table (level 1) that maps `va`, created (from `frames`)
+    /// with the tables above it if missing; entries leading to it get
+    /// USER if `user`.
+    fn leaf_table(
+        &mut self,
+        va: VirtAddr,
+        user: bool,
+        frames: &mut impl FrameAllocator,
+    ) -> Result<PhysAddr, MapError> {
+        let user = if user {
+            PageTableFlags::USER
+        } else {
+            PageTableFlags::empty()
+        };
+        let mut table = self.root;
+        for level in (2..=4u32).rev() {
+            let index = va.table_index(level);
+            let e = self.read(table, index);
+            if e.is_present() {
+                if e.flags().contains(PageTableFlags::HUGE_PAGE) {
+                    return Err(MapError::HugePage);
+                }
+                if !e.flags().contains(user) {
+                    self.write(
+                        table,
+                        index,
+                        PageTableEntry::new(e.addr(), e.flags() | user),
+                    );
+                }
+                table = e.addr();
+            } else {
+                let frame = frames.allocate_frame().ok_or(MapError::OutOfMemory)?;
+                self.write(
+                    table,
+                    index,
+                    PageTableEntry::new(
+                        frame,
+                        PageTableFlags::PRESENT | PageTableFlags::WRITABLE | user,
+                    ),
+                );
+                table = frame;
+            }
+        }
+        Ok(table)
+    }
+
+    /// Maps `count` consecutive pages from `va`, page `i` to the frame
+    /// `frame_for(i)` returns, with `flags` (PRESENT implied). Walks the
+    /// upper tables once per 2 MiB, not once per page: a page costs a few
+    /// instructions (each ~0.5 us in emulated ring 0). Stops with
+    /// `AlreadyMapped` at the first page that is mapped (earlier pages
+    /// stay mapped), `OutOfMemory` if `frame_for` or a table fails.
+    pub fn map_pages(
+        &mut self,
+        va: VirtAddr,
+        count: usize,
+        flags: PageTableFlags,
+        frames: &mut impl FrameAllocator,
+        mut frame_for: impl FnMut(usize) -> Option<PhysAddr>,
+    ) -> Result<(), MapError> {
+        if !va.is_aligned(PAGE_SIZE) {
+            return Err(MapError::Unaligned);
+        }
+        let user = flags.contains(PageTableFlags::USER);
+        let mut table = PhysAddr::new(0);
+        for i in 0..count {
+            let page = va + i as u64 * PAGE_SIZE;
+            let index = page.table_index(1);
+            if i == 0 || index == 0 {
+                table = self.leaf_table(page, user, frames)?;
+            }
+            if self.read(table, index).is_present() {
+                return Err(MapError::AlreadyMapped);
+            }
+            let frame = frame_for(i).ok_or(MapError::OutOfMemory)?;
+            self.write(
+                table,
+                index,
+                PageTableEntry::new(frame, flags | PageTableFlags::PRESENT),
+            );
+        }
+        Ok(())
+    }
+
+    /// Maps `count` pages from `va` to the contiguous frames from `base`
+    /// (page `i` to `base + i * 4096`) with `flags` (PRESENT implied).
+    /// A page that is mapped already stays as it is, and its frame is
+    /// handed to `unused`. Returns how many pages were mapped. The inner
+    /// loop is a few instructions a page (ring 0 is emulated: ~1 us per
+    /// memory access); the upper tables are walked once per 2 MiB.
+    pub fn map_run(
+        &mut self,
+        va: VirtAddr,
+        count: usize,
+        base: PhysAddr,
+        flags: PageTableFlags,
+        frames: &mut impl FrameAllocator,
+        unused: &mut dyn FnMut(PhysAddr),
+    ) -> Result<usize, MapError> {
+        if !va.is_aligned(PAGE_SIZE) || !base.is_aligned(PAGE_SIZE) {
+            return Err(MapError::Unaligned);
+        }
+        let user = flags.contains(PageTableFlags::USER);
+        let bits = (flags | PageTableFlags::PRESENT).bits();
+        let mut done = 0;
+        let mut mapped = 0;
+        while done < count {
+            let page = va + done as u64 * PAGE_SIZE;
+            let table = self.leaf_table(page, user, frames)?;
+            let first = page.table_index(1);
+            let n = (count - done).min(ENTRY_COUNT - first);
+            let slots = self.entry(table, first).cast::<u64>();
+            let mut entry = (base.as_u64() + done as u64 * PAGE_SIZE) | bits;
+            for k in 0..n {
+                // SAFETY: `slots` points at entry `first` of a live page
+                // table (`leaf_table`); first + k < 512; `&mut self`
+                // makes this the only writer.
+                unsafe {
+                    let slot = slots.add(k);
+                    if slot.read() & PageTableFlags::PRESENT.bits() != 0 {
+                        unused(PhysAddr::new(entry & PageTableEntry::ADDR_MASK));
+                    } else {
+                        slot.write(entry);
+                        mapped += 1;
+                    }
+                }
+                entry += PAGE_SIZE;
+            }
+            done += n;
+        }
+        Ok(mapped)
+    }
+
+    /// Maps the pages of `[va, va + count pages)` that are not mapped yet
+    /// (present ones are left alone), taking frames from `next_frame`;
+    /// returns how many were mapped. One walk per 2 MiB, as `map_pages`.
+    pub fn fill_pages(
+        &mut self,
+        va: VirtAddr,
+        count: usize,
+        flags: PageTableFlags,
+        frames: &mut impl FrameAllocator,
+        mut next_frame: impl FnMut() -> Option<PhysAddr>,
+    ) -> Result<usize, MapError> {
+        if !va.is_aligned(PAGE_SIZE) {
+            return Err(MapError::Unaligned);
+        }
+        let user = flags.contains(PageTableFlags::USER);
+        let mut table = PhysAddr::new(0);
+        let mut mapped = 0;
+        for i in 0..count {
+            let page = va + i as u64 * PAGE_SIZE;
+            let index = page.table_index(1);
+            if i == 0 || index == 0 {
+                table = self.leaf_table(page, user, frames)?;
+            }
+            if self.read(table, index).is_present() {
+                continue;
+            }
+            let frame = next_frame().ok_or(MapError::OutOfMemory)?;
+            self.write(
+                table,
+                index,
+                PageTableEntry::new(frame, flags | PageTableFlags::PRESENT),
+            );
+            mapped += 1;
+        }
+        Ok(mapped)
+    }
+
+    /// Calls `f(va, entry)` for every present 4 KiB leaf entry mapping a
+    /// page in `[start, end)` (lower half only), skipping absent tables
+    /// whole; `f` may rewrite the entry. The caller flushes the TLB.
+    pub fn for_each_page(
+        &mut self,
+        start: u64,
+        end: u64,
+        f: &mut dyn FnMut(VirtAddr, &mut PageTableEntry),
+    ) {
+        let end = end.min(crate::layout::USER_END);
+        if start < end {
+            self.walk(self.root, 4, 0, start, end, f);
+        }
+    }
+
+    fn walk(
+        &mut self,
+        table: PhysAddr,
+        level: u32,
+        base: u64,
+        start: u64,
+        end: u64,
+        f: &mut dyn FnMut(VirtAddr, &mut PageTableEntry),
+    ) {
+        let shift = 12 + 9 * (level - 1);
+        let lo = (start.saturating_sub(base) >> shift) as usize;
+        let hi = (((end - 1 - base) >> shift) as usize).min(ENTRY_COUNT - 1);
+        for i in lo..=hi {
+            let e = self.read(table, i);
+            if !e.is_present() {
+                continue;
+            }
+            let va = base + ((i as u64) << shift);
+            if level == 1 {
+                let mut entry = e;
+                f(VirtAddr::new(va), &mut entry);
+                if entry != e {
+                    self.write(table, i, entry);
+                }
+            } else if !e.flags().contains(PageTableFlags::HUGE_PAGE) {
+                let size = 1u64 << shift;
+                self.walk(
+                    e.addr(),
+                    level - 1,
+                    va,
+                    start.max(va),
+                    end.min(va + size),
+                    f,
+                );
+            }
+        }
+    }
+
+    /// Unmaps every page of `[start, end)` and hands each frame to
+    /// `freed`. Page tables stay. The caller flushes the TLB.
+    pub fn unmap_range(&mut self, start: u64, end: u64, freed: &mut dyn FnMut(VirtAddr, PhysAddr)) {
+        self.for_each_page(start, end, &mut |va, e| {
+            freed(va, e.addr());
+            *e = PageTableEntry::default();
+        });
+    }
+
+    /// Gives every mapped page of `[start, end)` the flags `flags`
+    /// (PRESENT implied), keeping its frame. The caller flushes the TLB.
+    pub fn protect_range(&mut self, start: u64, end: u64, flags: PageTableFlags) {
+        self.for_each_page(start, end, &mut |_, e| {
+            *e = PageTableEntry::new(e.addr(), flags | PageTableFlags::PRESENT);
+        });
+    }
+
+    /// Takes the lower half apart: hands every mapped user frame to
+    /// `leaf` and every page-table frame below the PML4 to `table`, and
+    /// empties the PML4's lower half. The address space must not be the
+    /// live one.
+    pub fn clear_lower_half(
+        &mut self,
+        leaf: &mut dyn FnMut(PhysAddr),
+        table: &mut dyn FnMut(PhysAddr),
+    ) {
+        for i in 0..ENTRY_COUNT / 2 {
+            let e = self.read(self.root, i);
+            if e.is_present() {
+                self.free_table(e.addr(), 3, leaf, table);
+                self.write(self.root, i, PageTableEntry::default());
+            }
+        }
+    }
+
+    fn free_table(
+        &mut self,
+        t: PhysAddr,
+        level: u32,
+        leaf: &mut dyn FnMut(PhysAddr),
+        table: &mut dyn FnMut(PhysAddr),
+    ) {
+        for i in 0..ENTRY_COUNT {
+            let e = self.read(t, i);
+            if !e.is_present() {
+                continue;
+            }
+            if level == 1 {
+                leaf(e.addr());
+            } else if !e.flags().contains(PageTableFlags::HUGE_PAGE) {
+                self.free_table(e.addr(), level - 1, leaf, table);
+            }
+        }
+        table(t);
+    }
+
     /// A new address space: empty lower half, upper half sharing this
     /// one's PML4 entries (so the kernel and `SYSCALL_STUB_VA` stay
     /// mapped). Upper-half PML4 entries the kernel adds later are not
@@ -410,7 +718,21 @@ mod global {
     use crate::sync::Global;
     use core::sync::atomic::{AtomicU64, Ordering};
 
-    static FRAMES: Global<BumpAllocator> = Global::new(BumpAllocator::empty());
+    /// Fresh frames come from the bump allocator (zero from the host);
+    /// freed frames go on a list threaded through their first word and are
+    /// zeroed (copy hypercall, one exit) when handed out again.
+    struct Frames {
+        bump: BumpAllocator,
+        /// Physical address of the first free frame, 0 if none.
+        free_head: u64,
+        free_count: u64,
+    }
+
+    static FRAMES: Global<Frames> = Global::new(Frames {
+        bump: BumpAllocator::empty(),
+        free_head: 0,
+        free_count: 0,
+    });
     static KERNEL_ROOT: AtomicU64 = AtomicU64::new(0);
 
     /// The kernel's frame allocator, as a `FrameAllocator` value.
@@ -418,7 +740,7 @@ mod global {
 
     impl FrameAllocator for KernelFrames {
         fn allocate_frame(&mut self) -> Option<PhysAddr> {
-            FRAMES.lock().allocate_frame()
+            allocate_frame()
         }
     }
 
@@ -430,16 +752,58 @@ mod global {
             "freeMemoryStart is beyond ramSize"
         );
         let end = info.ram_size.min(crate::layout::MAX_RAM_SIZE);
-        *FRAMES.lock() = BumpAllocator::new(info.free_memory_start, end);
+        FRAMES.lock().bump = BumpAllocator::new(info.free_memory_start, end);
         KERNEL_ROOT.store(
             crate::cpu::read_cr3() & PageTableEntry::ADDR_MASK,
             Ordering::Relaxed,
         );
     }
 
-    /// A zeroed frame.
+    /// A zeroed frame: a fresh one while there are, else a freed one.
     pub fn allocate_frame() -> Option<PhysAddr> {
-        KernelFrames.allocate_frame()
+        let mut f = FRAMES.lock();
+        if let Some(frame) = f.bump.allocate_frame() {
+            return Some(frame);
+        }
+        if f.free_head == 0 {
+            return None;
+        }
+        let frame = PhysAddr::new(f.free_head);
+        // SAFETY: a frame on the free list: ours, and its first word is
+        // the link (written by `free_frame`).
+        f.free_head = unsafe { DirectMap.ptr(frame).cast::<u64>().read() };
+        f.free_count -= 1;
+        drop(f);
+        crate::hypercall::zero(frame.as_u64(), PAGE_SIZE);
+        Some(frame)
+    }
+
+    /// `count` physically contiguous zeroed frames (fresh ones only), so
+    /// that one copy hypercall can fill them.
+    pub fn allocate_contiguous(count: u64) -> Option<PhysAddr> {
+        let mut f = FRAMES.lock();
+        if count == 0 || f.bump.remaining() < count {
+            return None;
+        }
+        let start = f.bump.next;
+        f.bump.next += count * PAGE_SIZE;
+        Some(PhysAddr::new(start))
+    }
+
+    /// Gives back a frame nothing maps or uses any more.
+    pub fn free_frame(frame: PhysAddr) {
+        let mut f = FRAMES.lock();
+        // SAFETY: the caller hands over the frame; its first word becomes
+        // the list link.
+        unsafe { DirectMap.ptr(frame).cast::<u64>().write(f.free_head) };
+        f.free_head = frame.as_u64();
+        f.free_count += 1;
+    }
+
+    /// Frames still available (fresh and freed).
+    pub fn free_frames() -> u64 {
+        let f = FRAMES.lock();
+        f.bump.remaining() + f.free_count
     }
 
     impl AddressSpace<DirectMap> {
@@ -662,6 +1026,130 @@ mod tests {
             ),
             Err(MapError::HugePage)
         );
+    }
+
+    #[test]
+    fn page_runs_and_range_walks() {
+        let mem = FakeMemory::new();
+        let mut s = space(&mem);
+        let mut frames = &mem;
+        // 3 pages before and 2 after a 2 MiB boundary: two page tables.
+        let va = VirtAddr::new(0x40_0000 - 3 * 4096);
+        s.map_pages(va, 5, F::USER | F::WRITABLE, &mut frames, |i| {
+            Some(PhysAddr::new(0x100_0000 + i as u64 * 4096))
+        })
+        .unwrap();
+        assert_eq!(mem.frames_used(), 5, "PML4 PDPT PD + 2 PTs");
+        for i in 0..5u64 {
+            assert_eq!(
+                s.translate(va + i * 4096 + 7).unwrap().phys,
+                PhysAddr::new(0x100_0007 + i * 4096)
+            );
+        }
+        assert_eq!(
+            s.map_pages(va + 4 * 4096, 1, F::USER, &mut frames, |_| Some(
+                PhysAddr::new(0x5000)
+            )),
+            Err(MapError::AlreadyMapped)
+        );
+        let mut seen = Vec::new();
+        s.for_each_page(0, USER_END, &mut |v, _| seen.push(v.as_u64()));
+        assert_eq!(
+            seen,
+            (0..5).map(|i| va.as_u64() + i * 4096).collect::<Vec<_>>()
+        );
+        let v = va.as_u64();
+        s.protect_range(v + 4096, v + 3 * 4096, F::USER | F::NO_EXECUTE);
+        assert_eq!(
+            s.translate(va + 4096).unwrap().flags,
+            F::PRESENT | F::USER | F::NO_EXECUTE
+        );
+        assert!(s.translate(va).unwrap().flags.contains(F::WRITABLE));
+        assert!(s
+            .translate(va + 3 * 4096)
+            .unwrap()
+            .flags
+            .contains(F::WRITABLE));
+        let mut freed = Vec::new();
+        s.unmap_range(v + 2 * 4096, v + 4 * 4096 + 1, &mut |v, p| {
+            freed.push((v.as_u64() - va.as_u64(), p.as_u64()))
+        });
+        assert_eq!(
+            freed,
+            [
+                (0x2000, 0x100_2000),
+                (0x3000, 0x100_3000),
+                (0x4000, 0x100_4000)
+            ]
+        );
+        assert_eq!(s.translate(va + 2 * 4096), None);
+        assert!(s.translate(va + 4096).is_some());
+        // A run over a hole: only the hole is mapped.
+        let mut spare = Vec::new();
+        let n = s
+            .map_run(
+                va,
+                2,
+                PhysAddr::new(0x300_0000),
+                F::USER,
+                &mut frames,
+                &mut |p| spare.push(p.as_u64()),
+            )
+            .unwrap();
+        assert_eq!((n, spare.len()), (0, 2), "both mapped already");
+        // Filling maps only the holes.
+        let mut next = 0x200_0000u64;
+        let n = s
+            .fill_pages(va, 6, F::USER, &mut frames, || {
+                next += 4096;
+                Some(PhysAddr::new(next))
+            })
+            .unwrap();
+        assert_eq!(n, 4, "pages 2, 3, 4 were unmapped, 5 never mapped");
+        assert_eq!(s.translate(va).unwrap().phys, PhysAddr::new(0x100_0000));
+        assert_eq!(
+            s.translate(va + 2 * 4096).unwrap().phys,
+            PhysAddr::new(0x200_1000)
+        );
+        assert_eq!(
+            s.translate(va + 5 * 4096).unwrap().phys,
+            PhysAddr::new(0x200_4000)
+        );
+        s.unmap_range(v, v + 6 * 4096, &mut |_, _| {});
+        let mut spare = Vec::new();
+        s.map(va + 4096, PhysAddr::new(0x900_0000), F::USER, &mut frames)
+            .unwrap();
+        let n = s
+            .map_run(
+                va,
+                5,
+                PhysAddr::new(0x300_0000),
+                F::USER | F::WRITABLE,
+                &mut frames,
+                &mut |p| spare.push(p.as_u64()),
+            )
+            .unwrap();
+        assert_eq!((n, spare), (4, vec![0x300_1000]));
+        assert_eq!(
+            s.translate(va + 4096).unwrap().phys,
+            PhysAddr::new(0x900_0000)
+        );
+        assert_eq!(
+            s.translate(va + 4 * 4096 + 5).unwrap().phys,
+            PhysAddr::new(0x300_4005),
+            "across the 2 MiB boundary"
+        );
+        assert!(s
+            .translate(va + 3 * 4096)
+            .unwrap()
+            .flags
+            .contains(F::WRITABLE));
+        // Unaligned start, empty and out-of-range walks.
+        assert_eq!(
+            s.map_pages(va + 1, 1, F::USER, &mut frames, |_| None),
+            Err(MapError::Unaligned)
+        );
+        s.for_each_page(v, v, &mut |_, _| panic!("empty range"));
     }
 
     #[test]

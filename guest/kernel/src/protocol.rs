@@ -56,6 +56,8 @@ pub const RANDOM_SEED_SIZE: usize = 32;
 pub const FRAMEBUFFER_FORMAT_XRGB8888: u32 = 1;
 /// `flags` bit 0: the guest must use a fixed time (reproducible frames).
 pub const BOOT_FLAG_FIXED_TIME: u64 = 1;
+/// `flags` bit 1: report every system call with the trace hypercall.
+pub const BOOT_FLAG_TRACE: u64 = 2;
 
 /// What the host tells the kernel at entry, at `BOOT_INFO_ADDR`.
 #[repr(C)]
@@ -78,7 +80,11 @@ pub struct BootInfo {
     pub boot_time_ns: u64,
     pub random_seed: [u8; RANDOM_SEED_SIZE],
     pub flags: u64,
-    pub reserved: [u8; 24],
+    /// linux-exec's args block (`ARGS_ADDR`), 0 if none.
+    pub args_addr: u64,
+    /// Its size in bytes, at most `ARGS_MAX`.
+    pub args_size: u64,
+    pub reserved: [u8; 8],
 }
 
 const _: () = {
@@ -93,7 +99,9 @@ const _: () = {
     assert!(offset_of!(BootInfo, boot_time_ns) == 88);
     assert!(offset_of!(BootInfo, random_seed) == 96);
     assert!(offset_of!(BootInfo, flags) == 128);
-    assert!(offset_of!(BootInfo, reserved) == 136);
+    assert!(offset_of!(BootInfo, args_addr) == 136);
+    assert!(offset_of!(BootInfo, args_size) == 144);
+    assert!(offset_of!(BootInfo, reserved) == 152);
 };
 
 impl BootInfo {
@@ -117,7 +125,9 @@ impl BootInfo {
             boot_time_ns: 0,
             random_seed: [0; RANDOM_SEED_SIZE],
             flags: 0,
-            reserved: [0; 24],
+            args_addr: 0,
+            args_size: 0,
+            reserved: [0; 8],
         }
     }
 
@@ -152,7 +162,9 @@ impl BootInfo {
         put(&mut out, 88, &self.boot_time_ns.to_le_bytes());
         put(&mut out, 96, &self.random_seed);
         put(&mut out, 128, &self.flags.to_le_bytes());
-        put(&mut out, 136, &self.reserved);
+        put(&mut out, 136, &self.args_addr.to_le_bytes());
+        put(&mut out, 144, &self.args_size.to_le_bytes());
+        put(&mut out, 152, &self.reserved);
         out
     }
 
@@ -177,7 +189,9 @@ impl BootInfo {
             boot_time_ns: get_u64(b, 88),
             random_seed: b[96..128].try_into().unwrap(),
             flags: get_u64(b, 128),
-            reserved: b[136..160].try_into().unwrap(),
+            args_addr: get_u64(b, 136),
+            args_size: get_u64(b, 144),
+            reserved: b[152..160].try_into().unwrap(),
         };
         info.validate()?;
         Ok(info)
@@ -384,6 +398,71 @@ fn check_total(lens: impl Iterator<Item = u64>) -> Result<(), DecodeError> {
     Ok(())
 }
 
+/// The fd of an IoVec request to the `consoleRead` and `random` ports.
+pub const STDIN: u32 = 0;
+
+/// An IoVec request (`consoleRead`, `random`) has ConsoleWrite's layout.
+pub type IoVec = ConsoleWrite;
+
+// ------------------------------------------------- linux-exec hypercalls
+
+/// `Copy::flags` bit 0: fill `[dst, dst + len)` with zeros; `src` ignored.
+pub const COPY_FLAG_ZERO: u64 = 1;
+
+/// The argument of the `copy` port: a memmove inside guest RAM.
+#[repr(C, align(8))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Copy {
+    pub dst: u64,
+    pub src: u64,
+    pub len: u64,
+    pub flags: u64,
+}
+
+/// The argument of the `clock` port, written by the host.
+#[repr(C, align(8))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Clock {
+    /// Nanoseconds since the Unix epoch.
+    pub realtime_ns: u64,
+    /// Nanoseconds since boot.
+    pub monotonic_ns: u64,
+}
+
+/// The argument of the `trace` port: one finished system call.
+#[repr(C, align(8))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Trace {
+    pub nr: u64,
+    pub args: [u64; 6],
+    pub result: i64,
+}
+
+/// `Log::kind`: a diagnostic, shown with `--verbose`.
+pub const LOG_KIND_DIAGNOSTIC: u32 = 0;
+/// `Log::kind`: shown always (e.g. a killed program's `Segmentation fault`).
+pub const LOG_KIND_NOTICE: u32 = 1;
+pub const LOG_MESSAGE_MAX: usize = 4096;
+
+/// The argument of the `log` port.
+#[repr(C, align(8))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Log {
+    pub kind: u32,
+    pub len: u32,
+    /// Physical address of the UTF-8 message.
+    pub addr: u64,
+}
+
+const _: () = {
+    assert!(size_of::<Copy>() == 32);
+    assert!(size_of::<Clock>() == 16);
+    assert!(size_of::<Trace>() == 64);
+    assert!(offset_of!(Trace, result) == 56);
+    assert!(size_of::<Log>() == 16);
+    assert!(offset_of!(Log, addr) == 8);
+};
+
 // ------------------------------------------------------------- FaultReport
 
 pub const FAULT_REPORT_SIZE: usize = 96;
@@ -489,7 +568,9 @@ mod tests {
         info.ram_size = 0x1000_0000;
         info.framebuffer_width = 640;
         info.random_seed[31] = 0xaa;
-        info.flags = BOOT_FLAG_FIXED_TIME;
+        info.flags = BOOT_FLAG_FIXED_TIME | BOOT_FLAG_TRACE;
+        info.args_addr = crate::layout::ARGS_ADDR;
+        info.args_size = 0x1234;
         assert_eq!(raw(&info, BOOT_INFO_SIZE), info.encode());
         assert_eq!(BootInfo::decode(&info.encode()), Ok(info));
         assert_eq!(BootInfo::decode(&info.encode()[..159]), err("size"));

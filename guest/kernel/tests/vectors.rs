@@ -74,7 +74,11 @@ fn int(s: &str) -> u64 {
 
 fn vectors_dir() -> Option<PathBuf> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../packages/protocol/vectors");
-    assert!(dir.is_dir(), "{} is missing: the shared vectors live in this repo", dir.display());
+    assert!(
+        dir.is_dir(),
+        "{} is missing: the shared vectors live in this repo",
+        dir.display()
+    );
     Some(dir)
 }
 
@@ -129,6 +133,8 @@ fn boot_info() {
                     info.random_seed = hex(value).try_into().expect("randomSeed is 32 bytes")
                 }
                 "flags" => info.flags = int(value),
+                "argsAddr" => info.args_addr = int(value),
+                "argsSize" => info.args_size = int(value),
                 other => panic!("case {}: unknown BootInfo field {other}", c.name),
             }
         }

@@ -7,8 +7,12 @@
 //! on the kernel data selector sets ZF only at CPL 0.
 //!
 //! * CPL 3 (PVM: `syscall` arrived still in ring 3): `ud2`. The #UD reaches
-//!   ring 0 through the IDT on the TSS RSP0 stack; `try_handle` sees RIP at
-//!   that `ud2` and treats the trap as the system call.
+//!   ring 0 through the IDT on the TSS RSP0 stack. The #UD stub (`idt`)
+//!   sees RIP at that `ud2` and takes a short path: it saves only the
+//!   argument registers, calls `fast_dispatch` and `iretq`s to the user's
+//!   RCX with its R11 flags (every ring-0 instruction costs ~1 us on PVM;
+//!   the general trap path saves all 15 registers and builds a
+//!   TrapFrame). Other traps there still reach `try_handle`.
 //! * CPL 0 (hardware KVM): switch to the trap stack (one CPU, interrupts
 //!   masked by SFMASK, so one static scratch slot is enough), push the same
 //!   frame a trap from ring 3 would have (SS 0x2b, user RSP, R11, CS 0x33,
@@ -119,7 +123,7 @@ mod stub {
 
     /// Where the stub's `ud2` appears to user space; set by `init` (read
     /// on every system call, so computed once).
-    pub(super) static STUB_UD_VA: AtomicU64 = AtomicU64::new(0);
+    pub(crate) static STUB_UD_VA: AtomicU64 = AtomicU64::new(0);
 
     pub(super) fn stub_ud_va() -> u64 {
         STUB_UD_VA.load(Ordering::Relaxed)
@@ -175,6 +179,15 @@ mod stub {
 
 #[cfg(target_os = "none")]
 pub use stub::cpl0_path_va;
+#[cfg(target_os = "none")]
+pub(crate) use stub::STUB_UD_VA;
+
+/// The PVM fast path's call (see `idt`'s #UD stub): the trap was a
+/// system call at the stub's `ud2`; `args` are the saved RDI..R9.
+#[cfg_attr(not(target_os = "none"), allow(dead_code))]
+pub(crate) extern "C" fn fast_dispatch(nr: u64, args: &super::Args) -> u64 {
+    dispatch(nr, args)
+}
 #[cfg(target_os = "none")]
 use stub::stub_ud_va;
 

@@ -91,6 +91,44 @@ impl Errno {
         self as i32
     }
 
+    /// glibc's `strerror` text.
+    pub const fn description(self) -> &'static str {
+        match self {
+            Self::EPERM => "Operation not permitted",
+            Self::ENOENT => "No such file or directory",
+            Self::ESRCH => "No such process",
+            Self::EINTR => "Interrupted system call",
+            Self::EIO => "Input/output error",
+            Self::ENXIO => "No such device or address",
+            Self::E2BIG => "Argument list too long",
+            Self::ENOEXEC => "Exec format error",
+            Self::EBADF => "Bad file descriptor",
+            Self::ECHILD => "No child processes",
+            Self::EAGAIN => "Resource temporarily unavailable",
+            Self::ENOMEM => "Cannot allocate memory",
+            Self::EACCES => "Permission denied",
+            Self::EFAULT => "Bad address",
+            Self::EBUSY => "Device or resource busy",
+            Self::EEXIST => "File exists",
+            Self::ENODEV => "No such device",
+            Self::ENOTDIR => "Not a directory",
+            Self::EISDIR => "Is a directory",
+            Self::EINVAL => "Invalid argument",
+            Self::EMFILE => "Too many open files",
+            Self::ENOTTY => "Inappropriate ioctl for device",
+            Self::ENOSPC => "No space left on device",
+            Self::ESPIPE => "Illegal seek",
+            Self::EROFS => "Read-only file system",
+            Self::EPIPE => "Broken pipe",
+            Self::ERANGE => "Numerical result out of range",
+            Self::ENAMETOOLONG => "File name too long",
+            Self::ENOSYS => "Function not implemented",
+            Self::ENOTEMPTY => "Directory not empty",
+            Self::ELOOP => "Too many levels of symbolic links",
+            _ => self.name(),
+        }
+    }
+
     /// The RAX value a failing syscall returns: `-errno`.
     pub const fn to_return_value(self) -> u64 {
         (-(self as i64)) as u64

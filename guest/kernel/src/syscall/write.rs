@@ -1,12 +1,23 @@
-//! `write(fd, buf, count)`: fds 1 and 2 go to the host's console.
+//! `write`, `pwrite64`, `writev`, `pwritev`. To the console: the user's
+//! pages go to the host as physical segments in one ConsoleWrite (no
+//! copying in ring 0; each emulated instruction costs ~0.5 us here).
+//! `/dev/null` and friends swallow; the initramfs is read-only, so no
+//! file is open for writing.
 //!
-//! No copying in ring 0 (each emulated instruction costs ~0.5 us here):
-//! the user buffer is translated page by page into physical segments and
-//! handed to the host in one ConsoleWrite.
+//! `sys_write` is the console-only `write` of images without processes
+//! (hello): fds 1 and 2 go to the host's stdout and stderr.
 
+use super::read::read_iovecs;
+use super::segments::host_result;
 use super::user_ptr::UserMemory;
 use super::{Args, Errno, UserPtr};
-use crate::protocol::{ConsoleWrite, STDERR, STDOUT};
+use crate::process::fd::{FileKind, OpenFile};
+use crate::process::signal::{SIGPIPE, SIG_DFL};
+use crate::process::{self, System};
+use crate::protocol::{
+    ConsoleWrite, CONSOLE_WRITE_MAX_SEGMENTS, CONSOLE_WRITE_MAX_TOTAL, STDERR, STDOUT,
+};
+use crate::vfs::Device;
 
 pub(super) fn handle(a: &Args) -> Result<usize, Errno> {
     sys_write(a[0], UserPtr::new(a[1]), a[2] as usize)
@@ -32,32 +43,167 @@ pub fn sys_write(fd: u64, buf: UserPtr<u8>, len: usize) -> Result<usize, Errno> 
     }
 }
 
-/// Adds the physical segments of `[buf, buf + len)` to `msg` and returns
-/// how many bytes they cover: all of them, or fewer when the message is
-/// full (64 segments, 1 MiB) or a later page is not readable (a short
-/// write, as on Linux). EFAULT if the range is not in user space or its
-/// first page is not readable.
+/// Where a file's writes go on the host (1 or 2), if it is a terminal.
+fn console_out(kind: FileKind) -> Option<u32> {
+    match kind {
+        FileKind::Console { out } => Some(out),
+        FileKind::Device(Device::Console | Device::Tty) => Some(STDERR),
+        _ => None,
+    }
+}
+
+/// Sends a console message; a closed pipe on the host's side is EPIPE,
+/// and SIGPIPE (default: die quietly, status 141) as on Linux.
+fn send(sys: &System, msg: &mut ConsoleWrite) -> Result<usize, Errno> {
+    let r = host_result(crate::hypercall::send_console_write(msg));
+    if r == Err(Errno::EPIPE) && sys.proc.signals.actions[SIGPIPE as usize - 1].handler == SIG_DFL {
+        process::exit(128 + SIGPIPE);
+    }
+    r
+}
+
+/// Checks that `f` takes writes; `Some(n)` if it swallows them whole.
+fn sink(f: &OpenFile, len: usize) -> Result<Option<usize>, Errno> {
+    if !f.writable() {
+        return Err(Errno::EBADF);
+    }
+    match f.kind {
+        FileKind::Device(Device::Full) => Err(Errno::ENOSPC),
+        FileKind::Device(Device::Null | Device::Zero | Device::Random | Device::Urandom) => {
+            Ok(Some(len))
+        }
+        FileKind::Device(Device::Other(..)) => Err(Errno::ENXIO),
+        _ if console_out(f.kind).is_some() => Ok(None),
+        _ => Err(Errno::EBADF),
+    }
+}
+
+/// Writes the user buffers `ranges` to the host's fd `out`: as many
+/// ConsoleWrites (64 segments, 1 MiB each) as it takes, in order; stops
+/// at a short write or at a page that is not readable (a short write, as
+/// on Linux; EFAULT if nothing was written).
+fn console_write(sys: &System, out: u32, ranges: &[(u64, usize)]) -> Result<usize, Errno> {
+    let mm = &sys.proc.mm;
+    let (mut i, mut off, mut total) = (0, 0, 0);
+    loop {
+        let mut msg = ConsoleWrite::new(out);
+        let mut batch = 0;
+        let mut fault = false;
+        while i < ranges.len() {
+            let (base, len) = ranges[i];
+            if off == len {
+                i += 1;
+                off = 0;
+                continue;
+            }
+            match super::segments::gather(
+                mm,
+                UserPtr::new(base + off as u64),
+                len - off,
+                false,
+                &mut msg,
+            ) {
+                Ok(n) => {
+                    batch += n;
+                    off += n;
+                    if off < len {
+                        let full = msg.count() == CONSOLE_WRITE_MAX_SEGMENTS
+                            || msg.total_len() == CONSOLE_WRITE_MAX_TOTAL;
+                        fault = !full;
+                        break;
+                    }
+                }
+                Err(e) if total == 0 && batch == 0 => return Err(e),
+                Err(_) => {
+                    fault = true;
+                    break;
+                }
+            }
+        }
+        if batch == 0 {
+            return Ok(total);
+        }
+        let written = match send(sys, &mut msg) {
+            Ok(n) => n,
+            Err(e) if total == 0 => return Err(e),
+            Err(_) => return Ok(total),
+        };
+        total += written;
+        if written < batch || fault || i >= ranges.len() {
+            return Ok(total);
+        }
+    }
+}
+
+fn write_fd(fd: u64, buf: u64, len: usize, at: Option<u64>) -> Result<usize, Errno> {
+    process::with(|sys| {
+        let file = sys.proc.fds.get(fd)?.file.clone();
+        let f = file.borrow();
+        let len = len.min(super::read::MAX_RW);
+        if let Some(n) = sink(&f, len)? {
+            return Ok(n);
+        }
+        if at.is_some() {
+            return Err(Errno::ESPIPE);
+        }
+        console_write(sys, console_out(f.kind).unwrap_or(STDOUT), &[(buf, len)])
+    })
+}
+
+pub(super) fn write(a: &Args) -> Result<usize, Errno> {
+    write_fd(a[0], a[1], a[2] as usize, None)
+}
+
+pub(super) fn pwrite64(a: &Args) -> Result<usize, Errno> {
+    if (a[3] as i64) < 0 {
+        return Err(Errno::EINVAL);
+    }
+    write_fd(a[0], a[1], a[2] as usize, Some(a[3]))
+}
+
+fn writev_fd(fd: u64, iov: u64, count: u64, at: Option<u64>) -> Result<usize, Errno> {
+    process::with(|sys| {
+        let file = sys.proc.fds.get(fd)?.file.clone();
+        let f = file.borrow();
+        if !f.writable() {
+            return Err(Errno::EBADF);
+        }
+        let v = read_iovecs(&sys.proc.mm, iov, count)?;
+        let total: u64 = v.iter().map(|e| e.len).sum();
+        if let Some(n) = sink(&f, total as usize)? {
+            return Ok(n);
+        }
+        if at.is_some() {
+            return Err(Errno::ESPIPE);
+        }
+        // All buffers in as few messages as fit: one exit for the usual
+        // two or three (musl's stdio writes with writev).
+        let ranges: alloc::vec::Vec<(u64, usize)> =
+            v.iter().map(|e| (e.base, e.len as usize)).collect();
+        console_write(sys, console_out(f.kind).unwrap_or(STDOUT), &ranges)
+    })
+}
+
+pub(super) fn writev(a: &Args) -> Result<usize, Errno> {
+    writev_fd(a[0], a[1], a[2], None)
+}
+
+pub(super) fn pwritev(a: &Args) -> Result<usize, Errno> {
+    if (a[3] as i64) < 0 {
+        return Err(Errno::EINVAL);
+    }
+    writev_fd(a[0], a[1], a[2], Some(a[3]))
+}
+
+/// `segments::gather` for reading user memory (kept under this name for
+/// the tests below).
 pub(crate) fn gather(
     mem: &impl UserMemory,
     buf: UserPtr<u8>,
     len: usize,
     msg: &mut ConsoleWrite,
 ) -> Result<usize, Errno> {
-    let mut total = 0;
-    for chunk in buf.phys_chunks(mem, len, false) {
-        match chunk {
-            Ok(c) => {
-                let took = msg.push(c.phys.as_u64(), c.len as u64) as usize;
-                total += took;
-                if took < c.len {
-                    break;
-                }
-            }
-            Err(e) if total == 0 => return Err(e),
-            Err(_) => break,
-        }
-    }
-    Ok(total)
+    super::segments::gather(mem, buf, len, false, msg)
 }
 
 #[cfg(test)]

@@ -1,0 +1,188 @@
+//! Starting process 1 from what the host handed over (docs/protocol.md,
+//! "Running Linux programs"): the initramfs becomes the file system, the
+//! args block argv and envp, `init=PATH` the program, `cwd=PATH` its
+//! working directory. Images that run Linux programs call `run_init`.
+
+use super::exec::{self, ExecError};
+use super::fd::{Fd, FdTable, FileKind, OpenFile, O_RDONLY, O_WRONLY};
+use super::signal::Signals;
+use super::{Process, System, DEFAULT_RLIMITS, SYSTEM};
+use crate::addr::PhysAddr;
+use crate::protocol::BootInfo;
+use crate::vfs::{Vfs, ROOT};
+use alloc::vec::Vec;
+
+/// The strings of an args block: `argc` arguments, then `envc`
+/// environment entries, each NUL-terminated, back to back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ArgsBlock<'a> {
+    pub strings: &'a [u8],
+    pub argc: usize,
+    pub envc: usize,
+}
+
+/// Checks an args block: `u32 argc, u32 envc`, then the strings, each
+/// with its NUL inside the block.
+pub fn parse_args_block(b: &[u8]) -> Result<ArgsBlock<'_>, &'static str> {
+    if b.len() < 8 {
+        return Err("shorter than its header");
+    }
+    let argc = u32::from_le_bytes(b[0..4].try_into().unwrap()) as usize;
+    let envc = u32::from_le_bytes(b[4..8].try_into().unwrap()) as usize;
+    if argc == 0 {
+        return Err("argc is 0");
+    }
+    let strings = &b[8..];
+    if argc.saturating_add(envc) > strings.len() {
+        return Err("more strings than bytes");
+    }
+    if super::stack::string_offsets(strings, argc + envc).is_none() {
+        return Err("a string has no NUL");
+    }
+    Ok(ArgsBlock {
+        strings,
+        argc,
+        envc,
+    })
+}
+
+/// Bytes of guest-physical memory the host wrote and nobody writes again
+/// (the initramfs, the args block).
+fn phys_bytes(addr: u64, len: u64) -> &'static [u8] {
+    if addr == 0 || len == 0 {
+        return &[];
+    }
+    let va = PhysAddr::new(addr).to_direct_map();
+    // SAFETY: the host placed `len` bytes at `addr` in RAM (the direct map
+    // covers all of it) and neither side writes them afterwards.
+    unsafe { core::slice::from_raw_parts(va.as_ptr::<u8>(), len as usize) }
+}
+
+/// Runs `init` (from `cwd`) as process 1; never returns: the program
+/// runs in ring 3 until it exits, which ends the guest. If it cannot
+/// start, says why on the host's stderr and exits 127 (not found, or
+/// needs a dynamic loader) or 126 (cannot run), as a shell would.
+pub fn run_init(info: &BootInfo, init: &[u8], cwd: &[u8]) -> ! {
+    let name = core::str::from_utf8(init).unwrap_or("?");
+    let archive = phys_bytes(info.initramfs_addr, info.initramfs_size);
+    let now = (info.boot_time_ns / 1_000_000_000) as i64;
+    let mut vfs = match Vfs::new(archive, info.initramfs_addr, now) {
+        Ok(v) => v,
+        Err(e) => {
+            crate::notice!("kvmos: {e}");
+            super::exit(127)
+        }
+    };
+    let block = phys_bytes(info.args_addr, info.args_size.min(crate::layout::ARGS_MAX));
+    let own: Vec<u8>;
+    let args = if block.is_empty() {
+        own = [init, b"\0"].concat();
+        ArgsBlock {
+            strings: &own,
+            argc: 1,
+            envc: 0,
+        }
+    } else {
+        match parse_args_block(block) {
+            Ok(a) => a,
+            Err(why) => {
+                crate::notice!("kvmos: bad args block: {why}");
+                super::exit(127)
+            }
+        }
+    };
+    let cwd_node = match vfs.lookup(ROOT, cwd, true) {
+        Ok(n) if vfs.node(n).is_dir() => n,
+        _ => {
+            crate::notice!(
+                "kvmos: cannot use {} as the working directory: not a directory in the file system",
+                core::str::from_utf8(cwd).unwrap_or("?")
+            );
+            super::exit(127)
+        }
+    };
+    let image = match exec::load(&mut vfs, cwd_node, init, args.strings, args.argc, args.envc) {
+        Ok(i) => i,
+        Err(e @ ExecError::Elf(_)) => {
+            crate::notice!("kvmos: {name}: {e}");
+            super::exit(e.exit_status())
+        }
+        Err(e) => {
+            crate::notice!("kvmos: cannot run {name}: {e}");
+            super::exit(e.exit_status())
+        }
+    };
+    let console = vfs.lookup(ROOT, b"/dev/console", true).unwrap_or(ROOT);
+    let mut fds = FdTable::new();
+    // Like the pipes a program usually gets: stdin read-only, stdout and
+    // stderr write-only (`write(0, ..)` is EBADF, as with a pipe).
+    for (fd, out, mode) in [(0, 1, O_RDONLY), (1, 1, O_WRONLY), (2, 2, O_WRONLY)] {
+        fds.install(
+            fd,
+            Fd {
+                file: OpenFile::new(FileKind::Console { out }, console, mode),
+                cloexec: false,
+            },
+        );
+    }
+    let (entry, sp) = (image.entry, image.sp);
+    let space = image.mm.space.clone();
+    let comm = Process::comm_of(init);
+    *SYSTEM.lock() = Some(System {
+        vfs,
+        proc: Process {
+            pid: 1,
+            mm: image.mm,
+            fds,
+            cwd: cwd_node,
+            exe: image.exe,
+            fs_base: 0,
+            gs_base: 0,
+            umask: 0o022,
+            signals: Signals::default(),
+            comm,
+            rlimits: DEFAULT_RLIMITS,
+            clear_child_tid: 0,
+            robust_list: (0, 0),
+            nice: 0,
+            dumpable: true,
+            pdeathsig: 0,
+            no_new_privs: false,
+            child_subreaper: false,
+        },
+    });
+    crate::user::enter(
+        &space,
+        crate::addr::VirtAddr::new(entry),
+        crate::addr::VirtAddr::new(sp),
+        0,
+        0,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn args_blocks() {
+        let mut b = Vec::new();
+        b.extend(2u32.to_le_bytes());
+        b.extend(1u32.to_le_bytes());
+        b.extend(b"busybox\0echo\0HOME=/\0");
+        let a = parse_args_block(&b).unwrap();
+        assert_eq!((a.argc, a.envc), (2, 1));
+        assert_eq!(a.strings, b"busybox\0echo\0HOME=/\0");
+        assert_eq!(parse_args_block(&b[..7]), Err("shorter than its header"));
+        assert_eq!(
+            parse_args_block(&b[..b.len() - 1]),
+            Err("a string has no NUL")
+        );
+        let mut zero = b.clone();
+        zero[0] = 0;
+        assert_eq!(parse_args_block(&zero), Err("argc is 0"));
+        let mut many = b.clone();
+        many[4..8].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert_eq!(parse_args_block(&many), Err("more strings than bytes"));
+    }
+}

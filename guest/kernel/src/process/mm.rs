@@ -1,0 +1,421 @@
+//! A process's memory: its page tables and areas (`vmas`), the break,
+//! and the operations behind exec, brk, mmap, munmap, mprotect, mremap.
+//!
+//! Pages are mapped on first touch: a ring-3 #PF inside an area, or a
+//! system call reaching a user buffer (`UserMemory::translate_user`
+//! faults pages in too), maps a block of up to `FAULT_AROUND` pages at
+//! once, on contiguous fresh frames, and fills the part an area's
+//! `Backing` covers (program segments, file mappings) from the initramfs
+//! with one copy hypercall. Fresh frames are zero (the host zeroes free
+//! RAM; reused ones are zeroed by hypercall), which is what anonymous
+//! memory and bss need. Ring 0 is emulated (~1 us a memory access), so
+//! mapping on demand beats mapping a 2 MiB program page by page at exec.
+//! Every mapped user frame belongs to exactly one page and is freed when
+//! it is unmapped.
+
+use super::vmas::{Backing, Vma, VmaKind, Vmas, PROT_ALL, PROT_EXEC, PROT_READ, PROT_WRITE};
+use crate::addr::{PhysAddr, VirtAddr};
+use crate::hypercall;
+use crate::layout::PAGE_SIZE;
+use crate::paging::{self, AddressSpace, KernelFrames, MapError, PageTableFlags, PhysMemory};
+use crate::syscall::user_ptr::UserMemory;
+use crate::syscall::Errno;
+use core::cell::Cell;
+
+/// The main thread's stack ends here (one page below the top of user
+/// space, as hello's) and may grow to `STACK_SIZE`.
+pub const STACK_TOP: u64 = 0x7fff_ffff_f000;
+pub const STACK_SIZE: u64 = 8 << 20;
+/// `mmap` without a usable hint searches down from here (below the stack
+/// and a gap) to `MMAP_BOTTOM` (Linux's `mmap_min_addr`).
+pub const MMAP_TOP: u64 = 0x7fff_f000_0000;
+pub const MMAP_BOTTOM: u64 = 0x1_0000;
+/// Pages mapped by one fault (a 64 KiB aligned block).
+pub const FAULT_AROUND: u64 = 16;
+
+/// Linux's heuristic overcommit: one request for more than all of RAM
+/// fails (ENOMEM), smaller ones are promised and mapped on first touch.
+pub fn may_commit(bytes: u64) -> bool {
+    bytes <= crate::boot_info().ram_size
+}
+
+pub const fn page_up(x: u64) -> u64 {
+    (x + PAGE_SIZE - 1) & !(PAGE_SIZE - 1)
+}
+
+pub const fn page_down(x: u64) -> u64 {
+    x & !(PAGE_SIZE - 1)
+}
+
+/// Page-table flags for a protection: user pages, writable with
+/// PROT_WRITE, no-execute without PROT_EXEC (EFER.NXE is on). PROT_NONE
+/// pages stay mapped but supervisor-only, so ring 3 faults on them and
+/// `UserPtr` refuses them.
+pub fn page_flags(prot: u32) -> PageTableFlags {
+    if prot & (PROT_READ | PROT_WRITE | PROT_EXEC) == 0 {
+        return PageTableFlags::NO_EXECUTE;
+    }
+    let mut f = PageTableFlags::USER;
+    if prot & PROT_WRITE != 0 {
+        f |= PageTableFlags::WRITABLE;
+    }
+    if prot & PROT_EXEC == 0 {
+        f |= PageTableFlags::NO_EXECUTE;
+    }
+    f
+}
+
+fn map_error(e: MapError) -> Errno {
+    match e {
+        MapError::OutOfMemory => Errno::ENOMEM,
+        _ => Errno::EINVAL,
+    }
+}
+
+/// Entries of the translation cache (`Mm::translate_user`).
+const TLB_SIZE: usize = 4;
+
+pub struct Mm {
+    pub space: AddressSpace,
+    pub vmas: Vmas,
+    /// A tiny software TLB for system calls: (user page | 1 valid | 2
+    /// writable, frame). A page walk costs ~50 emulated instructions, and
+    /// calls keep touching the same few pages (the stack, a buffer).
+    /// Emptied by everything that unmaps or changes a mapping.
+    tlb: Cell<[(u64, u64); TLB_SIZE]>,
+    /// Where the break started and where it is now.
+    pub brk_start: u64,
+    pub brk: u64,
+}
+
+impl Mm {
+    /// An empty user address space.
+    pub fn new() -> Result<Self, Errno> {
+        Ok(Self {
+            space: AddressSpace::new_user_space().map_err(map_error)?,
+            vmas: Vmas::new(),
+            tlb: Cell::new([(0, 0); TLB_SIZE]),
+            brk_start: 0,
+            brk: 0,
+        })
+    }
+
+    /// Forgets the cached translations (a mapping changed).
+    fn forget(&self) {
+        self.tlb.set([(0, 0); TLB_SIZE]);
+    }
+
+    /// Flushes the TLB if this address space is the live one.
+    fn flush(&self) {
+        self.forget();
+        if crate::cpu::read_cr3() & paging::PageTableEntry::ADDR_MASK == self.space.root().as_u64()
+        {
+            self.space.activate();
+        }
+    }
+
+    /// Maps the pages of `[start, start + count pages)` (inside area `v`)
+    /// that are not mapped yet and fills them from the area's backing.
+    fn fill(&self, start: u64, count: u64, v: &Vma) -> Result<(), Errno> {
+        let flags = page_flags(v.prot);
+        let end = start + count * PAGE_SIZE;
+        // A handle on the same tables: mapping needs `&mut`, and faulting
+        // in is invisible to the owner (the pages were promised already).
+        let mut space = self.space.clone();
+        if let Some(base) = paging::allocate_contiguous(count) {
+            let mut unused = alloc::vec::Vec::new();
+            let r = space.map_run(
+                VirtAddr::new(start),
+                count as usize,
+                base,
+                flags,
+                &mut KernelFrames,
+                &mut |p| unused.push(p),
+            );
+            if r.is_ok() {
+                if let Some((from, src, len)) = v.backing.and_then(|b| b.within(start, end)) {
+                    // Frames of pages that were mapped already get bytes
+                    // too; they are unused and freed below.
+                    hypercall::copy(base.as_u64() + (from - start), src, len);
+                }
+            }
+            for p in unused {
+                paging::free_frame(p);
+            }
+            return r.map(|_| ()).map_err(map_error);
+        }
+        // No contiguous fresh memory left: a page at a time.
+        for i in 0..count {
+            let page = start + i * PAGE_SIZE;
+            if space.translate(VirtAddr::new(page)).is_some() {
+                continue;
+            }
+            let frame = paging::allocate_frame().ok_or(Errno::ENOMEM)?;
+            space
+                .map(VirtAddr::new(page), frame, flags, &mut KernelFrames)
+                .map_err(map_error)?;
+            if let Some((from, src, len)) = v.backing.and_then(|b| b.within(page, page + PAGE_SIZE))
+            {
+                hypercall::copy(frame.as_u64() + (from - page), src, len);
+            }
+        }
+        Ok(())
+    }
+
+    /// Maps pages of the area around `va` that are not mapped yet: the
+    /// page itself, and with `around` the rest of its `FAULT_AROUND`
+    /// block inside the area. False if `va` is in no area or the access
+    /// (`write`, `exec`) is not allowed there.
+    pub fn fault_in(&self, va: u64, write: bool, exec: bool, around: bool) -> bool {
+        let Some(v) = self.vmas.find(va) else {
+            return false;
+        };
+        if v.prot & (PROT_READ | PROT_WRITE | PROT_EXEC) == 0
+            || (write && v.prot & PROT_WRITE == 0)
+            || (exec && v.prot & PROT_EXEC == 0)
+        {
+            return false;
+        }
+        let (start, end) = if around {
+            let block = FAULT_AROUND * PAGE_SIZE;
+            (
+                (va & !(block - 1)).max(v.start),
+                ((va & !(block - 1)) + block).min(v.end),
+            )
+        } else {
+            (page_down(va), page_down(va) + PAGE_SIZE)
+        };
+        self.fill(start, (end - start) / PAGE_SIZE, v).is_ok()
+            && self.space.translate(VirtAddr::new(va)).is_some()
+    }
+
+    /// Adds an area over free space; its pages come on first touch.
+    pub fn add_area(&mut self, start: u64, end: u64, prot: u32, kind: VmaKind) {
+        self.add_file_area(start, end, prot, kind, None);
+    }
+
+    /// Adds an area over free space whose bytes come from `backing`.
+    pub fn add_file_area(
+        &mut self,
+        start: u64,
+        end: u64,
+        prot: u32,
+        kind: VmaKind,
+        backing: Option<Backing>,
+    ) {
+        self.vmas.insert(Vma {
+            start,
+            end,
+            prot,
+            max_prot: PROT_ALL,
+            kind,
+            backing,
+        });
+    }
+
+    /// Maps every page of `[start, end)` now (each inside an area).
+    pub fn populate(&mut self, start: u64, end: u64) -> Result<(), Errno> {
+        let mut at = start;
+        while at < end {
+            let v = *self.vmas.find(at).ok_or(Errno::ENOMEM)?;
+            let to = end.min(v.end);
+            self.fill(at, (to - at) / PAGE_SIZE, &v)?;
+            at = to;
+        }
+        Ok(())
+    }
+
+    /// Copies `len` bytes from guest-physical `src` to mapped user
+    /// memory at `dst`, one hypercall per physically contiguous run.
+    pub fn copy_in(&self, dst: u64, src: u64, len: u64) {
+        let mut done = 0;
+        while done < len {
+            let va = dst + done;
+            let Some(t) = self.space.translate(VirtAddr::new(va)) else {
+                return;
+            };
+            let n = (PAGE_SIZE - va % PAGE_SIZE).min(len - done);
+            hypercall::copy(t.phys.as_u64(), src + done, n);
+            done += n;
+        }
+    }
+
+    /// Unmaps `[start, end)`: areas and pages; frames are freed.
+    pub fn unmap(&mut self, start: u64, end: u64) {
+        if self.vmas.remove(start, end) {
+            self.discard(start, end);
+        }
+    }
+
+    /// Frees the pages of `[start, end)` but keeps the areas: the next
+    /// touch brings zero pages (MADV_DONTNEED).
+    pub fn discard(&mut self, start: u64, end: u64) {
+        self.forget();
+        let mut any = false;
+        self.space.unmap_range(start, end, &mut |_, frame| {
+            paging::free_frame(frame);
+            any = true;
+        });
+        if any {
+            self.flush();
+        }
+    }
+
+    /// mprotect: ENOMEM unless `[start, end)` is all inside areas,
+    /// EACCES if one of them may not have `prot`.
+    pub fn protect(&mut self, start: u64, end: u64, prot: u32) -> Result<(), Errno> {
+        if !self.vmas.covers(start, end) {
+            return Err(Errno::ENOMEM);
+        }
+        if self.vmas.forbidden(start, end) & prot != 0 {
+            return Err(Errno::EACCES);
+        }
+        self.vmas.set_prot(start, end, prot);
+        self.space.protect_range(start, end, page_flags(prot));
+        self.flush();
+        Ok(())
+    }
+
+    /// Moves the pages of `[old, old + len)` to `new` (free space) with
+    /// their area: page-table entries move, no byte is copied.
+    pub fn move_area(&mut self, old: u64, len: u64, new: u64, new_len: u64) -> Result<(), Errno> {
+        let v = *self.vmas.find(old).ok_or(Errno::EFAULT)?;
+        let mut moved = alloc::vec::Vec::new();
+        self.space.unmap_range(old, old + len, &mut |va, frame| {
+            moved.push((va.as_u64() - old, frame))
+        });
+        self.vmas.remove(old, old + len);
+        self.vmas.insert(Vma {
+            start: new,
+            end: new + new_len,
+            backing: v.backing.map(|b| Backing {
+                va: b.va.wrapping_add(new).wrapping_sub(old),
+                ..b
+            }),
+            ..v
+        });
+        let flags = page_flags(v.prot);
+        for (off, frame) in moved {
+            if let Err(e) =
+                self.space
+                    .map(VirtAddr::new(new + off), frame, flags, &mut KernelFrames)
+            {
+                paging::free_frame(frame);
+                if e == MapError::OutOfMemory {
+                    return Err(Errno::ENOMEM);
+                }
+            }
+        }
+        self.flush();
+        Ok(())
+    }
+
+    /// brk: moves the break to `new` if it can and returns the break.
+    pub fn set_brk(&mut self, new: u64) -> u64 {
+        if new < self.brk_start || new > crate::elf::IMAGE_LIMIT {
+            return self.brk;
+        }
+        let old_end = page_up(self.brk);
+        let new_end = page_up(new);
+        if new_end > old_end {
+            if !self.vmas.is_free(old_end, new_end) || !may_commit(new_end - old_end) {
+                return self.brk;
+            }
+            if old_end == self.brk_start {
+                self.add_area(
+                    self.brk_start,
+                    new_end,
+                    PROT_READ | PROT_WRITE,
+                    VmaKind::Heap,
+                );
+            } else {
+                self.vmas.resize(self.brk_start, new_end);
+            }
+        } else if new_end < old_end {
+            self.unmap(new_end, old_end);
+            if new_end > self.brk_start {
+                self.vmas.resize(self.brk_start, new_end);
+            }
+        }
+        self.brk = new;
+        self.brk
+    }
+}
+
+impl Mm {
+    /// Gives every frame of this address space back (user pages, page
+    /// tables, the PML4). It must not be the live one (exec switches
+    /// first).
+    pub fn release(mut self) {
+        self.space
+            .clear_lower_half(&mut paging::free_frame, &mut paging::free_frame);
+        paging::free_frame(self.space.root());
+    }
+}
+
+impl Mm {
+    /// The frame behind user page `page` if it is mapped for user access
+    /// (and writable, if `write`), through the cache.
+    fn lookup(&self, page: u64, write: bool) -> Option<u64> {
+        let slot = (page >> 12) as usize % TLB_SIZE;
+        let mut tlb = self.tlb.get();
+        let (key, frame) = tlb[slot];
+        if key & !0xfff == page && key & 1 != 0 && (!write || key & 2 != 0) {
+            return Some(frame);
+        }
+        let t = self.space.translate(VirtAddr::new(page))?;
+        if !t.flags.contains(PageTableFlags::USER) {
+            return None;
+        }
+        let writable = t.flags.contains(PageTableFlags::WRITABLE);
+        tlb[slot] = (page | 1 | ((writable as u64) << 1), t.phys.as_u64());
+        self.tlb.set(tlb);
+        (!write || writable).then_some(t.phys.as_u64())
+    }
+}
+
+impl UserMemory for Mm {
+    /// Pages of an area are faulted in here too, so a system call may
+    /// write into memory the program has not touched yet.
+    fn translate_user(&self, va: VirtAddr, write: bool) -> Option<PhysAddr> {
+        if !va.is_user() {
+            return None;
+        }
+        let page = va.as_u64() & !0xfff;
+        let frame = match self.lookup(page, write) {
+            Some(f) => f,
+            None => {
+                if !self.fault_in(va.as_u64(), write, false, true) {
+                    return None;
+                }
+                self.lookup(page, write)?
+            }
+        };
+        Some(PhysAddr::new(frame | va.page_offset()))
+    }
+
+    fn phys_ptr(&self, pa: PhysAddr) -> *mut u8 {
+        self.space.memory().ptr(pa)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_for_protections() {
+        type F = PageTableFlags;
+        assert_eq!(page_flags(PROT_READ), F::USER | F::NO_EXECUTE);
+        assert_eq!(
+            page_flags(PROT_READ | PROT_WRITE),
+            F::USER | F::WRITABLE | F::NO_EXECUTE
+        );
+        assert_eq!(page_flags(PROT_READ | PROT_EXEC), F::USER);
+        assert_eq!(page_flags(0), F::NO_EXECUTE, "PROT_NONE: supervisor only");
+        assert_eq!(
+            (page_up(1), page_up(4096), page_down(4097)),
+            (4096, 4096, 4096)
+        );
+    }
+}

@@ -1,0 +1,329 @@
+//! The areas of a user address space (Linux's VMAs): sorted, disjoint
+//! page-aligned ranges, each with its protection and what it is for.
+//! Pure bookkeeping; `mm` maps and unmaps the pages.
+
+use alloc::vec::Vec;
+
+pub const PROT_READ: u32 = 1;
+pub const PROT_WRITE: u32 = 2;
+pub const PROT_EXEC: u32 = 4;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VmaKind {
+    /// A PT_LOAD segment of the program.
+    Image,
+    /// The break (`brk`).
+    Heap,
+    /// The main thread's stack.
+    Stack,
+    /// `mmap`: anonymous or a private copy of a file.
+    Mmap,
+}
+
+/// Where an area's bytes come from: user addresses `[va, va + len)`
+/// hold the guest-physical bytes `[phys, phys + len)` (a file in the
+/// initramfs); the rest of the area is zero. Pages are filled when they
+/// are first touched (the initramfs never changes, so a late copy is a
+/// private copy all the same).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Backing {
+    pub va: u64,
+    pub phys: u64,
+    pub len: u64,
+}
+
+impl Backing {
+    /// The part of `[start, end)` that has file bytes: (user address,
+    /// guest-physical source, length).
+    pub fn within(&self, start: u64, end: u64) -> Option<(u64, u64, u64)> {
+        let from = start.max(self.va);
+        let to = end.min(self.va + self.len);
+        (from < to).then(|| (from, self.phys + (from - self.va), to - from))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Vma {
+    pub start: u64,
+    pub end: u64,
+    pub prot: u32,
+    /// What `mprotect` may grant (a shared mapping of a file opened
+    /// read-only may never be writable: EACCES).
+    pub max_prot: u32,
+    pub kind: VmaKind,
+    /// File bytes, for areas that map a file.
+    pub backing: Option<Backing>,
+}
+
+/// Every protection.
+pub const PROT_ALL: u32 = PROT_READ | PROT_WRITE | PROT_EXEC;
+
+#[derive(Debug, Default, Clone)]
+pub struct Vmas {
+    list: Vec<Vma>,
+}
+
+impl Vmas {
+    pub const fn new() -> Self {
+        Self { list: Vec::new() }
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Vma> {
+        self.list.iter()
+    }
+
+    /// Index of the first area ending above `addr`.
+    fn first_ending_above(&self, addr: u64) -> usize {
+        self.list.partition_point(|v| v.end <= addr)
+    }
+
+    /// The area containing `addr`.
+    pub fn find(&self, addr: u64) -> Option<&Vma> {
+        let i = self.first_ending_above(addr);
+        self.list.get(i).filter(|v| v.start <= addr)
+    }
+
+    /// The area containing `addr`, to change in place.
+    pub fn find_mut(&mut self, addr: u64) -> Option<&mut Vma> {
+        let i = self.first_ending_above(addr);
+        self.list.get_mut(i).filter(|v| v.start <= addr)
+    }
+
+    /// No area meets `[start, end)`.
+    pub fn is_free(&self, start: u64, end: u64) -> bool {
+        let i = self.first_ending_above(start);
+        self.list.get(i).is_none_or(|v| v.start >= end)
+    }
+
+    /// Every byte of `[start, end)` is in some area.
+    pub fn covers(&self, start: u64, end: u64) -> bool {
+        let mut at = start;
+        let mut i = self.first_ending_above(start);
+        while at < end {
+            match self.list.get(i) {
+                Some(v) if v.start <= at => {
+                    at = v.end;
+                    i += 1;
+                }
+                _ => return false,
+            }
+        }
+        true
+    }
+
+    /// Adds an area over free space (the caller checked `is_free`).
+    pub fn insert(&mut self, vma: Vma) {
+        debug_assert!(vma.start < vma.end && self.is_free(vma.start, vma.end));
+        let i = self.first_ending_above(vma.start);
+        self.list.insert(i, vma);
+    }
+
+    /// Makes `addr` an area boundary if an area straddles it.
+    fn split_at(&mut self, addr: u64) {
+        let i = self.first_ending_above(addr);
+        if let Some(&v) = self.list.get(i) {
+            if v.start < addr && addr < v.end {
+                self.list[i].end = addr;
+                self.list.insert(i + 1, Vma { start: addr, ..v });
+            }
+        }
+    }
+
+    /// The indexes of the areas inside `[start, end)` after splitting at
+    /// both ends.
+    fn isolate(&mut self, start: u64, end: u64) -> core::ops::Range<usize> {
+        self.split_at(start);
+        self.split_at(end);
+        let first = self.first_ending_above(start);
+        let last = self.list.partition_point(|v| v.start < end);
+        first..last.max(first)
+    }
+
+    /// Forgets `[start, end)`; returns whether any area was there.
+    pub fn remove(&mut self, start: u64, end: u64) -> bool {
+        let r = self.isolate(start, end);
+        let any = !r.is_empty();
+        self.list.drain(r);
+        any
+    }
+
+    /// The union of what the areas of `[start, end)` may not be given.
+    pub fn forbidden(&self, start: u64, end: u64) -> u32 {
+        let first = self.first_ending_above(start);
+        self.list[first..]
+            .iter()
+            .take_while(|v| v.start < end)
+            .fold(0, |acc, v| acc | (PROT_ALL & !v.max_prot))
+    }
+
+    /// Sets the protection of `[start, end)` (which `covers` checked).
+    pub fn set_prot(&mut self, start: u64, end: u64, prot: u32) {
+        let r = self.isolate(start, end);
+        for v in &mut self.list[r] {
+            v.prot = prot;
+        }
+        self.merge();
+    }
+
+    /// Joins neighbours that touch and agree (keeps the list short).
+    fn merge(&mut self) {
+        let mut i = 1;
+        while i < self.list.len() {
+            let (a, b) = (self.list[i - 1], self.list[i]);
+            if a.end == b.start
+                && a.prot == b.prot
+                && a.kind == b.kind
+                && a.max_prot == b.max_prot
+                && a.backing == b.backing
+            {
+                self.list[i - 1].end = b.end;
+                self.list.remove(i);
+            } else {
+                i += 1;
+            }
+        }
+    }
+
+    /// Grows or shrinks the area that ends at `old_end` to end at
+    /// `new_end` (the caller checked the space is free).
+    pub fn resize(&mut self, start: u64, new_end: u64) {
+        if let Some(v) = self.list.iter_mut().find(|v| v.start == start) {
+            v.end = new_end;
+        }
+    }
+
+    /// The highest `len` bytes of free space in `[bottom, top)`,
+    /// searching down from `top` (Linux's top-down mmap layout).
+    pub fn find_free(&self, len: u64, bottom: u64, top: u64) -> Option<u64> {
+        let mut hole_end = top;
+        for v in self.list.iter().rev() {
+            if v.start >= hole_end {
+                continue;
+            }
+            if v.end <= hole_end && hole_end - v.end >= len {
+                return Some(hole_end - len).filter(|&s| s >= bottom);
+            }
+            hole_end = hole_end.min(v.start);
+            if hole_end < bottom.saturating_add(len) {
+                return None;
+            }
+        }
+        hole_end.checked_sub(len).filter(|&s| s >= bottom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vma(start: u64, end: u64, prot: u32) -> Vma {
+        Vma {
+            start,
+            end,
+            prot,
+            max_prot: PROT_ALL,
+            kind: VmaKind::Mmap,
+            backing: None,
+        }
+    }
+
+    fn ranges(v: &Vmas) -> Vec<(u64, u64, u32)> {
+        v.iter().map(|v| (v.start, v.end, v.prot)).collect()
+    }
+
+    #[test]
+    fn insert_find_remove() {
+        let mut v = Vmas::new();
+        v.insert(vma(0x5000, 0x8000, 3));
+        v.insert(vma(0x1000, 0x2000, 1));
+        v.insert(vma(0x9000, 0xa000, 5));
+        assert_eq!(
+            ranges(&v),
+            [
+                (0x1000, 0x2000, 1),
+                (0x5000, 0x8000, 3),
+                (0x9000, 0xa000, 5)
+            ]
+        );
+        assert_eq!(v.find(0x5fff).map(|v| v.start), Some(0x5000));
+        assert_eq!(v.find(0x8000), None);
+        assert_eq!(v.find(0x0), None);
+        assert!(v.is_free(0x2000, 0x5000));
+        assert!(!v.is_free(0x2000, 0x5001));
+        assert!(v.covers(0x5000, 0x8000));
+        assert!(!v.covers(0x5000, 0x9000));
+        assert!(v.covers(0x6000, 0x6000));
+        // Punch a hole in the middle one and drop the last.
+        assert!(v.remove(0x6000, 0x7000));
+        assert!(v.remove(0x8800, 0xb000));
+        assert!(!v.remove(0x2000, 0x5000));
+        assert_eq!(
+            ranges(&v),
+            [
+                (0x1000, 0x2000, 1),
+                (0x5000, 0x6000, 3),
+                (0x7000, 0x8000, 3)
+            ]
+        );
+    }
+
+    #[test]
+    fn protections_split_and_merge() {
+        let mut v = Vmas::new();
+        v.insert(vma(0x1000, 0x5000, 3));
+        v.set_prot(0x2000, 0x3000, 1);
+        assert_eq!(
+            ranges(&v),
+            [
+                (0x1000, 0x2000, 3),
+                (0x2000, 0x3000, 1),
+                (0x3000, 0x5000, 3)
+            ]
+        );
+        v.set_prot(0x2000, 0x3000, 3);
+        assert_eq!(ranges(&v), [(0x1000, 0x5000, 3)]);
+        v.resize(0x1000, 0x9000);
+        assert_eq!(ranges(&v), [(0x1000, 0x9000, 3)]);
+    }
+
+    #[test]
+    fn backing_ranges() {
+        let b = Backing {
+            va: 0x401234,
+            phys: 0x200_0000,
+            len: 0x2000,
+        };
+        assert_eq!(
+            b.within(0x400000, 0x410000),
+            Some((0x401234, 0x200_0000, 0x2000))
+        );
+        assert_eq!(
+            b.within(0x402000, 0x403000),
+            Some((0x402000, 0x200_0dcc, 0x1000))
+        );
+        assert_eq!(
+            b.within(0x403000, 0x404000),
+            Some((0x403000, 0x200_1dcc, 0x234))
+        );
+        assert_eq!(b.within(0x404000, 0x405000), None, "bss");
+        assert_eq!(b.within(0x300000, 0x401000), None);
+    }
+
+    #[test]
+    fn top_down_search() {
+        let mut v = Vmas::new();
+        assert_eq!(v.find_free(0x1000, 0x10000, 0x100000), Some(0xff000));
+        v.insert(vma(0xf0000, 0x100000, 3));
+        v.insert(vma(0xd0000, 0xe0000, 3));
+        assert_eq!(v.find_free(0x10000, 0x10000, 0x100000), Some(0xe0000));
+        assert_eq!(
+            v.find_free(0x10001, 0x10000, 0x100000),
+            Some(0xd0000 - 0x10001)
+        );
+        assert_eq!(v.find_free(0xc0000, 0x10000, 0x100000), Some(0x10000));
+        assert_eq!(v.find_free(0xc1000, 0x10000, 0x100000), None);
+        // Areas above `top` are ignored.
+        v.insert(vma(0x200000, 0x300000, 3));
+        assert_eq!(v.find_free(0x1000, 0x10000, 0x100000), Some(0xef000));
+    }
+}

@@ -1,0 +1,41 @@
+//! `getcwd`, `chdir`, `fchdir`.
+
+use super::path::{fd_node, PathBuf};
+use super::{Args, Errno, UserPtr};
+use crate::process;
+
+pub(super) fn getcwd(a: &Args) -> Result<usize, Errno> {
+    let (buf, size) = (a[0], a[1] as usize);
+    process::with(|sys| {
+        let mut path = sys.vfs.path_of(sys.proc.cwd);
+        path.push(0);
+        if size < path.len() {
+            return Err(Errno::ERANGE);
+        }
+        UserPtr::new(buf).copy_to_user(&sys.proc.mm, &path)?;
+        Ok(path.len())
+    })
+}
+
+pub(super) fn chdir(a: &Args) -> Result<usize, Errno> {
+    process::with(|sys| {
+        let p = PathBuf::read(sys, a[0])?;
+        let node = sys.vfs.lookup(sys.proc.cwd, p.as_bytes(), true)?;
+        if !sys.vfs.node(node).is_dir() {
+            return Err(Errno::ENOTDIR);
+        }
+        sys.proc.cwd = node;
+        Ok(0)
+    })
+}
+
+pub(super) fn fchdir(a: &Args) -> Result<usize, Errno> {
+    process::with(|sys| {
+        let node = fd_node(sys, a[0])?;
+        if !sys.vfs.node(node).is_dir() {
+            return Err(Errno::ENOTDIR);
+        }
+        sys.proc.cwd = node;
+        Ok(0)
+    })
+}

@@ -1,0 +1,40 @@
+//! `getdents64`: the records are packed in a small kernel buffer (names
+//! are short) and copied out chunk by chunk.
+
+use super::{Args, Errno, UserPtr};
+use crate::process;
+use crate::process::fd::FileKind;
+use crate::vfs::dirent;
+
+const CHUNK: usize = 1024;
+
+pub(super) fn getdents64(a: &Args) -> Result<usize, Errno> {
+    let (fd, buf, count) = (a[0], a[1], a[2] as u32 as usize);
+    process::with(|sys| {
+        let file = sys.proc.fds.get(fd)?.file.clone();
+        let mut f = file.borrow_mut();
+        match f.kind {
+            FileKind::Directory => {}
+            FileKind::Path => return Err(Errno::EBADF),
+            _ => return Err(Errno::ENOTDIR),
+        }
+        let dir = f.node;
+        let mut written = 0;
+        let mut chunk = [0u8; CHUNK];
+        loop {
+            let room = (count - written).min(CHUNK);
+            let (n, next) =
+                dirent::pack(&mut chunk[..room], f.offset, |p| sys.vfs.dir_entry(dir, p));
+            if n == 0 {
+                break;
+            }
+            UserPtr::new(buf + written as u64).copy_to_user(&sys.proc.mm, &chunk[..n])?;
+            written += n;
+            f.offset = next;
+        }
+        if written == 0 && f.offset < sys.vfs.dir_len(dir) {
+            return Err(Errno::EINVAL);
+        }
+        Ok(written)
+    })
+}

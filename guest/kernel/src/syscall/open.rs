@@ -1,0 +1,126 @@
+//! `open`, `openat`, `creat`, `close`, `close_range`. The file system is
+//! the read-only initramfs: opening a file for writing, truncating or
+//! creating one is EROFS (after the checks Linux makes first: ENOENT,
+//! ENOTDIR, EEXIST, EISDIR).
+
+use super::path::{start_dir, PathBuf, AT_FDCWD};
+use super::{Args, Errno};
+use crate::process::fd::*;
+use crate::process::{self, System, RLIMIT_NOFILE};
+use crate::vfs::{Device, Kind};
+
+/// Opens `path` (from `dirfd`) with `flags`; returns the descriptor.
+pub fn open_at(sys: &mut System, dirfd: u64, path: &[u8], flags: u32) -> Result<usize, Errno> {
+    let acc = flags & O_ACCMODE;
+    if flags & O_TMPFILE == O_TMPFILE {
+        return Err(if acc == O_RDONLY {
+            Errno::EINVAL
+        } else {
+            Errno::EROFS
+        });
+    }
+    let start = start_dir(sys, dirfd, path)?;
+    let path_only = flags & O_PATH != 0;
+    let follow = flags & O_NOFOLLOW == 0;
+    let creat = flags & O_CREAT != 0 && !path_only;
+    let node = match sys.vfs.lookup(start, path, follow) {
+        Ok(n) => {
+            if creat && flags & O_EXCL != 0 {
+                return Err(Errno::EEXIST);
+            }
+            n
+        }
+        Err(Errno::ENOENT) if creat => {
+            let parent = sys.vfs.lookup_parent(start, path)?;
+            if parent.trailing_slash {
+                return Err(Errno::EISDIR);
+            }
+            return Err(Errno::EROFS);
+        }
+        Err(e) => return Err(e),
+    };
+    let n = sys.vfs.node(node);
+    if flags & O_DIRECTORY != 0 && !n.is_dir() {
+        return Err(Errno::ENOTDIR);
+    }
+    let kind = if path_only {
+        FileKind::Path
+    } else {
+        match &n.kind {
+            Kind::Symlink(_) | Kind::SelfExe => return Err(Errno::ELOOP),
+            Kind::Dir(_) => {
+                if acc != O_RDONLY || creat {
+                    return Err(Errno::EISDIR);
+                }
+                FileKind::Directory
+            }
+            Kind::File { .. } => {
+                if acc == 3 {
+                    return Err(Errno::EINVAL);
+                }
+                if acc != O_RDONLY || flags & O_TRUNC != 0 {
+                    return Err(Errno::EROFS);
+                }
+                FileKind::Regular
+            }
+            Kind::Device(Device::Other(..)) | Kind::Special => return Err(Errno::ENXIO),
+            Kind::Device(d) => FileKind::Device(*d),
+        }
+    };
+    // 64-bit Linux opens every file O_LARGEFILE (F_GETFL shows it).
+    let fd = Fd {
+        file: OpenFile::new(kind, node, flags | O_LARGEFILE),
+        cloexec: flags & O_CLOEXEC != 0,
+    };
+    let limit = sys.proc.rlimits[RLIMIT_NOFILE].cur as usize;
+    sys.proc.fds.allocate(0, fd, limit)
+}
+
+fn open_user(dirfd: u64, path: u64, flags: u64) -> Result<usize, Errno> {
+    process::with(|sys| {
+        let p = PathBuf::read(sys, path)?;
+        open_at(sys, dirfd, p.as_bytes(), flags as u32)
+    })
+}
+
+pub(super) fn open(a: &Args) -> Result<usize, Errno> {
+    open_user(AT_FDCWD as u64, a[0], a[1])
+}
+
+pub(super) fn openat(a: &Args) -> Result<usize, Errno> {
+    open_user(a[0], a[1], a[2])
+}
+
+pub(super) fn creat(a: &Args) -> Result<usize, Errno> {
+    open_user(AT_FDCWD as u64, a[0], (O_CREAT | O_WRONLY | O_TRUNC) as u64)
+}
+
+pub(super) fn close(a: &Args) -> Result<usize, Errno> {
+    process::with(|sys| sys.proc.fds.close(a[0]).map(|_| 0))
+}
+
+const CLOSE_RANGE_UNSHARE: u64 = 2;
+const CLOSE_RANGE_CLOEXEC: u64 = 4;
+
+pub(super) fn close_range(a: &Args) -> Result<usize, Errno> {
+    let (first, last, flags) = (a[0] as u32 as u64, a[1] as u32 as u64, a[2]);
+    if flags & !(CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC) != 0 || first > last {
+        return Err(Errno::EINVAL);
+    }
+    process::with(|sys| {
+        let open: alloc::vec::Vec<usize> = sys
+            .proc
+            .fds
+            .open_fds()
+            .filter(|&fd| (first..=last).contains(&(fd as u64)))
+            .collect();
+        for fd in open {
+            if flags & CLOSE_RANGE_CLOEXEC != 0 {
+                sys.proc.fds.get_mut(fd as u64)?.cloexec = true;
+            } else {
+                sys.proc.fds.close(fd as u64)?;
+            }
+        }
+        Ok(0)
+    })
+}

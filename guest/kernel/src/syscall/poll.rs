@@ -1,0 +1,244 @@
+//! `poll`, `ppoll`, `select`, `pselect6`. Every descriptor kvmos has is
+//! ready for what its access mode allows (files and devices like Linux's
+//! default poll mask; the terminal is reported readable and a read waits
+//! for the host's stdin). When nothing is ready they wait out the timeout
+//! (nothing can become ready meanwhile: there is no other thread).
+
+use super::user_ptr::Pod;
+use super::{Args, Errno, UserPtr};
+use crate::process::fd::FileKind;
+use crate::process::{self, System, RLIMIT_NOFILE};
+use crate::vfs::Device;
+use alloc::vec::Vec;
+
+pub const POLLIN: i16 = 0x001;
+pub const POLLOUT: i16 = 0x004;
+pub const POLLNVAL: i16 = 0x020;
+pub const POLLRDNORM: i16 = 0x040;
+pub const POLLWRNORM: i16 = 0x100;
+
+/// `struct pollfd`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PollFd {
+    pub fd: i32,
+    pub events: i16,
+    pub revents: i16,
+}
+
+// SAFETY: integers, no padding.
+unsafe impl Pod for PollFd {}
+
+/// What `fd` is ready for (POLLIN/POLLOUT and the NORM twins), None if
+/// it is not an open descriptor poll can use.
+fn readiness(sys: &System, fd: i32) -> Option<i16> {
+    let slot = sys.proc.fds.get(fd as u64).ok()?;
+    let f = slot.file.borrow();
+    if f.kind == FileKind::Path {
+        return None;
+    }
+    // Files and devices have no poll of their own on Linux: always both
+    // ways (DEFAULT_POLLMASK). The terminal is like the pipe it usually
+    // is: ready for what its access mode allows.
+    let console = matches!(
+        f.kind,
+        FileKind::Console { .. } | FileKind::Device(Device::Console | Device::Tty)
+    );
+    let mut r = 0;
+    if !console || f.readable() {
+        r |= POLLIN | POLLRDNORM;
+    }
+    if !console || f.writable() {
+        r |= POLLOUT | POLLWRNORM;
+    }
+    Some(r)
+}
+
+/// Waits `timeout` ns (None: for ever) when nothing was ready.
+fn wait(ready: usize, timeout: Option<u64>) {
+    if ready == 0 {
+        match timeout {
+            Some(ns) => super::time::sleep(ns),
+            None => loop {
+                super::time::sleep(u64::MAX);
+            },
+        }
+    }
+}
+
+/// Reads a signal mask argument (`sigsetsize` must be 8), for EFAULT.
+fn check_sigmask(mask: u64, size: u64) -> Result<(), Errno> {
+    if mask == 0 {
+        return Ok(());
+    }
+    if size != 8 {
+        return Err(Errno::EINVAL);
+    }
+    process::with(|sys| UserPtr::<u64>::new(mask).read(&sys.proc.mm).map(|_| 0))?;
+    Ok(())
+}
+
+/// Writes what is left of a timeout back (ppoll, select, pselect6).
+fn write_back_timespec(ptr: u64, left: u64) -> Result<(), Errno> {
+    process::with(|sys| {
+        UserPtr::new(ptr).copy_to_user(&sys.proc.mm, &[super::time::Timespec::from_ns(left)])?;
+        Ok(0)
+    })?;
+    Ok(())
+}
+
+fn do_poll(fds: u64, nfds: u64) -> Result<usize, Errno> {
+    process::with(|sys| {
+        if nfds > sys.proc.rlimits[RLIMIT_NOFILE].cur {
+            return Err(Errno::EINVAL);
+        }
+        let mut v: Vec<PollFd> = alloc::vec![PollFd::default(); nfds as usize];
+        UserPtr::new(fds).copy_from_user(&sys.proc.mm, &mut v)?;
+        let mut n = 0;
+        for p in &mut v {
+            p.revents = if p.fd < 0 {
+                0
+            } else {
+                match readiness(sys, p.fd) {
+                    Some(r) => p.events & r,
+                    None => POLLNVAL,
+                }
+            };
+            if p.revents != 0 {
+                n += 1;
+            }
+        }
+        UserPtr::new(fds).copy_to_user(&sys.proc.mm, &v)?;
+        Ok(n)
+    })
+}
+
+pub(super) fn poll(a: &Args) -> Result<usize, Errno> {
+    let n = do_poll(a[0], a[1])?;
+    let ms = a[2] as i32;
+    wait(n, (ms >= 0).then_some(ms as u64 * 1_000_000));
+    Ok(n)
+}
+
+pub(super) fn ppoll(a: &Args) -> Result<usize, Errno> {
+    let timeout = if a[2] != 0 {
+        Some(super::time::read_timespec(a[2])?.to_ns())
+    } else {
+        None
+    };
+    check_sigmask(a[3], a[4])?;
+    let n = do_poll(a[0], a[1])?;
+    wait(n, timeout);
+    if let Some(t) = timeout {
+        if t != 0 {
+            write_back_timespec(a[2], if n == 0 { 0 } else { t })?;
+        }
+    }
+    Ok(n)
+}
+
+/// `select` on `nfds` descriptors: the read and write sets come back as
+/// given (all ready), the exception set empty.
+fn do_select(nfds: u64, sets: [u64; 3]) -> Result<usize, Errno> {
+    let nfds = nfds as i32;
+    if !(0..=crate::process::fd::MAX_FDS as i32).contains(&nfds) {
+        return Err(Errno::EINVAL);
+    }
+    let words = (nfds as usize).div_ceil(64);
+    process::with(|sys| {
+        let mut bits = [
+            alloc::vec![0u64; words],
+            alloc::vec![0u64; words],
+            alloc::vec![0u64; words],
+        ];
+        for (set, b) in sets.iter().zip(bits.iter_mut()) {
+            if *set != 0 {
+                UserPtr::new(*set).copy_from_user(&sys.proc.mm, b)?;
+            }
+        }
+        let mut n = 0;
+        for fd in 0..nfds as usize {
+            let (w, bit) = (fd / 64, 1u64 << (fd % 64));
+            let wanted = bits.iter().any(|b| b[w] & bit != 0);
+            if !wanted {
+                continue;
+            }
+            let Some(ready) = readiness(sys, fd as i32) else {
+                return Err(Errno::EBADF);
+            };
+            if ready & POLLIN == 0 {
+                bits[0][w] &= !bit;
+            }
+            if ready & POLLOUT == 0 {
+                bits[1][w] &= !bit;
+            }
+            bits[2][w] &= !bit;
+            n += (bits[0][w] & bit != 0) as usize + (bits[1][w] & bit != 0) as usize;
+        }
+        for (set, b) in sets.iter().zip(bits.iter()) {
+            if *set != 0 {
+                UserPtr::new(*set).copy_to_user(&sys.proc.mm, b)?;
+            }
+        }
+        Ok(n)
+    })
+}
+
+pub(super) fn select(a: &Args) -> Result<usize, Errno> {
+    let timeout = if a[4] != 0 {
+        let tv: super::time::Timeval =
+            process::with_value(|sys| UserPtr::new(a[4]).read(&sys.proc.mm))?;
+        if tv.sec < 0 || tv.usec < 0 || tv.usec >= 1_000_000 {
+            return Err(Errno::EINVAL);
+        }
+        Some(tv.sec as u64 * 1_000_000_000 + tv.usec as u64 * 1000)
+    } else {
+        None
+    };
+    let n = do_select(a[0], [a[1], a[2], a[3]])?;
+    wait(n, timeout);
+    if let Some(t) = timeout {
+        let left = if n == 0 { 0 } else { t };
+        let tv = super::time::Timeval {
+            sec: (left / 1_000_000_000) as i64,
+            usec: (left % 1_000_000_000 / 1000) as i64,
+        };
+        process::with(|sys| {
+            UserPtr::new(a[4])
+                .copy_to_user(&sys.proc.mm, &[tv])
+                .map(|_| 0)
+        })?;
+    }
+    Ok(n)
+}
+
+/// pselect6's sixth argument: `{ const sigset_t *ss; size_t ss_len; }`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default)]
+struct SigsetArg {
+    set: u64,
+    len: u64,
+}
+
+// SAFETY: two u64.
+unsafe impl Pod for SigsetArg {}
+
+pub(super) fn pselect6(a: &Args) -> Result<usize, Errno> {
+    let timeout = if a[4] != 0 {
+        Some(super::time::read_timespec(a[4])?.to_ns())
+    } else {
+        None
+    };
+    if a[5] != 0 {
+        let arg: SigsetArg = process::with_value(|sys| UserPtr::new(a[5]).read(&sys.proc.mm))?;
+        check_sigmask(arg.set, arg.len)?;
+    }
+    let n = do_select(a[0], [a[1], a[2], a[3]])?;
+    wait(n, timeout);
+    if let Some(t) = timeout {
+        if t != 0 {
+            write_back_timespec(a[4], if n == 0 { 0 } else { t })?;
+        }
+    }
+    Ok(n)
+}

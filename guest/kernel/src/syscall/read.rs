@@ -1,0 +1,185 @@
+//! `read`, `pread64`, `readv`, `preadv`: bytes into user memory without
+//! copying them in ring 0. A regular file's bytes go from the initramfs
+//! by copy hypercall, the console's from the host's stdin by consoleRead,
+//! random ones by the random hypercall, zeros by the copy hypercall's
+//! zero fill.
+
+use super::segments::{console_read, copy_from_phys, fill_random, gather, host_result};
+use super::user_ptr::{Pod, UserMemory};
+use super::{Args, Errno, UserPtr};
+use crate::hypercall;
+use crate::process::fd::{FileKind, OpenFile};
+use crate::process::{self, System};
+use crate::protocol::{IoVec, STDIN};
+use crate::vfs::Device;
+use alloc::vec::Vec;
+
+/// Linux's MAX_RW_COUNT: one call moves at most this much.
+pub const MAX_RW: usize = 0x7fff_f000;
+/// Linux's UIO_MAXIOV.
+pub const IOV_MAX: usize = 1024;
+
+/// `struct iovec`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct IoVecEntry {
+    pub base: u64,
+    pub len: u64,
+}
+
+// SAFETY: two u64.
+unsafe impl Pod for IoVecEntry {}
+
+/// Reads an iovec array (EINVAL beyond IOV_MAX or if the lengths add up
+/// beyond what a call may return).
+pub fn read_iovecs(mem: &impl UserMemory, ptr: u64, count: u64) -> Result<Vec<IoVecEntry>, Errno> {
+    if count > IOV_MAX as u64 {
+        return Err(Errno::EINVAL);
+    }
+    let mut v = alloc::vec![IoVecEntry::default(); count as usize];
+    UserPtr::new(ptr).copy_from_user(mem, &mut v)?;
+    let mut total: u64 = 0;
+    for e in &v {
+        total = total.checked_add(e.len).ok_or(Errno::EINVAL)?;
+        if total > isize::MAX as u64 {
+            return Err(Errno::EINVAL);
+        }
+    }
+    // Every buffer must be user memory before anything moves (Linux's
+    // access_ok on each); whether its pages are mapped shows later.
+    for e in &v {
+        if e.len > 0 {
+            UserPtr::<u8>::new(e.base).check_range(e.len as usize)?;
+        }
+    }
+    Ok(v)
+}
+
+/// Reads up to `len` bytes of `f` at `at` (or its offset) into `buf`.
+pub fn read_file(
+    sys: &System,
+    f: &mut OpenFile,
+    buf: UserPtr<u8>,
+    len: usize,
+    at: Option<u64>,
+) -> Result<usize, Errno> {
+    if !f.readable() {
+        return Err(Errno::EBADF);
+    }
+    let len = len.min(MAX_RW);
+    let mm = &sys.proc.mm;
+    match f.kind {
+        FileKind::Console { .. } | FileKind::Device(Device::Console | Device::Tty) => {
+            if at.is_some() {
+                return Err(Errno::ESPIPE);
+            }
+            console_read(mm, buf, len)
+        }
+        FileKind::Device(Device::Null) => Ok(0),
+        FileKind::Device(Device::Zero | Device::Full) => copy_from_phys(mm, buf, None, len),
+        FileKind::Device(Device::Random | Device::Urandom) => fill_random(mm, buf, len),
+        FileKind::Device(Device::Other(..)) => Err(Errno::ENXIO),
+        FileKind::Regular => {
+            let size = sys.vfs.file_data(f.node).map_or(0, |d| d.len()) as u64;
+            let off = at.unwrap_or(f.offset);
+            if off >= size || len == 0 {
+                return Ok(0);
+            }
+            let n = (len as u64).min(size - off) as usize;
+            let src = sys.vfs.file_phys(f.node, off).ok_or(Errno::EIO)?;
+            let done = copy_from_phys(mm, buf, Some(src), n)?;
+            if at.is_none() {
+                f.offset += done as u64;
+            }
+            Ok(done)
+        }
+        FileKind::Directory => Err(Errno::EISDIR),
+        FileKind::Path => Err(Errno::EBADF),
+    }
+}
+
+fn read_fd(fd: u64, buf: u64, len: usize, at: Option<u64>) -> Result<usize, Errno> {
+    process::with(|sys| {
+        let file = sys.proc.fds.get(fd)?.file.clone();
+        let mut f = file.borrow_mut();
+        read_file(sys, &mut f, UserPtr::new(buf), len, at)
+    })
+}
+
+pub(super) fn read(a: &Args) -> Result<usize, Errno> {
+    read_fd(a[0], a[1], a[2] as usize, None)
+}
+
+pub(super) fn pread64(a: &Args) -> Result<usize, Errno> {
+    let off = a[3] as i64;
+    if off < 0 {
+        return Err(Errno::EINVAL);
+    }
+    read_fd(a[0], a[1], a[2] as usize, Some(off as u64))
+}
+
+fn readv_fd(fd: u64, iov: u64, count: u64, at: Option<u64>) -> Result<usize, Errno> {
+    process::with(|sys| {
+        let file = sys.proc.fds.get(fd)?.file.clone();
+        let mut f = file.borrow_mut();
+        if !f.readable() {
+            return Err(Errno::EBADF);
+        }
+        let v = read_iovecs(&sys.proc.mm, iov, count)?;
+        if matches!(
+            f.kind,
+            FileKind::Console { .. } | FileKind::Device(Device::Console | Device::Tty)
+        ) {
+            // One read of the terminal for all buffers: a second read
+            // would wait for more input (musl's stdio reads with readv).
+            if at.is_some() {
+                return Err(Errno::ESPIPE);
+            }
+            let mut msg = IoVec::new(STDIN);
+            for e in v.iter().filter(|e| e.len > 0) {
+                let n = gather(
+                    &sys.proc.mm,
+                    UserPtr::new(e.base),
+                    e.len as usize,
+                    true,
+                    &mut msg,
+                )?;
+                if n < e.len as usize {
+                    break;
+                }
+            }
+            return host_result(hypercall::console_read(&mut msg));
+        }
+        let mut total = 0;
+        for e in &v {
+            let n = match read_file(
+                sys,
+                &mut f,
+                UserPtr::new(e.base),
+                e.len as usize,
+                at.map(|o| o + total as u64),
+            ) {
+                Ok(n) => n,
+                Err(e) if total == 0 => return Err(e),
+                Err(_) => break,
+            };
+            total += n;
+            if n < e.len as usize {
+                break;
+            }
+        }
+        Ok(total)
+    })
+}
+
+pub(super) fn readv(a: &Args) -> Result<usize, Errno> {
+    readv_fd(a[0], a[1], a[2], None)
+}
+
+pub(super) fn preadv(a: &Args) -> Result<usize, Errno> {
+    let off = a[3] as i64;
+    if off < 0 {
+        return Err(Errno::EINVAL);
+    }
+    readv_fd(a[0], a[1], a[2], Some(off as u64))
+}

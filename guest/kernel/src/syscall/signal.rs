@@ -1,0 +1,214 @@
+//! `rt_sigaction`, `rt_sigprocmask`, `rt_sigpending`, `sigaltstack`,
+//! `kill`, `tkill`, `tgkill`. Dispositions and masks are kept and
+//! reported; handlers are not run yet. A signal the process sends itself
+//! with the default action "terminate" ends it as Linux would (status
+//! 128 + signal, after the shell's line, e.g. `Aborted`).
+
+use super::{Args, Errno, UserPtr};
+use crate::process::signal::Fate;
+use crate::process::signal::*;
+use crate::process::{self, System};
+
+const SIGSET_SIZE: u64 = 8;
+const SIG_BLOCK: u64 = 0;
+const SIG_UNBLOCK: u64 = 1;
+const SIG_SETMASK: u64 = 2;
+/// Linux's UAPI_SA_FLAGS on x86: NOCLDSTOP, NOCLDWAIT, SIGINFO,
+/// EXPOSE_TAGBITS, RESTORER, ONSTACK, RESTART, NODEFER, RESETHAND.
+const SA_KNOWN: u64 =
+    0x1 | 0x2 | 0x4 | 0x800 | 0x0400_0000 | 0x0800_0000 | 0x1000_0000 | 0x4000_0000 | 0x8000_0000;
+const UNBLOCKABLE: u64 = (1 << (SIGKILL - 1)) | (1 << (SIGSTOP - 1));
+
+fn valid(sig: u64) -> Result<usize, Errno> {
+    if (1..=NSIG as u64).contains(&sig) {
+        Ok(sig as usize)
+    } else {
+        Err(Errno::EINVAL)
+    }
+}
+
+pub(super) fn rt_sigaction(a: &Args) -> Result<usize, Errno> {
+    let (sig, act, old, size) = (a[0], a[1], a[2], a[3]);
+    if size != SIGSET_SIZE {
+        return Err(Errno::EINVAL);
+    }
+    let sig = valid(sig)?;
+    if act != 0 && (sig as u32 == SIGKILL || sig as u32 == SIGSTOP) {
+        return Err(Errno::EINVAL);
+    }
+    process::with(|sys| {
+        let new = if act != 0 {
+            Some(UserPtr::<SigAction>::new(act).read(&sys.proc.mm)?)
+        } else {
+            None
+        };
+        let slot = &mut sys.proc.signals.actions[sig - 1];
+        if old != 0 {
+            UserPtr::new(old).copy_to_user(&sys.proc.mm, &[*slot])?;
+        }
+        if let Some(mut n) = new {
+            n.mask &= !UNBLOCKABLE;
+            // Unknown flags are dropped (SA_UNSUPPORTED, 0x400, is how
+            // programs detect that).
+            n.flags &= SA_KNOWN;
+            *slot = n;
+            sys.proc.signals.discard_ignored(sig as u32);
+        }
+        Ok(0)
+    })
+}
+
+pub(super) fn rt_sigprocmask(a: &Args) -> Result<usize, Errno> {
+    let (how, set, old, size) = (a[0], a[1], a[2], a[3]);
+    if size != SIGSET_SIZE {
+        return Err(Errno::EINVAL);
+    }
+    process::with(|sys| {
+        let blocked = sys.proc.signals.blocked;
+        let new = if set != 0 {
+            let s: u64 = UserPtr::new(set).read(&sys.proc.mm)?;
+            Some(match how {
+                SIG_BLOCK => blocked | s,
+                SIG_UNBLOCK => blocked & !s,
+                SIG_SETMASK => s,
+                _ => return Err(Errno::EINVAL),
+            })
+        } else {
+            None
+        };
+        if old != 0 {
+            UserPtr::<u64>::new(old).copy_to_user(&sys.proc.mm, &[blocked])?;
+        }
+        if let Some(n) = new {
+            sys.proc.signals.blocked = n & !UNBLOCKABLE;
+            act_on_unblocked(sys);
+        }
+        Ok(0)
+    })
+}
+
+/// Pending signals that are no longer blocked take effect.
+fn act_on_unblocked(sys: &mut System) {
+    while let Some((sig, fate)) = sys.proc.signals.next_unblocked() {
+        if fate == Fate::Kill {
+            die_of(sig);
+        }
+    }
+}
+
+pub(super) fn rt_sigpending(a: &Args) -> Result<usize, Errno> {
+    let size = a[1] as usize;
+    if size > SIGSET_SIZE as usize {
+        return Err(Errno::EINVAL);
+    }
+    process::with(|sys| {
+        let set = sys.proc.signals.pending & sys.proc.signals.blocked;
+        UserPtr::<u8>::new(a[0]).copy_to_user(&sys.proc.mm, &set.to_le_bytes()[..size])?;
+        Ok(0)
+    })
+}
+
+const SS_ONSTACK: i32 = 1;
+const SS_AUTODISARM: i32 = 1 << 31;
+
+pub(super) fn sigaltstack(a: &Args) -> Result<usize, Errno> {
+    let (ss, old) = (a[0], a[1]);
+    process::with(|sys| {
+        let cur = sys.proc.signals.altstack;
+        let new = if ss != 0 {
+            let n: StackT = UserPtr::new(ss).read(&sys.proc.mm)?;
+            let mode = n.flags & !SS_AUTODISARM;
+            if mode != 0 && mode != SS_DISABLE && mode != SS_ONSTACK {
+                return Err(Errno::EINVAL);
+            }
+            if mode == SS_DISABLE {
+                Some(StackT {
+                    flags: SS_DISABLE,
+                    ..StackT::default()
+                })
+            } else if n.size < stack_min() {
+                return Err(Errno::ENOMEM);
+            } else {
+                Some(StackT {
+                    flags: n.flags & SS_AUTODISARM,
+                    ..n
+                })
+            }
+        } else {
+            None
+        };
+        if old != 0 {
+            UserPtr::new(old).copy_to_user(&sys.proc.mm, &[cur])?;
+        }
+        if let Some(n) = new {
+            sys.proc.signals.altstack = n;
+        }
+        Ok(0)
+    })
+}
+
+fn stack_min() -> u64 {
+    crate::process::stack::MIN_SIGNAL_STACK
+}
+
+/// The process dies of `sig`, as a shell would tell.
+fn die_of(sig: u32) -> ! {
+    if sig == SIGPIPE || sig == SIGINT {
+        // Shells print nothing for these.
+        process::exit(128 + sig);
+    }
+    process::kill(sig, format_args!(""))
+}
+
+/// `sig` sent to this process: pending while blocked, else it kills,
+/// is ignored, or (caught: handlers do not run yet) is dropped.
+fn to_self(sys: &mut System, sig: u64) -> Result<usize, Errno> {
+    if sig == 0 {
+        return Ok(0);
+    }
+    let sig = valid(sig)? as u32;
+    if sys.proc.signals.send(sig) == Some(Fate::Kill) {
+        die_of(sig);
+    }
+    Ok(0)
+}
+
+pub(super) fn kill(a: &Args) -> Result<usize, Errno> {
+    let pid = a[0] as i32;
+    process::with(|sys| {
+        if pid == 0 || pid == -1 || pid == sys.proc.pid as i32 || pid == -(sys.proc.pid as i32) {
+            to_self(sys, a[1])
+        } else {
+            valid(a[1]).or(if a[1] == 0 { Ok(0) } else { Err(Errno::EINVAL) })?;
+            Err(Errno::ESRCH)
+        }
+    })
+}
+
+pub(super) fn tkill(a: &Args) -> Result<usize, Errno> {
+    let tid = a[0] as i32;
+    if tid <= 0 {
+        return Err(Errno::EINVAL);
+    }
+    process::with(|sys| {
+        if tid as u32 == sys.proc.pid {
+            to_self(sys, a[1])
+        } else {
+            Err(Errno::ESRCH)
+        }
+    })
+}
+
+pub(super) fn tgkill(a: &Args) -> Result<usize, Errno> {
+    let (tgid, tid) = (a[0] as i32, a[1] as i32);
+    if tgid <= 0 || tid <= 0 {
+        return Err(Errno::EINVAL);
+    }
+    process::with(|sys| {
+        if tgid as u32 == sys.proc.pid && tid as u32 == sys.proc.pid {
+            to_self(sys, a[2])
+        } else {
+            Err(Errno::ESRCH)
+        }
+    })
+}

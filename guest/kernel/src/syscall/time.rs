@@ -1,0 +1,296 @@
+//! Clocks from the host's clock hypercall: `clock_gettime`,
+//! `clock_getres`, `gettimeofday`, `time`, `times`, `getrusage`, and the
+//! sleeps. There is no timer interrupt: a sleep asks the host for the
+//! time until the deadline has passed (one exit, ~10 us, a round).
+
+use super::user_ptr::Pod;
+use super::{Args, Errno, UserPtr};
+use crate::hypercall;
+use crate::process;
+
+pub const CLOCK_REALTIME: u64 = 0;
+pub const CLOCK_MONOTONIC: u64 = 1;
+pub const CLOCK_PROCESS_CPUTIME_ID: u64 = 2;
+pub const CLOCK_THREAD_CPUTIME_ID: u64 = 3;
+pub const CLOCK_MONOTONIC_RAW: u64 = 4;
+pub const CLOCK_REALTIME_COARSE: u64 = 5;
+pub const CLOCK_MONOTONIC_COARSE: u64 = 6;
+pub const CLOCK_BOOTTIME: u64 = 7;
+pub const CLOCK_REALTIME_ALARM: u64 = 8;
+pub const CLOCK_BOOTTIME_ALARM: u64 = 9;
+pub const CLOCK_TAI: u64 = 11;
+const NS: u64 = 1_000_000_000;
+/// Resolution of the coarse clocks (Linux: one tick at HZ=250).
+const COARSE_NS: i64 = 4_000_000;
+
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Timespec {
+    pub sec: i64,
+    pub nsec: i64,
+}
+
+// SAFETY: two i64.
+unsafe impl Pod for Timespec {}
+
+impl Timespec {
+    pub const fn from_ns(ns: u64) -> Self {
+        Self {
+            sec: (ns / NS) as i64,
+            nsec: (ns % NS) as i64,
+        }
+    }
+
+    /// A valid duration/time: nsec in [0, 1e9), sec >= 0.
+    pub const fn is_valid(&self) -> bool {
+        self.sec >= 0 && self.nsec >= 0 && self.nsec < NS as i64
+    }
+}
+
+/// `struct timeval` and `struct timezone` share a shape: two longs /
+/// two ints.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Timeval {
+    pub sec: i64,
+    pub usec: i64,
+}
+
+// SAFETY: two i64.
+unsafe impl Pod for Timeval {}
+
+/// Where the monotonic clocks start: their zero is an unspecified point
+/// (POSIX); kvmos puts it 1000 s before boot, so that a program that
+/// takes a small absolute deadline such as {1, 0} for "long past" (as it
+/// is on any machine that has been up a while) sees it so here too,
+/// although the guest booted milliseconds ago.
+pub const MONOTONIC_START_NS: u64 = 1000 * NS;
+
+/// Nanoseconds of `clock` now; EINVAL for a clock Linux does not have.
+pub fn now(clock: u64) -> Result<u64, Errno> {
+    match clock {
+        CLOCK_REALTIME | CLOCK_REALTIME_COARSE | CLOCK_REALTIME_ALARM | CLOCK_TAI => {
+            Ok(hypercall::clock().realtime_ns)
+        }
+        CLOCK_MONOTONIC | CLOCK_MONOTONIC_RAW | CLOCK_MONOTONIC_COARSE | CLOCK_BOOTTIME
+        | CLOCK_BOOTTIME_ALARM => Ok(hypercall::clock().monotonic_ns + MONOTONIC_START_NS),
+        // One thread, always running: its CPU time is the time since boot.
+        CLOCK_PROCESS_CPUTIME_ID | CLOCK_THREAD_CPUTIME_ID => Ok(hypercall::clock().monotonic_ns),
+        _ => Err(Errno::EINVAL),
+    }
+}
+
+fn valid_clock(clock: u64) -> Result<(), Errno> {
+    match clock {
+        0..=9 | CLOCK_TAI => Ok(()),
+        _ => Err(Errno::EINVAL),
+    }
+}
+
+pub(super) fn clock_gettime(a: &Args) -> Result<usize, Errno> {
+    valid_clock(a[0])?;
+    process::with(|sys| {
+        let ts = Timespec::from_ns(now(a[0])?);
+        UserPtr::new(a[1]).copy_to_user(&sys.proc.mm, &[ts])?;
+        Ok(0)
+    })
+}
+
+pub(super) fn clock_getres(a: &Args) -> Result<usize, Errno> {
+    valid_clock(a[0])?;
+    if a[1] == 0 {
+        return Ok(0);
+    }
+    let nsec = match a[0] {
+        CLOCK_REALTIME_COARSE | CLOCK_MONOTONIC_COARSE => COARSE_NS,
+        _ => 1,
+    };
+    process::with(|sys| {
+        UserPtr::new(a[1]).copy_to_user(&sys.proc.mm, &[Timespec { sec: 0, nsec }])?;
+        Ok(0)
+    })
+}
+
+pub(super) fn gettimeofday(a: &Args) -> Result<usize, Errno> {
+    process::with(|sys| {
+        if a[0] != 0 {
+            let ns = hypercall::clock().realtime_ns;
+            let tv = Timeval {
+                sec: (ns / NS) as i64,
+                usec: (ns % NS / 1000) as i64,
+            };
+            UserPtr::new(a[0]).copy_to_user(&sys.proc.mm, &[tv])?;
+        }
+        if a[1] != 0 {
+            UserPtr::new(a[1]).copy_to_user(&sys.proc.mm, &[Timeval::default()])?;
+        }
+        Ok(0)
+    })
+}
+
+pub(super) fn time(a: &Args) -> Result<usize, Errno> {
+    let secs = hypercall::clock().realtime_ns / NS;
+    if a[0] != 0 {
+        process::with(|sys| {
+            UserPtr::<u64>::new(a[0]).copy_to_user(&sys.proc.mm, &[secs])?;
+            Ok(0)
+        })?;
+    }
+    Ok(secs as usize)
+}
+
+/// Waits until `clock` reads at least `deadline` (ns).
+pub fn sleep_until(clock: u64, deadline: u64) {
+    while now(clock).is_ok_and(|t| t < deadline) {}
+}
+
+/// Waits `ns` nanoseconds (monotonic).
+pub fn sleep(ns: u64) {
+    if ns > 0 {
+        let start = hypercall::clock().monotonic_ns;
+        let deadline = start.saturating_add(ns);
+        while hypercall::clock().monotonic_ns < deadline {}
+    }
+}
+
+impl Timespec {
+    pub const fn to_ns(&self) -> u64 {
+        (self.sec as u64)
+            .saturating_mul(NS)
+            .saturating_add(self.nsec as u64)
+    }
+}
+
+/// Reads and validates a timespec argument (EFAULT, EINVAL).
+pub fn read_timespec(ptr: u64) -> Result<Timespec, Errno> {
+    let mut ts = Timespec::default();
+    process::with(|sys| {
+        ts = UserPtr::new(ptr).read(&sys.proc.mm)?;
+        Ok(0)
+    })?;
+    if !ts.is_valid() {
+        return Err(Errno::EINVAL);
+    }
+    Ok(ts)
+}
+
+pub(super) fn nanosleep(a: &Args) -> Result<usize, Errno> {
+    let ts = read_timespec(a[0])?;
+    sleep(ts.to_ns());
+    Ok(0)
+}
+
+const TIMER_ABSTIME: u64 = 1;
+
+pub(super) fn clock_nanosleep(a: &Args) -> Result<usize, Errno> {
+    let clock = a[0];
+    match clock {
+        CLOCK_REALTIME
+        | CLOCK_MONOTONIC
+        | CLOCK_BOOTTIME
+        | CLOCK_TAI
+        | CLOCK_PROCESS_CPUTIME_ID => {}
+        _ => return Err(Errno::EINVAL),
+    }
+    let ts = read_timespec(a[2])?;
+    if a[1] & TIMER_ABSTIME != 0 {
+        sleep_until(clock, ts.to_ns());
+    } else {
+        sleep(ts.to_ns());
+    }
+    Ok(0)
+}
+
+/// `struct tms`: four clock_t.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Tms {
+    pub utime: i64,
+    pub stime: i64,
+    pub cutime: i64,
+    pub cstime: i64,
+}
+
+// SAFETY: four i64.
+unsafe impl Pod for Tms {}
+
+pub(super) fn times(a: &Args) -> Result<usize, Errno> {
+    let ticks =
+        (hypercall::clock().monotonic_ns / (NS / crate::process::stack::CLOCK_TICKS)) as i64;
+    if a[0] != 0 {
+        process::with(|sys| {
+            let t = Tms {
+                utime: ticks,
+                ..Tms::default()
+            };
+            UserPtr::new(a[0]).copy_to_user(&sys.proc.mm, &[t])?;
+            Ok(0)
+        })?;
+    }
+    Ok(ticks as usize)
+}
+
+/// `struct rusage` (144 bytes): two timevals, then 14 longs.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Rusage {
+    pub utime: Timeval,
+    pub stime: Timeval,
+    pub rest: [i64; 14],
+}
+
+// SAFETY: integers only.
+unsafe impl Pod for Rusage {}
+
+pub(super) fn getrusage(a: &Args) -> Result<usize, Errno> {
+    let who = a[0] as i32;
+    if !(-1..=1).contains(&who) {
+        return Err(Errno::EINVAL);
+    }
+    process::with(|sys| {
+        let mut r = Rusage::default();
+        if who != -1 {
+            let ns = hypercall::clock().monotonic_ns;
+            r.utime = Timeval {
+                sec: (ns / NS) as i64,
+                usec: (ns % NS / 1000) as i64,
+            };
+        }
+        UserPtr::new(a[1]).copy_to_user(&sys.proc.mm, &[r])?;
+        Ok(0)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timespecs() {
+        assert_eq!(
+            Timespec::from_ns(1_500_000_001),
+            Timespec {
+                sec: 1,
+                nsec: 500_000_001
+            }
+        );
+        assert!(Timespec {
+            sec: 0,
+            nsec: 999_999_999
+        }
+        .is_valid());
+        assert!(!Timespec {
+            sec: 0,
+            nsec: 1_000_000_000
+        }
+        .is_valid());
+        assert!(!Timespec { sec: -1, nsec: 0 }.is_valid());
+        assert_eq!(valid_clock(CLOCK_TAI), Ok(()));
+        assert_eq!(valid_clock(10), Err(Errno::EINVAL));
+        assert_eq!(
+            valid_clock(u64::MAX),
+            Err(Errno::EINVAL),
+            "CPU clocks of other pids"
+        );
+    }
+}

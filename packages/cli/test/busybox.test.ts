@@ -1,0 +1,95 @@
+/**
+ * The acceptance suite of linux-exec: Debian's unmodified busybox-static
+ * (a static glibc build) runs each command in a kvmos guest and natively,
+ * with the same files, input and environment; the outputs must be equal.
+ */
+import test from 'ava';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const cli = fileURLToPath(new URL('../src/main.js', import.meta.url));
+/** Fixtures are read from the source tree (tests run from dist/test/). */
+const fixtures = fileURLToPath(new URL('../../test/busybox/', import.meta.url));
+const BUSYBOX = '/bin/busybox';
+const ENV = { PATH: '/bin:/usr/bin:/sbin:/usr/sbin', HOME: '/' };
+
+interface Run {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function native(args: string[], input: string): Run {
+  const r = spawnSync(BUSYBOX, args, { cwd: fixtures, env: ENV, input, encoding: 'utf8' });
+  if (r.error) throw new Error(`${BUSYBOX} is needed (scripts/setup.sh installs busybox-static): ${r.error.message}`);
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function guest(args: string[], input: string, options: string[] = []): Run {
+  const r = spawnSync(process.execPath, [cli, 'linux-exec', '--dir', `${fixtures}:/data`, '--cwd', '/data', ...options, BUSYBOX, ...args], {
+    input,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** [applet and arguments, stdin]: each must print exactly what it prints natively. */
+const SAME: [string[], string][] = [
+  [['echo', 'hello', 'from', 'ring', '3'], ''],
+  [['echo', '-n', 'no newline'], ''],
+  [['true'], ''],
+  [['false'], ''],
+  [['cat', 'fruit.txt', 'prose.txt'], ''],
+  [['cat'], 'piped\nthrough stdin\n'],
+  [['cat', 'missing.txt'], ''],
+  [['ls', '-l'], ''],
+  [['ls', '-l', 'fruit.txt', 'bytes.bin'], ''],
+  [['wc', 'fruit.txt', 'prose.txt', 'stock.csv'], ''],
+  [['wc', '-c'], 'count these bytes\n'],
+  [['head', '-n', '3', 'fruit.txt'], ''],
+  [['tail', '-n', '2', 'prose.txt'], ''],
+  [['sort', 'fruit.txt'], ''],
+  [['sort', '-r', '-t', ',', '-k', '2', '-n', 'stock.csv'], ''],
+  [['uniq', '-c'], 'a\na\nb\nc\nc\nc\n'],
+  [['grep', '-n', 'an', 'fruit.txt'], ''],
+  [['grep', '-c', 'zzz', 'fruit.txt'], ''],
+  [['sed', '-e', 's/quick/slow/', '-e', '/^$/d', 'prose.txt'], ''],
+  [['awk', '-F', ',', 'NR > 1 { total += $2 * $3 } END { printf "%.2f\\n", total }', 'stock.csv'], ''],
+  [['tr', 'a-z', 'A-Z'], 'shout this\n'],
+  [['cut', '-d', ',', '-f', '1,3', 'stock.csv'], ''],
+  [['md5sum', 'fruit.txt', 'bytes.bin'], ''],
+  [['sha256sum', 'prose.txt'], ''],
+  [['od', '-A', 'x', '-t', 'x1z', 'bytes.bin'], ''],
+  [['env'], ''],
+  [['sh', '-c', 'x=4; y=$((x * 10 + 2)); echo "answer $y"; for f in a b c; do printf "%s-" $f; done; echo; test -f fruit.txt && echo yes'], ''],
+  [['sh', '-c', 'read line; echo "got: $line"; exit 3'], 'typed input\n'],
+];
+
+for (const [args, input] of SAME) {
+  test(`busybox ${args.join(' ')}`.slice(0, 100), (t) => {
+    const want = native(args, input);
+    const got = guest(args, input);
+    t.is(got.stdout, want.stdout);
+    t.is(got.stderr, want.stderr);
+    t.is(got.status, want.status);
+  });
+}
+
+test('busybox date: the guest clock is the host clock', (t) => {
+  const before = native(['date', '+%s'], '');
+  const got = guest(['date', '+%s %Y-%m-%d'], '');
+  const after = native(['date', '+%s'], '');
+  t.is(got.status, 0, got.stderr);
+  const [secs, day] = got.stdout.trim().split(' ');
+  t.true(Number(secs) >= Number(before.stdout) && Number(secs) <= Number(after.stdout), `${secs} within [${before.stdout.trim()}, ${after.stdout.trim()}]`);
+  t.is(day, native(['date', '-u', '-d', `@${secs}`, '+%Y-%m-%d'], '').stdout.trim());
+  t.regex(guest(['date'], '').stdout, /^\w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d UTC \d{4}\n$/);
+});
+
+test('busybox uname -a: the guest kernel, Linux on x86_64', (t) => {
+  const got = guest(['uname', '-a'], '');
+  t.is(got.status, 0, got.stderr);
+  t.regex(got.stdout, /^Linux \S+ \S+ .* x86_64 .*\n$/);
+  t.is(guest(['uname', '-s', '-m'], '').stdout, 'Linux x86_64\n');
+});
