@@ -16,7 +16,7 @@ debs=(
   gcc libc6-dev linux-libc-dev       # tests compile <linux/kvm.h> offsetof checks
   libsdl2-dev xvfb                   # the window (@kmamal/sdl builds against SDL 2.26) and a display for tests
   busybox-static musl-tools          # real Linux programs to run in the guest
-  qemu-user-static                   # a peer to measure against (pnpm bench)
+  qemu-user-static runsc             # peers to measure against (pnpm bench)
   cpio                               # tests check our initramfs against GNU cpio
   x11-apps xdotool python3           # display tests: xwd screenshots the SDL window, xdotool types and clicks, python3 (ctypes libX11) closes it and reads PNGs
 )

@@ -13,7 +13,14 @@ export interface ExecTimings {
   exits: number;
 }
 
-export function runExec(cmd: ExecCommand, hostEnv: NodeJS.ProcessEnv, timings?: (t: ExecTimings) => void): number {
+/** Host fds for the program's stdin, stdout and stderr (default 0, 1, 2). */
+export interface ExecIo {
+  stdinFd?: number;
+  stdoutFd?: number;
+  stderrFd?: number;
+}
+
+export function runExec(cmd: ExecCommand, hostEnv: NodeJS.ProcessEnv, timings?: (t: ExecTimings) => void, io: ExecIo = {}): number {
   const hostPath = resolveProgram(cmd.program, hostEnv);
   let program: Buffer;
   try {
@@ -42,6 +49,7 @@ export function runExec(cmd: ExecCommand, hostEnv: NodeJS.ProcessEnv, timings?: 
     args,
     flags: cmd.trace ? BOOT_FLAG_TRACE : 0n,
     verbose: cmd.verbose,
+    ...io,
   });
   const t1 = process.hrtime.bigint();
   try {
