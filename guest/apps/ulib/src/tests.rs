@@ -1,0 +1,226 @@
+//! Host tests: the structs and numbers against Linux's own headers
+//! (compiled with `cc`), the input decoder, and the system calls on the
+//! host kernel.
+
+use crate::fb::{self, FbFixScreeninfo, FbVarScreeninfo};
+use crate::input::{self, Decoder, Input, InputEvent};
+use crate::sys::{self, Errno};
+use core::mem::{offset_of, size_of};
+use std::collections::HashMap;
+use std::process::Command;
+use std::string::{String, ToString};
+use std::vec::Vec;
+use std::{format, vec};
+
+const C_PROGRAM: &str = r#"
+#include <stdio.h>
+#include <stddef.h>
+#include <linux/fb.h>
+#include <linux/input.h>
+#include <sys/syscall.h>
+#include <sys/mman.h>
+#include <fcntl.h>
+#include <time.h>
+#define P(name, v) printf("%s %lld\n", name, (long long)(v))
+#define V(f) P("var." #f, offsetof(struct fb_var_screeninfo, f))
+#define F(f) P("fix." #f, offsetof(struct fb_fix_screeninfo, f))
+#define E(f) P("ev." #f, offsetof(struct input_event, f))
+#define C(n) P(#n, n)
+int main(void) {
+    P("sizeof.var", sizeof(struct fb_var_screeninfo));
+    P("sizeof.fix", sizeof(struct fb_fix_screeninfo));
+    P("sizeof.bitfield", sizeof(struct fb_bitfield));
+    P("sizeof.input_event", sizeof(struct input_event));
+    V(xres); V(yres); V(xres_virtual); V(yres_virtual); V(xoffset); V(yoffset);
+    V(bits_per_pixel); V(grayscale); V(red); V(green); V(blue); V(transp);
+    V(nonstd); V(activate); V(height); V(width); V(accel_flags); V(pixclock);
+    V(left_margin); V(right_margin); V(upper_margin); V(lower_margin);
+    V(hsync_len); V(vsync_len); V(sync); V(vmode); V(rotate); V(colorspace); V(reserved);
+    F(id); F(smem_start); F(smem_len); F(type); F(type_aux); F(visual); F(xpanstep);
+    F(ypanstep); F(ywrapstep); F(line_length); F(mmio_start); F(mmio_len); F(accel);
+    F(capabilities); F(reserved);
+    E(time); E(type); E(code); E(value);
+    C(FBIOGET_VSCREENINFO); C(FBIOPUT_VSCREENINFO); C(FBIOGET_FSCREENINFO); C(FBIOPAN_DISPLAY);
+    C(EV_SYN); C(EV_KEY); C(EV_REL); C(EV_ABS); C(SYN_REPORT); C(SYN_DROPPED);
+    C(REL_X); C(REL_Y); C(REL_WHEEL); C(ABS_X); C(ABS_Y);
+    C(KEY_ESC); C(KEY_Q); C(KEY_C); C(KEY_SPACE); C(BTN_LEFT); C(BTN_RIGHT); C(BTN_MIDDLE);
+    C(SYS_read); C(SYS_write); C(SYS_open); C(SYS_close); C(SYS_mmap); C(SYS_munmap);
+    C(SYS_ioctl); C(SYS_clock_gettime); C(SYS_exit_group);
+    C(O_RDONLY); C(O_RDWR); C(O_NONBLOCK); C(O_CLOEXEC); C(PROT_READ); C(PROT_WRITE);
+    C(MAP_SHARED); C(MAP_PRIVATE); C(MAP_ANONYMOUS); C(CLOCK_MONOTONIC);
+    return 0;
+}
+"#;
+
+/// name -> value as Linux's headers say.
+fn from_headers() -> Option<HashMap<String, i64>> {
+    if Command::new("cc").arg("--version").output().is_err() {
+        std::eprintln!("skipped: no C compiler (cc) to check the layouts against <linux/fb.h>");
+        return None;
+    }
+    let dir = std::env::temp_dir().join(format!("ulib-abi-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (src, exe) = (dir.join("abi.c"), dir.join("abi"));
+    std::fs::write(&src, C_PROGRAM).unwrap();
+    let cc = Command::new("cc").arg("-o").arg(&exe).arg(&src).output().unwrap();
+    assert!(cc.status.success(), "cc failed: {}", String::from_utf8_lossy(&cc.stderr));
+    let out = Command::new(&exe).output().unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    let text = String::from_utf8(out.stdout).unwrap();
+    Some(
+        text.lines()
+            .map(|l| {
+                let (k, v) = l.split_once(' ').unwrap();
+                (k.to_string(), v.parse().unwrap())
+            })
+            .collect(),
+    )
+}
+
+#[test]
+fn layouts_and_numbers_match_linux_headers() {
+    let Some(c) = from_headers() else { return };
+    let mut ours: Vec<(&str, i64)> = vec![
+        ("sizeof.var", size_of::<FbVarScreeninfo>() as i64),
+        ("sizeof.fix", size_of::<FbFixScreeninfo>() as i64),
+        ("sizeof.bitfield", size_of::<fb::FbBitfield>() as i64),
+        ("sizeof.input_event", size_of::<InputEvent>() as i64),
+    ];
+    macro_rules! var { ($($f:ident),*) => { $( ours.push((concat!("var.", stringify!($f)), offset_of!(FbVarScreeninfo, $f) as i64)); )* } }
+    macro_rules! fix { ($($f:ident),*) => { $( ours.push((concat!("fix.", stringify!($f)), offset_of!(FbFixScreeninfo, $f) as i64)); )* } }
+    var!(xres, yres, xres_virtual, yres_virtual, xoffset, yoffset, bits_per_pixel, grayscale, red, green, blue, transp,
+         nonstd, activate, height, width, accel_flags, pixclock, left_margin, right_margin, upper_margin, lower_margin,
+         hsync_len, vsync_len, sync, vmode, rotate, colorspace, reserved);
+    fix!(id, smem_start, smem_len, type_aux, visual, xpanstep, ypanstep, ywrapstep, line_length, mmio_start, mmio_len,
+         accel, capabilities, reserved);
+    ours.push(("fix.type", offset_of!(FbFixScreeninfo, type_) as i64));
+    ours.push(("ev.time", offset_of!(InputEvent, tv_sec) as i64));
+    ours.push(("ev.type", offset_of!(InputEvent, type_) as i64));
+    ours.push(("ev.code", offset_of!(InputEvent, code) as i64));
+    ours.push(("ev.value", offset_of!(InputEvent, value) as i64));
+    let consts: &[(&str, i64)] = &[
+        ("FBIOGET_VSCREENINFO", fb::FBIOGET_VSCREENINFO as i64),
+        ("FBIOPUT_VSCREENINFO", fb::FBIOPUT_VSCREENINFO as i64),
+        ("FBIOGET_FSCREENINFO", fb::FBIOGET_FSCREENINFO as i64),
+        ("FBIOPAN_DISPLAY", fb::FBIOPAN_DISPLAY as i64),
+        ("EV_SYN", input::EV_SYN as i64),
+        ("EV_KEY", input::EV_KEY as i64),
+        ("EV_REL", input::EV_REL as i64),
+        ("EV_ABS", input::EV_ABS as i64),
+        ("SYN_REPORT", input::SYN_REPORT as i64),
+        ("SYN_DROPPED", input::SYN_DROPPED as i64),
+        ("REL_X", input::REL_X as i64),
+        ("REL_Y", input::REL_Y as i64),
+        ("REL_WHEEL", input::REL_WHEEL as i64),
+        ("ABS_X", input::ABS_X as i64),
+        ("ABS_Y", input::ABS_Y as i64),
+        ("KEY_ESC", input::KEY_ESC as i64),
+        ("KEY_Q", input::KEY_Q as i64),
+        ("KEY_C", input::KEY_C as i64),
+        ("KEY_SPACE", input::KEY_SPACE as i64),
+        ("BTN_LEFT", input::BTN_LEFT as i64),
+        ("BTN_RIGHT", input::BTN_RIGHT as i64),
+        ("BTN_MIDDLE", input::BTN_MIDDLE as i64),
+        ("SYS_read", sys::SYS_READ as i64),
+        ("SYS_write", sys::SYS_WRITE as i64),
+        ("SYS_open", sys::SYS_OPEN as i64),
+        ("SYS_close", sys::SYS_CLOSE as i64),
+        ("SYS_mmap", sys::SYS_MMAP as i64),
+        ("SYS_munmap", sys::SYS_MUNMAP as i64),
+        ("SYS_ioctl", sys::SYS_IOCTL as i64),
+        ("SYS_clock_gettime", sys::SYS_CLOCK_GETTIME as i64),
+        ("SYS_exit_group", sys::SYS_EXIT_GROUP as i64),
+        ("O_RDONLY", sys::O_RDONLY as i64),
+        ("O_RDWR", sys::O_RDWR as i64),
+        ("O_NONBLOCK", sys::O_NONBLOCK as i64),
+        ("O_CLOEXEC", sys::O_CLOEXEC as i64),
+        ("PROT_READ", sys::PROT_READ as i64),
+        ("PROT_WRITE", sys::PROT_WRITE as i64),
+        ("MAP_SHARED", sys::MAP_SHARED as i64),
+        ("MAP_PRIVATE", sys::MAP_PRIVATE as i64),
+        ("MAP_ANONYMOUS", sys::MAP_ANONYMOUS as i64),
+        ("CLOCK_MONOTONIC", sys::CLOCK_MONOTONIC as i64),
+    ];
+    ours.extend_from_slice(consts);
+    assert_eq!(ours.len(), c.len(), "the C program and the Rust list check different things");
+    for (name, value) in ours {
+        assert_eq!(c.get(name), Some(&value), "{name}");
+    }
+    assert_eq!(size_of::<FbVarScreeninfo>(), 160);
+    assert_eq!(size_of::<FbFixScreeninfo>(), 80);
+    assert_eq!(input::EVENT_SIZE, 24);
+}
+
+fn ev(type_: u16, code: u16, value: i32) -> InputEvent {
+    InputEvent { type_, code, value, ..Default::default() }
+}
+
+fn decode(d: &mut Decoder, evs: &[InputEvent]) -> Vec<Input> {
+    let mut out = Vec::new();
+    for e in evs {
+        d.feed(e, &mut |i| out.push(i));
+    }
+    out
+}
+
+#[test]
+fn decoder_reports_motion_per_report_before_keys() {
+    use input::*;
+    let mut d = Decoder::new(640, 480);
+    assert_eq!((d.x, d.y), (320, 240));
+    // A diagonal move is one motion at SYN_REPORT.
+    let got = decode(&mut d, &[ev(EV_ABS, ABS_X, 10), ev(EV_ABS, ABS_Y, 20), ev(EV_SYN, SYN_REPORT, 0)]);
+    assert_eq!(got, vec![Input::Motion { x: 10, y: 20 }]);
+    // Motion then press in one report: the motion comes first.
+    let got = decode(&mut d, &[ev(EV_ABS, ABS_X, 30), ev(EV_KEY, BTN_LEFT, 1), ev(EV_SYN, SYN_REPORT, 0)]);
+    assert_eq!(got, vec![Input::Motion { x: 30, y: 20 }, Input::Key { code: BTN_LEFT, value: 1 }]);
+    // Clamped to the screen; relative motion accumulates; no motion, no event.
+    let got = decode(&mut d, &[ev(EV_ABS, ABS_X, 5000), ev(EV_ABS, ABS_Y, -3), ev(EV_SYN, SYN_REPORT, 0)]);
+    assert_eq!(got, vec![Input::Motion { x: 639, y: 0 }]);
+    let got = decode(&mut d, &[ev(EV_REL, REL_X, -39), ev(EV_REL, REL_Y, 5), ev(EV_SYN, SYN_REPORT, 0), ev(EV_SYN, SYN_REPORT, 0)]);
+    assert_eq!(got, vec![Input::Motion { x: 600, y: 5 }]);
+    let got = decode(&mut d, &[ev(EV_ABS, ABS_X, 600), ev(EV_SYN, SYN_REPORT, 0)]);
+    assert_eq!(got, vec![]);
+    // Wheel, keys with repeat, unknown events ignored.
+    let got = decode(&mut d, &[ev(EV_REL, REL_WHEEL, -2), ev(EV_KEY, KEY_SPACE, 2), ev(0x04, 4, 7), ev(EV_SYN, SYN_REPORT, 0)]);
+    assert_eq!(got, vec![Input::Wheel(-2), Input::Key { code: KEY_SPACE, value: 2 }]);
+}
+
+#[test]
+fn system_calls_on_the_host() {
+    assert_eq!(sys::open("/nonexistent/ulib", sys::O_RDONLY), Err(Errno::ENOENT));
+    assert_eq!(std::format!("{}", Errno::ENOENT), "No such file or directory");
+    assert_eq!(std::format!("{}", Errno(4000)), "error 4000");
+    let fd = sys::open("/dev/null", sys::O_RDWR).unwrap();
+    assert_eq!(sys::write(fd, b"hello"), Ok(5));
+    assert_eq!(sys::read(fd, &mut [0u8; 8]), Ok(0));
+    // SAFETY: /dev/null has no FBIOGET_VSCREENINFO; the kernel writes nothing.
+    let mut var = FbVarScreeninfo::default();
+    assert_eq!(unsafe { sys::ioctl(fd, fb::FBIOGET_VSCREENINFO, &mut var as *mut _ as usize) }, Err(Errno::ENOTTY));
+    sys::close(fd).unwrap();
+    let t0 = crate::time::monotonic_ns();
+    let t1 = crate::time::monotonic_ns();
+    assert!(t0 > 0 && t1 >= t0);
+    // SAFETY: u64 is valid zeroed.
+    let mem = unsafe { crate::mem::alloc_zeroed::<u64>(100_000) }.unwrap();
+    assert!(mem.iter().all(|&v| v == 0));
+    mem[99_999] = 7;
+    assert!(sys::open(&"x".repeat(300), sys::O_RDONLY).is_err());
+}
+
+#[test]
+fn pixel_format_check() {
+    let mut var = FbVarScreeninfo { xres: 640, yres: 480, bits_per_pixel: 32, ..Default::default() };
+    var.red = fb::FbBitfield { offset: 16, length: 8, msb_right: 0 };
+    var.green = fb::FbBitfield { offset: 8, length: 8, msb_right: 0 };
+    var.blue = fb::FbBitfield { offset: 0, length: 8, msb_right: 0 };
+    let fix = FbFixScreeninfo { line_length: 2560, ..Default::default() };
+    assert!(fb::is_xrgb8888(&var, &fix));
+    assert!(!fb::is_xrgb8888(&var, &FbFixScreeninfo { line_length: 2000, ..Default::default() }));
+    var.red.offset = 0;
+    assert!(!fb::is_xrgb8888(&var, &fix));
+    assert_eq!(
+        std::format!("{}", fb::FbError::Open(Errno::ENOENT)),
+        "cannot open /dev/fb0: No such file or directory"
+    );
+}
