@@ -25,7 +25,7 @@
  */
 import test from 'ava';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,8 +36,17 @@ const cli = fileURLToPath(new URL('../src/main.js', import.meta.url));
 // Compiled to dist/test/: the C sources and fixtures stay in test/linux/.
 const linuxDir = fileURLToPath(new URL('../../test/linux/', import.meta.url));
 const sources = join(linuxDir, 'conformance');
-const fixtures = join(linuxDir, 'fixtures');
 const work = mkdtempSync(join(tmpdir(), 'kvmos-conformance-'));
+/**
+ * The programs' world: a copy of test/linux/fixtures plus the two symlinks
+ * that point nowhere (dangling -> nonexistent, loop -> loop). Those two are
+ * made here, not kept in git, because turbo hashes the package's files and
+ * stops at a symlink it cannot follow.
+ */
+const fixtures = join(work, 'fixtures');
+cpSync(join(linuxDir, 'fixtures'), fixtures, { recursive: true, verbatimSymlinks: true });
+symlinkSync('nonexistent', join(fixtures, 'dangling'));
+symlinkSync('loop', join(fixtures, 'loop'));
 
 /** The same bytes on stdin in every run. */
 const STDIN = Buffer.from('stdin line 1\nstdin line 2\n');
