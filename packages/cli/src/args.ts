@@ -1,8 +1,8 @@
 /** Command-line parsing for `kvmos`: pure, so tests can feed it argv. */
 import { parseArgs } from 'node:util';
-import { DEFAULT_RAM_SIZE } from '@kvmos/protocol';
+import { DEFAULT_RAM_SIZE, FRAMEBUFFER_HEIGHT, FRAMEBUFFER_WIDTH } from '@kvmos/protocol';
 import { UsageError } from './errors.js';
-import { GUESTS } from './images.js';
+import { DISPLAY_GUESTS, GUESTS } from './images.js';
 
 export interface Command {
   kind: 'run';
@@ -12,6 +12,22 @@ export interface Command {
   cmdline: string;
   ramSize: number;
   verbose: boolean;
+  /** The screen: for display guests, or when a display option is given. */
+  display: DisplayCommand | undefined;
+}
+
+export interface DisplayCommand {
+  /** No window: run in-process as fast as the guest goes. */
+  headless: boolean;
+  /** Ask the guest to quit after this many frames. */
+  frames: number | undefined;
+  /** Directory for frame-00000.png ... */
+  record: string | undefined;
+  /** PNG file for the last frame. */
+  screenshot: string | undefined;
+  /** Input script to replay. */
+  input: string | undefined;
+  fixedTime: boolean;
 }
 
 export type Parsed = Command | { kind: 'help' } | { kind: 'version' };
@@ -34,17 +50,33 @@ Options:
   --exit-code N     ask the guest to exit with N (0-255; hello passes it from ring 3)
   --cmdline TEXT    more kernel command-line words (key=value ...)
   --ram MIB         guest RAM in MiB (default ${DEFAULT_RAM_SIZE / 1024 / 1024})
+
+Display (for guests that draw: ${[...DISPLAY_GUESTS].join(', ')}; any of these gives other guests a screen):
+  --window          show the ${FRAMEBUFFER_WIDTH}x${FRAMEBUFFER_HEIGHT} screen in a window, at most 60 frames/s (the default);
+                    closing it asks the guest to quit
+  --headless        no window: run as fast as the guest draws
+  --frames N        ask the guest to quit after N frames (stopped if it draws one more)
+  --record DIR      write every frame to DIR/frame-00000.png, frame-00001.png ...
+  --screenshot FILE write the last frame to FILE (PNG)
+  --input FILE      replay input from FILE: one event a line, <frame> <type> <code> <value>,
+                    names or numbers, # comments; e.g. "12 EV_ABS ABS_X 100", "15 EV_KEY KEY_C 1".
+                    The guest sees frame F's events while it draws frame F (F >= 1); each
+                    frame's events end with EV_SYN SYN_REPORT (added if missing)
+  --fixed-time      the guest's clock advances exactly 1/60 s a frame: runs repeat bit for bit
   -v, --verbose     host messages and timings on stderr
   -h, --help        show this help
   --version         show the version
 
 Exit status: the guest's own exit code; otherwise 64 bad usage, 65 bad
-kernel image, 66 missing file, 69 KVM unavailable, 70 the guest crashed.
+kernel image or input script, 66 missing file, 69 KVM or display
+unavailable, 70 the guest crashed, 73 cannot write an output file.
 
 Examples:
   kvmos exec busybox echo hi   run a static Linux program (kvmos linux-exec --help)
   kvmos hello                  print a greeting from ring 0 and a sqrt from ring 3
   kvmos hello --exit-code 7; echo $?
+  kvmos fbtest                 a window: the square follows the mouse, C changes its colour
+  kvmos fbtest --headless --fixed-time --frames 60 --record frames/ --input moves.txt
   pnpm --filter cli start hello`;
 }
 
@@ -60,6 +92,13 @@ export function parseCommand(argv: string[]): Parsed {
         'exit-code': { type: 'string' },
         cmdline: { type: 'string' },
         ram: { type: 'string' },
+        window: { type: 'boolean' },
+        headless: { type: 'boolean' },
+        frames: { type: 'string' },
+        record: { type: 'string' },
+        screenshot: { type: 'string' },
+        input: { type: 'string' },
+        'fixed-time': { type: 'boolean' },
         verbose: { type: 'boolean', short: 'v' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean' },
@@ -90,6 +129,22 @@ export function parseCommand(argv: string[]): Parsed {
   const ramMiB = values.ram === undefined ? DEFAULT_RAM_SIZE / 1024 / 1024 : parseIntOption('--ram', values.ram, 64, 4096);
   if (ramMiB % 2 !== 0) throw new UsageError('--ram must be a multiple of 2 MiB');
 
+  if (values.window && values.headless) throw new UsageError('give --window or --headless, not both');
+  const displayAsked =
+    values.window || values.headless || values['fixed-time'] ||
+    [values.frames, values.record, values.screenshot, values.input].some((v) => v !== undefined);
+  const display: DisplayCommand | undefined =
+    displayAsked || (guest !== undefined && DISPLAY_GUESTS.has(guest))
+      ? {
+          headless: values.headless ?? false,
+          frames: values.frames === undefined ? undefined : parseIntOption('--frames', values.frames, 1, 100_000_000),
+          record: nonEmpty('--record', values.record),
+          screenshot: nonEmpty('--screenshot', values.screenshot),
+          input: nonEmpty('--input', values.input),
+          fixedTime: values['fixed-time'] ?? false,
+        }
+      : undefined;
+
   return {
     kind: 'run',
     guest,
@@ -97,7 +152,13 @@ export function parseCommand(argv: string[]): Parsed {
     cmdline: words.join(' '),
     ramSize: ramMiB * 1024 * 1024,
     verbose: values.verbose ?? false,
+    display,
   };
+}
+
+function nonEmpty(name: string, text: string | undefined): string | undefined {
+  if (text === '') throw new UsageError(`${name} needs a path`);
+  return text;
 }
 
 function parseIntOption(name: string, text: string, min: number, max: number): number {

@@ -14,6 +14,7 @@ export const EXIT = {
   noInput: 66,
   unavailable: 69,
   software: 70,
+  cantCreate: 73,
   notExecutable: 126,
   notFound: 127,
 } as const;
@@ -31,6 +32,46 @@ export class InputFileError extends Error {
     readonly hint: string,
   ) {
     super(`${path}: ${reason} - ${hint}`);
+  }
+}
+
+/** A line of an input script (--input) that cannot be understood: `file:line: what`. */
+export class InputScriptError extends Error {
+  override name = 'InputScriptError';
+  constructor(
+    readonly path: string,
+    readonly line: number,
+    readonly what: string,
+  ) {
+    super(`${path}:${line}: ${what}`);
+  }
+}
+
+/** An output file or directory (--record, --screenshot) that cannot be written. */
+export class OutputFileError extends Error {
+  override name = 'OutputFileError';
+  constructor(
+    readonly path: string,
+    readonly reason: string,
+    readonly hint: string,
+  ) {
+    super(`${path}: ${reason} - ${hint}`);
+  }
+}
+
+/** No window can be opened (no display server, SDL missing). */
+export class DisplayUnavailableError extends Error {
+  override name = 'DisplayUnavailableError';
+}
+
+/** An error already turned into its line and exit code elsewhere (in the vCPU worker thread). */
+export class DescribedError extends Error {
+  override name = 'DescribedError';
+  constructor(
+    readonly line: string,
+    readonly exitCode: number,
+  ) {
+    super(line);
   }
 }
 
@@ -95,8 +136,12 @@ export function formatLocation(where: GuestLocation): string {
 
 /** One line and an exit code for any error; `verbose` adds the stack for the unexpected. */
 export function describeError(e: unknown, verbose = false): { line: string; exitCode: number } {
+  if (e instanceof DescribedError) return { line: e.line, exitCode: e.exitCode };
   if (e instanceof UsageError) return { line: `${e.message} (see kvmos --help)`, exitCode: EXIT.usage };
   if (e instanceof InputFileError) return { line: e.message, exitCode: EXIT.noInput };
+  if (e instanceof InputScriptError) return { line: e.message, exitCode: EXIT.dataErr };
+  if (e instanceof OutputFileError) return { line: e.message, exitCode: EXIT.cantCreate };
+  if (e instanceof DisplayUnavailableError) return { line: e.message, exitCode: EXIT.unavailable };
   if (e instanceof ProgramNotFoundError) return { line: e.message, exitCode: EXIT.notFound };
   if (e instanceof NotExecutableError) return { line: e.message, exitCode: EXIT.notExecutable };
   if (e instanceof KvmOpenError) return { line: e.message, exitCode: EXIT.unavailable };

@@ -59,6 +59,8 @@ export function decodeHypercall(port: number, value: number, memory: GuestMemory
       case PORT.fault:
         return decodeFault(value, memory);
       case PORT.doorbell:
+        // The value is reserved (docs/protocol.md): anything else is a guest bug, not a frame.
+        if (value !== 0) throw new GuestRequestError(`doorbell rung with 0x${value.toString(16)}; its value must be 0`);
         return { kind: 'doorbell' };
       case PORT.consoleRead: {
         const { chunks, resultAddr } = decodeIoVec(value, memory, [0]);

@@ -5,13 +5,46 @@
 import { readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join, resolve } from 'node:path';
+import { buildCpio } from '@kvmos/loader';
 import { InputFileError } from './errors.js';
 
 /** The guests this command knows by name, with a line for --help. */
 export const GUESTS: Record<string, string> = {
   hello: 'a greeting from ring 0, then sqrt(3*3 + 4*4) computed with SSE in ring 3',
   'linux-exec': 'runs a static Linux program in ring 3: kvmos linux-exec --help',
+  fbtest: 'a display test pattern: a square follows the pointer, C changes its colour',
+  torus: 'a spinning shaded torus drawn in ring 3 by a Linux program through /dev/fb0',
+  paint: 'paint with the mouse (a Linux program in ring 3: /dev/fb0, /dev/input/event0)',
 };
+
+/** Guests that draw: they get a screen (a window, or --headless) without asking. */
+export const DISPLAY_GUESTS: ReadonlySet<string> = new Set(['fbtest', 'torus', 'paint']);
+
+/**
+ * Guests that run one ring-3 Linux program, `/bin/<name>` of their
+ * initramfs, built by guest/apps/build.sh to guest/target/kvmos/apps/<name>.
+ */
+export const APP_GUESTS: ReadonlySet<string> = new Set(['torus', 'paint']);
+
+/** The initramfs of an app guest: `/bin/<name>` (mode 0755) from the apps build. */
+export function appInitramfs(name: string): Uint8Array {
+  const path = join(guestDir(), 'apps', name);
+  const full = resolve(path);
+  let data: Uint8Array;
+  try {
+    data = readFileSync(full);
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    if (code === 'ENOENT') {
+      throw new InputFileError(full, 'no such file', 'build the ring-3 apps first: bash guest/apps/build.sh (or pnpm build)');
+    }
+    throw new InputFileError(full, `cannot read (${code ?? String(e)})`, 'check the path');
+  }
+  return buildCpio([
+    { kind: 'dir', path: 'bin', mode: 0o755 },
+    { kind: 'file', path: `bin/${name}`, data, mode: 0o755 },
+  ]);
+}
 
 export function guestDir(): string {
   return process.env.KVMOS_GUEST_DIR ?? fileURLToPath(new URL('../../../../guest/target/kvmos/', import.meta.url));

@@ -6,13 +6,23 @@ import { readSync, writeSync } from 'node:fs';
 import { randomBytes, randomFillSync } from 'node:crypto';
 import { Kvm, GuestMemory, type Vm, type Vcpu } from '@kvmos/kvm';
 import { planBoot, type BootPlan } from '@kvmos/loader';
-import { encodeClock, exceptionName, type FaultReport } from '@kvmos/protocol';
+import {
+  BOOT_FLAG_FIXED_TIME,
+  FRAMEBUFFER_HEIGHT,
+  FRAMEBUFFER_WIDTH,
+  MAILBOX_ADDR,
+  PAGE_SIZE,
+  encodeClock,
+  exceptionName,
+  type FaultReport,
+} from '@kvmos/protocol';
 import { handleExit, type GuestStop } from './exit-handler.js';
 import type { Hypercall } from './hypercalls.js';
 import { GuestStoppedError, hex, type GuestLocation } from './errors.js';
 import { readGuestString } from './page-walk.js';
 import { formatTrace } from './linux-exec/trace.js';
 import { SYSCALL_NAMES } from './linux-exec/syscall-names.js';
+import { Screen, type FrameSink } from './display/screen.js';
 
 export interface BootOptions {
   kernel: Uint8Array;
@@ -32,12 +42,25 @@ export interface BootOptions {
   diagnostics?: (line: string) => void;
   /** Show the guest's diagnostic log lines too. */
   verbose?: boolean;
+  /** A screen (docs/protocol.md, "The screen"): without one the doorbell stops the guest. */
+  display?: DisplayOptions;
+}
+
+export interface DisplayOptions {
+  /** Gets each frame at the doorbell and answers with input and quit. */
+  sink: FrameSink;
+  /** Mailbox time exactly frame * FRAME_PERIOD_NS, BootInfo flag BOOT_FLAG_FIXED_TIME: reproducible runs. */
+  fixedTime?: boolean;
+  /** Host time spent on each doorbell, from the VM exit to the mailbox written, in ns (benchmarks). */
+  onHostTime?: (ns: number) => void;
 }
 
 export interface RunResult {
   exitCode: number;
   /** How many VM exits the run took. */
   exits: number;
+  /** Frames shown (0 without a display). */
+  frames: number;
 }
 
 export class Machine {
@@ -56,6 +79,8 @@ export class Machine {
 
   private readonly bootHr: bigint;
   private readonly unknownSyscalls = new Set<number>();
+  private screen: Screen | undefined;
+  private onHostTime: ((ns: number) => void) | undefined;
 
   /** Plans the boot (pure, may throw loader errors), then creates and loads the VM. */
   static boot(opts: BootOptions): Machine {
@@ -65,7 +90,8 @@ export class Machine {
       ...(opts.cmdline !== undefined && { cmdline: opts.cmdline }),
       ...(opts.initramfs !== undefined && { initramfs: opts.initramfs }),
       ...(opts.args !== undefined && { args: opts.args }),
-      ...(opts.flags !== undefined && { flags: opts.flags }),
+      flags: (opts.flags ?? 0n) | (opts.display?.fixedTime ? BOOT_FLAG_FIXED_TIME : 0n),
+      ...(opts.display && { framebuffer: { width: FRAMEBUFFER_WIDTH, height: FRAMEBUFFER_HEIGHT } }),
       bootTimeNs: BigInt(Date.now()) * 1_000_000n,
       randomSeed: randomBytes(32),
     });
@@ -85,11 +111,13 @@ export class Machine {
       vcpu.setSregs({ ...vcpu.getSregs(), ...plan.sregs });
       vcpu.setRegs(plan.regs);
       vcpu.setMsrs(plan.msrs);
-      return new Machine(kvm, vm, vcpu, memory, plan, {
+      const machine = new Machine(kvm, vm, vcpu, memory, plan, {
         fds: { 0: opts.stdinFd ?? 0, 1: opts.stdoutFd ?? 1, 2: opts.stderrFd ?? 2 },
         diagnostics: opts.diagnostics ?? ((line) => writeAll(2, Buffer.from(line + '\n'))),
         verbose: opts.verbose ?? false,
       });
+      if (opts.display) machine.attachScreen(opts.display);
+      return machine;
     } catch (e) {
       for (const f of cleanup) f();
       throw e;
@@ -101,12 +129,35 @@ export class Machine {
     let exits = 0;
     for (;;) {
       const exit = this.vcpu.run();
+      const exitHr = this.onHostTime ? process.hrtime.bigint() : 0n;
       exits++;
       const action = handleExit(exit, this.memory);
       if (action.kind === 'stop') throw this.stopError(action.error);
       const code = this.perform(action.call);
-      if (code !== undefined) return { exitCode: code, exits };
+      if (code !== undefined) return { exitCode: code, exits, frames: this.screen?.frames ?? 0 };
+      if (this.onHostTime && action.call.kind === 'doorbell') this.onHostTime(Number(process.hrtime.bigint() - exitHr));
     }
+  }
+
+  /**
+   * The framebuffer and mailbox are views of guest RAM (zero-copy): the
+   * host chose their addresses in the boot plan, inside RAM by construction.
+   */
+  private attachScreen(display: DisplayOptions): void {
+    const info = this.plan.bootInfo;
+    const framebuffer = {
+      width: info.framebufferWidth,
+      height: info.framebufferHeight,
+      stride: info.framebufferStride,
+      pixels: this.memory.view(Number(info.framebufferAddr), info.framebufferStride * info.framebufferHeight),
+    };
+    const mailbox = this.memory.view(MAILBOX_ADDR, PAGE_SIZE);
+    const clock = display.fixedTime
+      ? { fixed: true as const }
+      : { fixed: false as const, sinceBootNs: () => process.hrtime.bigint() - this.bootHr };
+    this.screen = new Screen(framebuffer, mailbox, display.sink, clock);
+    this.screen.reset();
+    this.onHostTime = display.onHostTime;
   }
 
   close(): void {
@@ -137,7 +188,12 @@ export class Machine {
       case 'fault':
         throw faultError(call.report, call.message);
       case 'doorbell':
-        throw new GuestStoppedError('the guest rang the frame doorbell', this.location(), 'this guest needs a display');
+        if (!this.screen) throw new GuestStoppedError('the guest rang the frame doorbell', this.location(), 'this guest needs a display');
+        if (this.screen.doorbell() === 'quit-ignored') {
+          if (this.io.verbose) this.io.diagnostics('kvmos: the guest drew another frame after it was told to quit; stopped it');
+          return 0;
+        }
+        return undefined;
       case 'consoleRead': {
         const result = readInto(this.io.fds[0], call.chunks);
         this.memory.view(call.resultAddr, 8).writeBigInt64LE(result);

@@ -3,12 +3,13 @@
 import { readFileSync } from 'node:fs';
 import { parseCommand, usage } from './args.js';
 import { describeError } from './errors.js';
-import { imagePath, readImage } from './images.js';
+import { APP_GUESTS, appInitramfs, imagePath, readImage } from './images.js';
 import { Machine } from './machine.js';
 import { execUsage, parseExecCommand } from './linux-exec/command.js';
 import { runExec } from './linux-exec/run.js';
+import { runDisplay } from './display/run.js';
 
-function main(argv: string[]): number {
+async function main(argv: string[]): Promise<number> {
   // Until parsing succeeds, a -v anywhere asks for details of a failure.
   let verbose = argv.includes('--verbose') || argv.includes('-v');
   try {
@@ -35,6 +36,25 @@ function main(argv: string[]): number {
     }
     verbose = cmd.verbose;
     const path = cmd.kernelPath ?? imagePath(cmd.guest ?? '');
+    // torus, paint: their program goes in the initramfs.
+    const app = cmd.kernelPath === undefined && cmd.guest !== undefined && APP_GUESTS.has(cmd.guest) ? cmd.guest : undefined;
+    if (cmd.display) {
+      const t0 = process.hrtime.bigint();
+      const kernel = readImage(path, cmd.kernelPath === undefined);
+      const initramfs = app !== undefined ? appInitramfs(app) : undefined;
+      const r = await runDisplay({
+        kernel,
+        ramSize: cmd.ramSize,
+        cmdline: cmd.cmdline,
+        ...(initramfs !== undefined && { initramfs }),
+        verbose,
+        display: cmd.display,
+      });
+      if (verbose) {
+        process.stderr.write(`kvmos: ${path}: exit code ${r.exitCode} after ${r.frames} frames, ${r.exits} VM exits; ${ms(process.hrtime.bigint() - t0)}\n`);
+      }
+      return r.exitCode;
+    }
     const t0 = process.hrtime.bigint();
     const machine = Machine.boot({ kernel: readImage(path, cmd.kernelPath === undefined), ramSize: cmd.ramSize, cmdline: cmd.cmdline });
     const t1 = process.hrtime.bigint();
@@ -62,4 +82,4 @@ function ms(ns: bigint): string {
   return `${(Number(ns) / 1e6).toFixed(2)} ms`;
 }
 
-process.exitCode = main(process.argv.slice(2));
+process.exitCode = await main(process.argv.slice(2));

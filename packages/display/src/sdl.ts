@@ -50,7 +50,21 @@ export interface SdlDisplayOptions {
   /** Initial window size in screen coordinates; default 640x480. */
   width?: number;
   height?: number;
+  /**
+   * Called once when the user closes the window (not by close()), so a
+   * caller waiting for something else can react at once.
+   */
+  onClose?: () => void;
+  /**
+   * Refuse SDL's windowless fallbacks: with no display server SDL quietly
+   * picks the offscreen or dummy driver, where a window is never seen.
+   * An explicit SDL_VIDEODRIVER is still honoured.
+   */
+  requireScreen?: boolean;
 }
+
+/** SDL video drivers that show nothing. */
+const WINDOWLESS_DRIVERS = new Set(['offscreen', 'dummy']);
 
 /** A resizable window titled "kvmos" showing frames scaled to fit, its input as evdev events. */
 export class SdlDisplay implements Display {
@@ -64,6 +78,10 @@ export class SdlDisplay implements Display {
 
   constructor(options: SdlDisplayOptions = {}) {
     const sdl = loadSdl();
+    const driver = sdl.info.drivers.video.current;
+    if (options.requireScreen && WINDOWLESS_DRIVERS.has(driver) && process.env.SDL_VIDEODRIVER !== driver) {
+      throw new Error(`SdlDisplay: no display server (SDL fell back to its ${driver} driver): set DISPLAY (X11) or WAYLAND_DISPLAY`);
+    }
     this.window = sdl.video.createWindow({
       title: 'kvmos',
       width: options.width ?? 640,
@@ -72,7 +90,9 @@ export class SdlDisplay implements Display {
     });
     const w = this.window;
     w.on('close', () => {
+      if (this.isClosed) return;
       this.isClosed = true;
+      options.onClose?.();
     });
     w.on('resize', () => this.redraw());
     w.on('expose', () => this.redraw());
@@ -112,8 +132,9 @@ export class SdlDisplay implements Display {
   }
 
   close(): void {
-    if (!this.window.destroyed) this.window.destroy();
+    // First: destroying the window emits its 'close' event, which is not the user's doing.
     this.isClosed = true;
+    if (!this.window.destroyed) this.window.destroy();
   }
 
   /** Where frames are drawn, in the window's pixels. */

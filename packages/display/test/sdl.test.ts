@@ -4,12 +4,14 @@
  * WM_DELETE_WINDOW. Fails, never skips, when no X server can be started.
  */
 import test, { type ExecutionContext } from 'ava';
+import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   ABS_X, ABS_Y, BTN_LEFT, EV_ABS, EV_KEY, EV_REL, KEY, REL_WHEEL, SdlDisplay, encodePng,
-  type Frame, type InputEvent,
+  type Frame, type InputEvent, type SdlDisplayOptions,
 } from '../src/index.js';
 import { captureWindow, findWindow, requestClose, startXvfb, waitFor, x11, type Xvfb } from './helpers/x11.js';
 
@@ -53,7 +55,7 @@ test.before(async () => {
 test.after.always(() => xvfb?.stopAtExit());
 
 /** Opens a display whose window is closed when the test ends, pass or fail. */
-async function openWindow(t: ExecutionContext, opts?: { width: number; height: number }): Promise<{ d: SdlDisplay; id: number }> {
+async function openWindow(t: ExecutionContext, opts?: SdlDisplayOptions): Promise<{ d: SdlDisplay; id: number }> {
   const d = new SdlDisplay(opts);
   t.teardown(() => d.close());
   const id = await waitFor('the kvmos window to be mapped', () => findWindow(display, 'kvmos'));
@@ -160,10 +162,36 @@ test.serial('close() destroys the window and reports closed', async (t) => {
   t.notThrows(() => d.show(quadrants()), 'a frame after closing is dropped');
 });
 
-test.serial('closing the window from outside (WM_DELETE_WINDOW) sets closed', async (t) => {
-  const { d, id } = await openWindow(t);
+test.serial('closing the window from outside (WM_DELETE_WINDOW) sets closed and calls onClose once', async (t) => {
+  let calls = 0;
+  const { d, id } = await openWindow(t, { onClose: () => calls++, requireScreen: true });
   t.false(d.closed);
   await requestClose(display, id);
   t.true(await waitFor('closed to become true', () => (d.closed ? true : undefined)));
   t.is(await waitFor('the window to go', async () => ((await findWindow(display, 'kvmos')) === undefined ? true : undefined)), true);
+  d.close();
+  t.is(calls, 1, 'close() itself does not call onClose');
+});
+
+test.serial('close() by the program does not call onClose', async (t) => {
+  let calls = 0;
+  const { d } = await openWindow(t, { onClose: () => calls++ });
+  d.close();
+  t.is(calls, 0);
+});
+
+test('requireScreen refuses SDL\'s windowless fallback when there is no display server', async (t) => {
+  // A process of its own: SDL picks its video driver once, when it loads.
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  delete env.DISPLAY;
+  delete env.WAYLAND_DISPLAY;
+  delete env.SDL_VIDEODRIVER;
+  const index = new URL('../src/index.js', import.meta.url).href;
+  const script = `import(${JSON.stringify(index)}).then(({ SdlDisplay }) => {
+    try { new SdlDisplay({ requireScreen: true }); console.log('opened'); }
+    catch (e) { console.log(e.message); }
+    process.exit(0);
+  });`;
+  const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], { env });
+  t.regex(stdout, /no display server \(SDL fell back to its (offscreen|dummy) driver\)/);
 });

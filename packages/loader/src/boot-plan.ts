@@ -19,6 +19,7 @@ import {
   KERNEL_IMAGE_ADDR,
   KERNEL_IMAGE_END,
   LARGE_PAGE_SIZE,
+  MAILBOX_ADDR,
   MAX_RAM_SIZE,
   MIN_RAM_SIZE,
   ProtocolError,
@@ -40,6 +41,7 @@ export interface BootPlanOptions {
   ramSize?: number;
   cmdline?: string;
   initramfs?: Uint8Array;
+  /** A display: the framebuffer's geometry; the mailbox page comes with it. */
   framebuffer?: { width: number; height: number };
   /** Host wall clock, ns since the Unix epoch. */
   bootTimeNs: bigint;
@@ -119,7 +121,8 @@ export function planBoot(opts: BootPlanOptions): BootPlan {
     framebufferHeight: fb?.height ?? 0,
     framebufferStride: fb?.stride ?? 0,
     framebufferFormat: fb ? FRAMEBUFFER_FORMAT_XRGB8888 : 0,
-    mailboxAddr: 0n,
+    // The mailbox carries the display's input and time, so it exists exactly when the framebuffer does.
+    mailboxAddr: fb ? BigInt(MAILBOX_ADDR) : 0n,
     bootTimeNs: opts.bootTimeNs,
     randomSeed: Uint8Array.from(opts.randomSeed),
     flags,

@@ -13,6 +13,7 @@ import {
   FRAMEBUFFER_ADDR,
   INITRAMFS_ADDR,
   KERNEL_BASE,
+  MAILBOX_ADDR,
   decodeBootInfo,
   encodeArgsBlock,
   parseCmdline,
@@ -112,6 +113,7 @@ test('framebuffer and flags', (t) => {
     framebufferHeight: 480,
     framebufferStride: 2560,
     framebufferFormat: 1,
+    mailboxAddr: BigInt(MAILBOX_ADDR),
     flags: 1n,
   });
   t.notThrows(() => planBoot({ ...base, framebuffer: { width: 2048, height: 2048 } }));

@@ -10,6 +10,7 @@ import { cpus } from 'node:os';
 import { Machine } from '../machine.js';
 import { imagePath, readImage } from '../images.js';
 import { row, markdownTable, type Row } from './stats.js';
+import { benchDisplay } from './display.js';
 
 const RUNS = Number(process.env.KVMOS_BENCH_RUNS ?? 30);
 const resultsDir = fileURLToPath(new URL('../../../../../bench/results/', import.meta.url));
@@ -68,3 +69,5 @@ writeFileSync(`${resultsDir}/hello.json`, JSON.stringify({ ...meta, rows }, null
 const md = `# hello benchmark\n\n${meta.date}, Node ${meta.node}, ${meta.cpu}, median of ${RUNS} runs.\n\n${markdownTable(rows)}\n`;
 writeFileSync(`${resultsDir}/hello.md`, md);
 process.stdout.write(md + `\nwritten to ${resultsDir}hello.{json,md}\n`);
+
+process.stdout.write('\n' + (await benchDisplay(resultsDir)) + `\nwritten to ${resultsDir}display.{json,md}\n`);

@@ -1,4 +1,7 @@
-/** A private X server (Xvfb) and the X tools the SDL tests use to look at and poke its windows. */
+/**
+ * A private X server (Xvfb) and the X tools the SDL tests use to look at and poke its windows.
+ * Other packages' tests import it as `@kvmos/display/testing`.
+ */
 import { execFile, spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
