@@ -44,6 +44,14 @@ else
   die "no toolchain that can build core for $target. On Debian/Ubuntu: apt-get install rustc-web cargo-web rust-web-src (provides /usr/bin/rustc and /usr/src/rustc-<version>/library/vendor). Elsewhere: rustup toolchain install nightly --component rust-src"
 fi
 
+# The ring-3 demo programs first (their own workspace, host target):
+# apps/build.sh writes target/kvmos/apps/<name>, which the host puts in the
+# initramfs of the torus and paint images.
+if [[ -f apps/build.sh ]]; then
+  say "building the ring-3 apps (apps/build.sh)"
+  bash apps/build.sh || die "apps/build.sh failed"
+fi
+
 # Cargo's JSON messages name every executable it produced (diagnostics
 # are still rendered for people, on stderr).
 elfs=$("${cargo[@]}" build --release --bins --target "$target" "${build_std[@]}" "${config[@]}" \

@@ -27,6 +27,7 @@ pub mod bytes;
 pub mod cmdline;
 pub mod console;
 pub mod cpu;
+pub mod display;
 pub mod elf;
 pub mod gdt;
 pub mod heap;

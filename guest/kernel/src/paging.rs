@@ -723,6 +723,10 @@ mod global {
     /// zeroed (copy hypercall, one exit) when handed out again.
     struct Frames {
         bump: BumpAllocator,
+        /// `freeMemoryStart`: frames below it (the framebuffer, mapped
+        /// into a process by `mmap` of /dev/fb0) are not the allocator's
+        /// and are never put on the free list.
+        floor: u64,
         /// Physical address of the first free frame, 0 if none.
         free_head: u64,
         free_count: u64,
@@ -730,6 +734,7 @@ mod global {
 
     static FRAMES: Global<Frames> = Global::new(Frames {
         bump: BumpAllocator::empty(),
+        floor: 0,
         free_head: 0,
         free_count: 0,
     });
@@ -752,7 +757,10 @@ mod global {
             "freeMemoryStart is beyond ramSize"
         );
         let end = info.ram_size.min(crate::layout::MAX_RAM_SIZE);
-        FRAMES.lock().bump = BumpAllocator::new(info.free_memory_start, end);
+        let mut f = FRAMES.lock();
+        f.bump = BumpAllocator::new(info.free_memory_start, end);
+        f.floor = info.free_memory_start;
+        drop(f);
         KERNEL_ROOT.store(
             crate::cpu::read_cr3() & PageTableEntry::ADDR_MASK,
             Ordering::Relaxed,
@@ -791,8 +799,12 @@ mod global {
     }
 
     /// Gives back a frame nothing maps or uses any more.
+    /// Frames that were never the allocator's (device memory) are ignored.
     pub fn free_frame(frame: PhysAddr) {
         let mut f = FRAMES.lock();
+        if frame.as_u64() < f.floor {
+            return;
+        }
         // SAFETY: the caller hands over the frame; its first word becomes
         // the list link.
         unsafe { DirectMap.ptr(frame).cast::<u64>().write(f.free_head) };

@@ -58,6 +58,25 @@ fn phys_bytes(addr: u64, len: u64) -> &'static [u8] {
     unsafe { core::slice::from_raw_parts(va.as_ptr::<u8>(), len as usize) }
 }
 
+/// The whole of an image that runs one Linux program with the Linux
+/// system calls (`torus`, `paint`): `kernel::init`, the Linux table and
+/// ring-3 fault policy, then `init=PATH` of the command line, or
+/// `default_init`, from `cwd=PATH` (default `/`). The display devices are
+/// there when the host attached a display.
+pub fn run_linux_image(boot_info_phys: u64, default_init: &[u8]) -> ! {
+    let info = crate::init(boot_info_phys);
+    let trace = info.flags & crate::protocol::BOOT_FLAG_TRACE != 0;
+    crate::syscall::install(&crate::syscall::linux::LINUX, true, trace);
+    crate::idt::set_user_fault_handler(super::fault::user_exception);
+    let cmdline = crate::cmdline::boot();
+    let init = cmdline
+        .get("init")
+        .filter(|p| !p.is_empty())
+        .unwrap_or(default_init);
+    let cwd = cmdline.get("cwd").unwrap_or(b"/");
+    run_init(info, init, cwd)
+}
+
 /// Runs `init` (from `cwd`) as process 1; never returns: the program
 /// runs in ring 3 until it exits, which ends the guest. If it cannot
 /// start, says why on the host's stderr and exits 127 (not found, or
@@ -73,6 +92,9 @@ pub fn run_init(info: &BootInfo, init: &[u8], cwd: &[u8]) -> ! {
             super::exit(127)
         }
     };
+    if crate::display::init(info) {
+        vfs.add_display_devices(now);
+    }
     let block = phys_bytes(info.args_addr, info.args_size.min(crate::layout::ARGS_MAX));
     let own: Vec<u8>;
     let args = if block.is_empty() {

@@ -122,6 +122,26 @@ impl Mm {
         // A handle on the same tables: mapping needs `&mut`, and faulting
         // in is invisible to the owner (the pages were promised already).
         let mut space = self.space.clone();
+        if v.kind == VmaKind::Device {
+            // The device's own pages; none beyond its memory (EFAULT, a
+            // SIGSEGV in ring 3, where Linux would give SIGBUS).
+            let (from, phys, len) = v
+                .backing
+                .and_then(|b| b.within(start, end))
+                .ok_or(Errno::EFAULT)?;
+            let pages = page_up(len) / PAGE_SIZE;
+            return space
+                .map_run(
+                    VirtAddr::new(from),
+                    pages as usize,
+                    PhysAddr::new(phys),
+                    flags,
+                    &mut KernelFrames,
+                    &mut |_| {},
+                )
+                .map(|_| ())
+                .map_err(map_error);
+        }
         if let Some(base) = paging::allocate_contiguous(count) {
             let mut unused = alloc::vec::Vec::new();
             let r = space.map_run(

@@ -18,6 +18,9 @@ pub enum VmaKind {
     Stack,
     /// `mmap`: anonymous or a private copy of a file.
     Mmap,
+    /// `mmap` of a device's memory (the framebuffer): the pages of the
+    /// backing are mapped themselves, not copied, and never freed.
+    Device,
 }
 
 /// Where an area's bytes come from: user addresses `[va, va + len)`

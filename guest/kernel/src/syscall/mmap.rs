@@ -2,7 +2,10 @@
 //!
 //! Mappings are areas whose pages come on first touch (`mm`): zero for
 //! anonymous ones (private or shared: there is one process), the file's
-//! bytes from the initramfs for a file mapping (a private copy). Placement is
+//! bytes from the initramfs for a file mapping (a private copy). A mapping
+//! of `/dev/fb0` maps the framebuffer's own pages at once (shared or
+//! private alike: writes reach the screen; offset + length at most the
+//! pixels rounded up to a page, else EINVAL). Placement is
 //! Linux's: MAP_FIXED replaces, MAP_FIXED_NOREPLACE refuses (EEXIST), a
 //! free hint is taken, otherwise the highest free range below the stack.
 
@@ -64,6 +67,7 @@ fn map(sys: &mut System, a: &Args) -> Result<usize, Errno> {
     let prot = (prot & PROT_ALL) as u32;
     // What backs it: nothing, or a regular file's bytes from `off`.
     let mut file = None;
+    let mut device = None;
     let mut max_prot = PROT_ALL as u32;
     if flags & MAP_ANONYMOUS == 0 {
         let f = sys.proc.fds.get(fd)?.file.borrow();
@@ -88,6 +92,17 @@ fn map(sys: &mut System, a: &Args) -> Result<usize, Errno> {
                 file = Some(f.node);
             }
             FileKind::Device(Device::Zero) => {}
+            FileKind::Device(Device::Fb0) => {
+                let g = crate::display::geometry().ok_or(Errno::ENODEV)?;
+                if off > g.map_len() || len > g.map_len() - off {
+                    return Err(Errno::EINVAL);
+                }
+                device = Some(Backing {
+                    va: 0,
+                    phys: g.phys + off,
+                    len,
+                });
+            }
             _ => return Err(Errno::ENODEV),
         }
     }
@@ -122,6 +137,16 @@ fn map(sys: &mut System, a: &Args) -> Result<usize, Errno> {
                 .ok_or(Errno::ENOMEM)?,
         }
     };
+    if let Some(b) = device {
+        let backing = Backing { va: start, ..b };
+        mm.add_file_area(start, start + len, prot, VmaKind::Device, Some(backing));
+        if let Some(v) = mm.vmas.find_mut(start) {
+            v.max_prot = max_prot;
+        }
+        // All pages now: one short loop, rather than a fault per 16 pages.
+        mm.populate(start, start + len)?;
+        return Ok(start as usize);
+    }
     // Private writable memory is accounted: more than RAM is ENOMEM.
     if kind == MAP_PRIVATE
         && prot & PROT_WRITE != 0

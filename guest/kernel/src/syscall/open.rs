@@ -64,6 +64,10 @@ pub fn open_at(sys: &mut System, dirfd: u64, path: &[u8], flags: u32) -> Result<
                 FileKind::Regular
             }
             Kind::Device(Device::Other(..)) | Kind::Special => return Err(Errno::ENXIO),
+            // The archive's nodes when no display is attached: no driver.
+            Kind::Device(Device::Fb0 | Device::Event0) if !crate::display::present() => {
+                return Err(Errno::ENXIO)
+            }
             Kind::Device(d) => FileKind::Device(*d),
         }
     };

@@ -3,6 +3,8 @@
 //! default poll mask; the terminal is reported readable and a read waits
 //! for the host's stdin). When nothing is ready they wait out the timeout
 //! (nothing can become ready meanwhile: there is no other thread).
+//! `/dev/input/event0` is readable when the mailbox has events not read
+//! yet, or the window was closed (a read then returns 0), like evdev.
 
 use super::user_ptr::Pod;
 use super::{Args, Errno, UserPtr};
@@ -44,6 +46,14 @@ fn readiness(sys: &System, fd: i32) -> Option<i16> {
         f.kind,
         FileKind::Console { .. } | FileKind::Device(Device::Console | Device::Tty)
     );
+    if f.kind == FileKind::Device(Device::Event0) {
+        let r = POLLOUT | POLLWRNORM;
+        return Some(if crate::display::readable() {
+            r | POLLIN | POLLRDNORM
+        } else {
+            r
+        });
+    }
     let mut r = 0;
     if !console || f.readable() {
         r |= POLLIN | POLLRDNORM;

@@ -79,6 +79,14 @@ pub fn read_file(
         FileKind::Device(Device::Zero | Device::Full) => copy_from_phys(mm, buf, None, len),
         FileKind::Device(Device::Random | Device::Urandom) => fill_random(mm, buf, len),
         FileKind::Device(Device::Other(..)) => Err(Errno::ENXIO),
+        // The pixels are only mapped (fbdev's read would copy them).
+        FileKind::Device(Device::Fb0) => Err(Errno::EINVAL),
+        FileKind::Device(Device::Event0) => {
+            if at.is_some() {
+                return Err(Errno::ESPIPE);
+            }
+            read_events(mm, buf, len)
+        }
         FileKind::Regular => {
             let size = sys.vfs.file_data(f.node).map_or(0, |d| d.len()) as u64;
             let off = at.unwrap_or(f.offset);
@@ -95,6 +103,29 @@ pub fn read_file(
         }
         FileKind::Directory => Err(Errno::EISDIR),
         FileKind::Path => Err(Errno::EBADF),
+    }
+}
+
+/// A read of `/dev/input/event0`: whole `struct input_event` records from
+/// the mailbox events not read yet (EINVAL for a buffer smaller than one).
+/// Never blocks: with nothing to read it is EAGAIN, with or without
+/// O_NONBLOCK (nothing can arrive before the program presents a frame);
+/// after the window was closed and the events are read, 0 (end of file).
+fn read_events(mm: &crate::process::mm::Mm, buf: UserPtr<u8>, len: usize) -> Result<usize, Errno> {
+    use crate::display::{self, InputEvent, INPUT_EVENT_SIZE};
+    if len < INPUT_EVENT_SIZE {
+        return Err(Errno::EINVAL);
+    }
+    match display::take_events(len)? {
+        None => Ok(0),
+        Some(records) => {
+            let out = UserPtr::<InputEvent>::new(buf.addr());
+            if let Err(e) = out.copy_to_user(mm, &records) {
+                display::unread(records.len());
+                return Err(e);
+            }
+            Ok(records.len() * INPUT_EVENT_SIZE)
+        }
     }
 }
 

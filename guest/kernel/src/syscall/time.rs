@@ -2,6 +2,13 @@
 //! `clock_getres`, `gettimeofday`, `time`, `times`, `getrusage`, and the
 //! sleeps. There is no timer interrupt: a sleep asks the host for the
 //! time until the deadline has passed (one exit, ~10 us, a round).
+//!
+//! While a display is attached the monotonic clocks (CLOCK_MONOTONIC,
+//! _RAW, _COARSE, CLOCK_BOOTTIME, _ALARM) are the frame clock: the
+//! mailbox's `timeNs` (docs/protocol.md, "The screen"), which only moves
+//! when a frame is presented, so a `--fixed-time` run is reproducible. An
+//! absolute sleep on them to a later time returns at once (waiting could
+//! never end: only the program's next frame advances that clock).
 
 use super::user_ptr::Pod;
 use super::{Args, Errno, UserPtr};
@@ -73,7 +80,10 @@ pub fn now(clock: u64) -> Result<u64, Errno> {
             Ok(hypercall::clock().realtime_ns)
         }
         CLOCK_MONOTONIC | CLOCK_MONOTONIC_RAW | CLOCK_MONOTONIC_COARSE | CLOCK_BOOTTIME
-        | CLOCK_BOOTTIME_ALARM => Ok(hypercall::clock().monotonic_ns + MONOTONIC_START_NS),
+        | CLOCK_BOOTTIME_ALARM => Ok(match crate::display::time_ns() {
+            Some(frame_ns) => frame_ns,
+            None => hypercall::clock().monotonic_ns + MONOTONIC_START_NS,
+        }),
         // One thread, always running: its CPU time is the time since boot.
         CLOCK_PROCESS_CPUTIME_ID | CLOCK_THREAD_CPUTIME_ID => Ok(hypercall::clock().monotonic_ns),
         _ => Err(Errno::EINVAL),
@@ -141,6 +151,9 @@ pub(super) fn time(a: &Args) -> Result<usize, Errno> {
 
 /// Waits until `clock` reads at least `deadline` (ns).
 pub fn sleep_until(clock: u64, deadline: u64) {
+    if matches!(clock, CLOCK_MONOTONIC | CLOCK_BOOTTIME) && crate::display::present() {
+        return;
+    }
     while now(clock).is_ok_and(|t| t < deadline) {}
 }
 

@@ -73,6 +73,9 @@ fn sink(f: &OpenFile, len: usize) -> Result<Option<usize>, Errno> {
             Ok(Some(len))
         }
         FileKind::Device(Device::Other(..)) => Err(Errno::ENXIO),
+        // Pixels are drawn through the mapping; injected input is not
+        // supported (evdev would take input_event records).
+        FileKind::Device(Device::Fb0 | Device::Event0) => Err(Errno::EINVAL),
         _ if console_out(f.kind).is_some() => Ok(None),
         _ => Err(Errno::EBADF),
     }

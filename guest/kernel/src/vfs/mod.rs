@@ -30,6 +30,10 @@ pub enum Device {
     Urandom,
     Tty,
     Console,
+    /// `/dev/fb0`: the display's framebuffer (only with a display).
+    Fb0,
+    /// `/dev/input/event0`: the display's input (only with a display).
+    Event0,
     /// A device node of the archive that kvmos has no driver for.
     Other(u32, u32),
 }
@@ -45,6 +49,8 @@ impl Device {
             Device::Urandom => (1, 9),
             Device::Tty => (5, 0),
             Device::Console => (5, 1),
+            Device::Fb0 => (29, 0),
+            Device::Event0 => (13, 64),
             Device::Other(major, minor) => (major, minor),
         }
     }
@@ -58,6 +64,8 @@ impl Device {
             (1, 9) => Device::Urandom,
             (5, 0) => Device::Tty,
             (5, 1) => Device::Console,
+            (29, 0) => Device::Fb0,
+            (13, 64) => Device::Event0,
             (major, minor) => Device::Other(major, minor),
         }
     }
@@ -236,6 +244,32 @@ impl<'a> Vfs<'a> {
             },
         );
         Ok(vfs)
+    }
+
+    /// Adds `/dev/fb0` and `/dev/input/event0` (a display is attached),
+    /// unless the archive has them.
+    pub fn add_display_devices(&mut self, now: i64) {
+        let dev = self.make_dirs(b"dev", now);
+        let input = self.make_dirs(b"dev/input", now);
+        for (dir, name, device) in [
+            (dev, &b"fb0"[..], Device::Fb0),
+            (input, &b"event0"[..], Device::Event0),
+        ] {
+            if self.child(dir, name).is_none() {
+                self.add_child(
+                    dir,
+                    Node {
+                        name,
+                        parent: dir,
+                        mode: S_IFCHR | 0o660,
+                        uid: 0,
+                        gid: 0,
+                        mtime: now,
+                        kind: Kind::Device(device),
+                    },
+                );
+            }
+        }
     }
 
     /// The directory at `path` (relative to the root, no `.`/`..`),
@@ -461,6 +495,19 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn display_devices() {
+        let bytes = sample();
+        let mut vfs = Vfs::new(&bytes, 0, 7).unwrap();
+        assert!(vfs.lookup(ROOT, b"/dev/fb0", true).is_err());
+        vfs.add_display_devices(7);
+        let fb = vfs.lookup(ROOT, b"/dev/fb0", true).unwrap();
+        assert!(matches!(vfs.node(fb).kind, Kind::Device(Device::Fb0)));
+        let ev = vfs.lookup(ROOT, b"/dev/input/event0", true).unwrap();
+        assert!(matches!(vfs.node(ev).kind, Kind::Device(Device::Event0)));
+        assert_eq!(vfs.path_of(ev), b"/dev/input/event0");
+    }
+
+    #[test]
     fn normalizes_names() {
         assert_eq!(normalize(b"./bin/sh"), b"bin/sh");
         assert_eq!(normalize(b"/bin/"), b"bin");
@@ -474,7 +521,7 @@ pub(crate) mod tests {
         assert_eq!(makedev(1, 3), 0x103);
         assert_eq!(makedev(5, 1), 0x501);
         assert_eq!(makedev(0x1234, 0x56789), 0x0000_1000_5672_3489);
-        for (_, d, _) in DEVICES {
+        for d in DEVICES.iter().map(|e| e.1).chain([Device::Fb0, Device::Event0]) {
             let (major, minor) = d.numbers();
             assert_eq!(Device::from_numbers(major, minor), d);
         }
