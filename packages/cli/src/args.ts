@@ -71,13 +71,20 @@ Exit status: the guest's own exit code; otherwise 64 bad usage, 65 bad
 kernel image or input script, 66 missing file, 69 KVM or display
 unavailable, 70 the guest crashed, 73 cannot write an output file.
 
+In the window: torus: drag with the left button to orbit, the wheel zooms,
+space stops and restarts the spin; paint: hold the left button to draw, C
+changes the colour, space clears; Q or Esc quits both, as does closing the
+window.
+
 Examples:
+  kvmos torus                  a window with the spinning torus
+  kvmos torus --headless --frames 180 --record frames/ --screenshot torus.png
+  kvmos paint --headless --fixed-time --frames 160 --input docs/images/paint.input --screenshot paint.png
   kvmos exec busybox echo hi   run a static Linux program (kvmos linux-exec --help)
   kvmos hello                  print a greeting from ring 0 and a sqrt from ring 3
   kvmos hello --exit-code 7; echo $?
   kvmos fbtest                 a window: the square follows the mouse, C changes its colour
-  kvmos fbtest --headless --fixed-time --frames 60 --record frames/ --input moves.txt
-  pnpm --filter cli start hello`;
+  pnpm --filter cli start torus`;
 }
 
 export function parseCommand(argv: string[]): Parsed {
