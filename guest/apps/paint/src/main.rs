@@ -11,28 +11,22 @@
 #![no_main]
 
 use gfx::app::PaintApp;
-use ulib::eprintln;
+use ulib::AppError;
 use ulib::fb::Framebuffer;
 use ulib::input::{self, Input, InputDevice, Status};
 
 ulib::entry!(main);
 
 fn main(_args: ulib::Args) -> i32 {
-    match run() {
-        Ok(()) => 0,
-        Err(msg) => {
-            eprintln!("paint: {msg}");
-            1
-        }
-    }
+    ulib::exit_status("paint", run())
 }
 
-fn run() -> Result<(), Error> {
-    let mut fb = Framebuffer::open().map_err(Error::Fb)?;
+fn run() -> Result<(), AppError> {
+    let mut fb = Framebuffer::open().map_err(AppError::Fb)?;
     let (w, h, stride) = (fb.width, fb.height, fb.stride);
-    let mut input = InputDevice::open(w, h).map_err(|e| Error::Sys("cannot open", input::PATH, e))?;
+    let mut input = InputDevice::open(w, h).map_err(|e| AppError::Sys("cannot open", input::PATH, e))?;
     // SAFETY: zero is a valid u32.
-    let canvas = unsafe { ulib::mem::alloc_zeroed::<u32>(w * h) }.map_err(|e| Error::Sys("cannot allocate", "the canvas", e))?;
+    let canvas = unsafe { ulib::mem::alloc_zeroed::<u32>(w * h) }.map_err(|e| AppError::Sys("cannot allocate", "the canvas", e))?;
     let mut app = PaintApp::new(canvas, w, h);
     let (x, y) = (input.decoder.x, input.decoder.y);
     app.pointer(x, y);
@@ -49,26 +43,12 @@ fn run() -> Result<(), Error> {
                 Input::Motion { x, y } => app.pointer(x, y),
                 _ => {}
             })
-            .map_err(|e| Error::Sys("cannot read", input::PATH, e))?;
+            .map_err(|e| AppError::Sys("cannot read", input::PATH, e))?;
         if quit || status == Status::End {
             return Ok(());
         }
         let t = (ulib::time::monotonic_ns().saturating_sub(start) as f64 * 1e-9) as f32;
         app.compose(fb.back_buffer(), stride, t);
-        fb.present().map_err(|e| Error::Sys("cannot present a frame on", ulib::fb::PATH, e))?;
-    }
-}
-
-enum Error {
-    Fb(ulib::fb::FbError),
-    Sys(&'static str, &'static str, ulib::Errno),
-}
-
-impl core::fmt::Display for Error {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        match self {
-            Error::Fb(e) => write!(f, "{e}"),
-            Error::Sys(what, path, e) => write!(f, "{what} {path}: {e}"),
-        }
+        fb.present().map_err(|e| AppError::Sys("cannot present a frame on", ulib::fb::PATH, e))?;
     }
 }

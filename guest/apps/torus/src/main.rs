@@ -12,29 +12,23 @@
 use gfx::app::TorusApp;
 use gfx::raster::Frame;
 use gfx::scene::Scene;
-use ulib::eprintln;
+use ulib::AppError;
 use ulib::fb::Framebuffer;
 use ulib::input::{self, Input, InputDevice, Status};
 
 ulib::entry!(main);
 
 fn main(_args: ulib::Args) -> i32 {
-    match run() {
-        Ok(()) => 0,
-        Err(msg) => {
-            eprintln!("torus: {msg}");
-            1
-        }
-    }
+    ulib::exit_status("torus", run())
 }
 
-fn run() -> Result<(), Error> {
-    let mut fb = Framebuffer::open().map_err(Error::Fb)?;
+fn run() -> Result<(), AppError> {
+    let mut fb = Framebuffer::open().map_err(AppError::Fb)?;
     let (w, h, stride) = (fb.width, fb.height, fb.stride);
-    let mut input = InputDevice::open(w, h).map_err(|e| Error::Sys("cannot open", input::PATH, e))?;
+    let mut input = InputDevice::open(w, h).map_err(|e| AppError::Sys("cannot open", input::PATH, e))?;
     // SAFETY: zero is a valid f32 and a valid (empty) Scene.
-    let depth = unsafe { ulib::mem::alloc_zeroed::<f32>(w * h) }.map_err(|e| Error::Sys("cannot allocate", "the depth buffer", e))?;
-    let scene = unsafe { ulib::mem::alloc_zeroed::<Scene>(1) }.map_err(|e| Error::Sys("cannot allocate", "the scene", e))?;
+    let depth = unsafe { ulib::mem::alloc_zeroed::<f32>(w * h) }.map_err(|e| AppError::Sys("cannot allocate", "the depth buffer", e))?;
+    let scene = unsafe { ulib::mem::alloc_zeroed::<Scene>(1) }.map_err(|e| AppError::Sys("cannot allocate", "the scene", e))?;
     let scene = &mut scene[0];
     scene.init();
 
@@ -51,7 +45,7 @@ fn run() -> Result<(), Error> {
                 Input::Wheel(steps) => app.wheel(steps),
                 _ => {}
             })
-            .map_err(|e| Error::Sys("cannot read", input::PATH, e))?;
+            .map_err(|e| AppError::Sys("cannot read", input::PATH, e))?;
         if quit || status == Status::End {
             return Ok(());
         }
@@ -61,20 +55,6 @@ fn run() -> Result<(), Error> {
 
         let mut frame = Frame::new(fb.back_buffer(), depth, w, h, stride);
         app.render(scene, &mut frame);
-        fb.present().map_err(|e| Error::Sys("cannot present a frame on", ulib::fb::PATH, e))?;
-    }
-}
-
-enum Error {
-    Fb(ulib::fb::FbError),
-    Sys(&'static str, &'static str, ulib::Errno),
-}
-
-impl core::fmt::Display for Error {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        match self {
-            Error::Fb(e) => write!(f, "{e}"),
-            Error::Sys(what, path, e) => write!(f, "{what} {path}: {e}"),
-        }
+        fb.present().map_err(|e| AppError::Sys("cannot present a frame on", ulib::fb::PATH, e))?;
     }
 }

@@ -68,5 +68,33 @@ macro_rules! entry {
     };
 }
 
+/// Why a demo program gave up: the framebuffer would not open, or a system
+/// call on a named thing failed (`cannot read /dev/input/event0: EAGAIN`).
+pub enum AppError {
+    Fb(fb::FbError),
+    Sys(&'static str, &'static str, Errno),
+}
+
+impl core::fmt::Display for AppError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            AppError::Fb(e) => write!(f, "{e}"),
+            AppError::Sys(what, path, e) => write!(f, "{what} {path}: {e}"),
+        }
+    }
+}
+
+/// A program's exit status from the outcome of its run: 0, or 1 after one
+/// line `NAME: what went wrong` on stderr.
+pub fn exit_status(name: &str, outcome: Result<(), AppError>) -> i32 {
+    match outcome {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("{name}: {e}");
+            1
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests;
