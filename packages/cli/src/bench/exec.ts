@@ -18,7 +18,8 @@ const RUNS = Number(process.env.KVMOS_BENCH_RUNS ?? 30);
 const GETPID_CALLS = 20_000;
 const programs = fileURLToPath(new URL('../../../src/bench/programs/', import.meta.url));
 const resultsDir = fileURLToPath(new URL('../../../../../bench/results/', import.meta.url));
-const cliMain = fileURLToPath(new URL('../main.js', import.meta.url));
+// The command as installed (package.json bin): the bundle.
+const cliMain = fileURLToPath(new URL('../../bundle/kvmos.js', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'kvmos-bench-'));
 
 function progress(what: string, i: number, of = RUNS): void {

@@ -1,0 +1,20 @@
+// Bundles the compiled command (dist/src) into dist/bundle/: kvmos.js (the
+// `kvmos` command) and worker.js (the vCPU thread of the window). Node
+// loads one file instead of about forty modules, which takes a third off
+// the command's start-up (bench/results/linux-exec.md). Both files sit at
+// the same depth as dist/src/*.js, so the paths the code finds relative to
+// import.meta.url (the guests, package.json) are the same. ffi-rs and
+// @kmamal/sdl stay packages: they load native code.
+import { build } from 'esbuild';
+
+const common = {
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  external: ['ffi-rs', '@kmamal/sdl'],
+  sourcemap: 'linked',
+  logLevel: 'warning',
+};
+await build({ ...common, entryPoints: ['dist/src/main.js'], outfile: 'dist/bundle/kvmos.js' });
+await build({ ...common, entryPoints: ['dist/src/display/worker.js'], outfile: 'dist/bundle/worker.js' });

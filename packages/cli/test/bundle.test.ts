@@ -1,0 +1,47 @@
+/**
+ * The `kvmos` command as installed (package.json "bin"): the esbuild bundle
+ * in dist/bundle/, one file for the command and one for the window's vCPU
+ * thread. It must behave as the modules it is made of: these run real
+ * guests through it, including the worker thread of a real window.
+ */
+import test from 'ava';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { startXvfb } from '@kvmos/display/testing';
+
+const bundle = fileURLToPath(new URL('../bundle/kvmos.js', import.meta.url));
+const pkg = JSON.parse(readFileSync(fileURLToPath(new URL('../../package.json', import.meta.url)), 'utf8')) as { bin: Record<string, string>; version: string };
+
+function kvmos(args: string[], env: NodeJS.ProcessEnv = process.env) {
+  return spawnSync(process.execPath, [bundle, ...args], { encoding: 'utf8', timeout: 60_000, env });
+}
+
+test('package.json installs the bundle as kvmos', (t) => {
+  t.is(pkg.bin.kvmos, './dist/bundle/kvmos.js');
+  t.regex(readFileSync(bundle, 'utf8'), /^#!\/usr\/bin\/env node\n/);
+});
+
+test('the bundle boots hello: greeting, sqrt from ring 3, the exit code', (t) => {
+  const r = kvmos(['hello', '--exit-code', '9']);
+  t.is(r.status, 9, r.stderr);
+  t.is(r.stdout, 'Hello from the kvmos kernel in ring 0!\nsqrt(3*3 + 4*4) = 5\n');
+  t.is(kvmos(['--version']).stdout, `kvmos ${pkg.version}\n`);
+});
+
+test('the bundle runs a Linux program: busybox echo', (t) => {
+  const r = kvmos(['exec', '/bin/busybox', 'echo', 'from', 'the', 'bundle']);
+  t.is(r.status, 0, r.stderr);
+  t.is(r.stdout, 'from the bundle\n');
+});
+
+test('the bundle opens a window: the vCPU runs in the bundled worker, 30 frames, exit 0', async (t) => {
+  const xvfb = await startXvfb();
+  try {
+    const r = kvmos(['torus', '--window', '--frames', '30', '-v'], { ...process.env, DISPLAY: xvfb.display });
+    t.is(r.status, 0, r.stderr);
+    t.regex(r.stderr, /exit code 0 after 30 frames/);
+  } finally {
+    xvfb.stop();
+  }
+});
