@@ -33,6 +33,12 @@ fn run() -> Result<(), AppError> {
     scene.init();
 
     let mut app = TorusApp::new();
+    // The pointer is where the decoder starts it (the screen's centre)
+    // until it moves; a drag that starts there before any motion must
+    // orbit from its first move, not from its second (evdev drops an
+    // ABS_X/ABS_Y that repeats the current value, so no motion may ever
+    // say "here"). paint does the same.
+    app.pointer(input.decoder.x, input.decoder.y);
     let mut last = ulib::time::monotonic_ns();
     loop {
         let mut quit = false;

@@ -65,6 +65,8 @@ int main(int argc, char **argv) {
     if (ioctl(fb, FBIOPAN_DISPLAY, &v)) { printf("PAN: %s\n", strerror(errno)); return 1; }
   }
   v.yoffset = 1;
-  printf("pan yoffset 1: %d %s\n", ioctl(fb, FBIOPAN_DISPLAY, &v), strerror(errno));
+  /* The call first: the order in which printf's arguments are evaluated is unspecified. */
+  int pr = ioctl(fb, FBIOPAN_DISPLAY, &v);
+  printf("pan yoffset 1: %d %s\n", pr, strerror(errno));
   return 7;
 }
