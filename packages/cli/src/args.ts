@@ -32,6 +32,19 @@ export interface DisplayCommand {
 
 export type Parsed = Command | { kind: 'help' } | { kind: 'version' };
 
+/** The display options' lines of --help (kvmos <guest> and kvmos exec share them). */
+export const DISPLAY_OPTIONS_USAGE = `  --window          show the ${FRAMEBUFFER_WIDTH}x${FRAMEBUFFER_HEIGHT} screen in a window, at most 60 frames/s (the default);
+                    closing it asks the guest to quit
+  --headless        no window: run as fast as the guest draws
+  --frames N        ask the guest to quit after N frames (stopped if it draws one more)
+  --record DIR      write every frame to DIR/frame-00000.png, frame-00001.png ...
+  --screenshot FILE write the last frame to FILE (PNG)
+  --input FILE      replay input from FILE: one event a line, <frame> <type> <code> <value>,
+                    names or numbers, # comments; e.g. "12 EV_ABS ABS_X 100", "15 EV_KEY KEY_C 1".
+                    The guest sees frame F's events while it draws frame F (F >= 1); each
+                    frame's events end with EV_SYN SYN_REPORT (added if missing)
+  --fixed-time      the guest's clock advances exactly 1/60 s a frame: runs repeat bit for bit`;
+
 export function usage(): string {
   const names = Object.entries(GUESTS)
     .map(([n, d]) => `  ${n.padEnd(12)} ${d}`)
@@ -52,17 +65,7 @@ Options:
   --ram MIB         guest RAM in MiB (default ${DEFAULT_RAM_SIZE / 1024 / 1024})
 
 Display (for guests that draw: ${[...DISPLAY_GUESTS].join(', ')}; any of these gives other guests a screen):
-  --window          show the ${FRAMEBUFFER_WIDTH}x${FRAMEBUFFER_HEIGHT} screen in a window, at most 60 frames/s (the default);
-                    closing it asks the guest to quit
-  --headless        no window: run as fast as the guest draws
-  --frames N        ask the guest to quit after N frames (stopped if it draws one more)
-  --record DIR      write every frame to DIR/frame-00000.png, frame-00001.png ...
-  --screenshot FILE write the last frame to FILE (PNG)
-  --input FILE      replay input from FILE: one event a line, <frame> <type> <code> <value>,
-                    names or numbers, # comments; e.g. "12 EV_ABS ABS_X 100", "15 EV_KEY KEY_C 1".
-                    The guest sees frame F's events while it draws frame F (F >= 1); each
-                    frame's events end with EV_SYN SYN_REPORT (added if missing)
-  --fixed-time      the guest's clock advances exactly 1/60 s a frame: runs repeat bit for bit
+${DISPLAY_OPTIONS_USAGE}
   -v, --verbose     host messages and timings on stderr
   -h, --help        show this help
   --version         show the version
@@ -136,21 +139,7 @@ export function parseCommand(argv: string[]): Parsed {
   const ramMiB = values.ram === undefined ? DEFAULT_RAM_SIZE / 1024 / 1024 : parseIntOption('--ram', values.ram, 64, 4096);
   if (ramMiB % 2 !== 0) throw new UsageError('--ram must be a multiple of 2 MiB');
 
-  if (values.window && values.headless) throw new UsageError('give --window or --headless, not both');
-  const displayAsked =
-    values.window || values.headless || values['fixed-time'] ||
-    [values.frames, values.record, values.screenshot, values.input].some((v) => v !== undefined);
-  const display: DisplayCommand | undefined =
-    displayAsked || (guest !== undefined && DISPLAY_GUESTS.has(guest))
-      ? {
-          headless: values.headless ?? false,
-          frames: values.frames === undefined ? undefined : parseIntOption('--frames', values.frames, 1, 100_000_000),
-          record: nonEmpty('--record', values.record),
-          screenshot: nonEmpty('--screenshot', values.screenshot),
-          input: nonEmpty('--input', values.input),
-          fixedTime: values['fixed-time'] ?? false,
-        }
-      : undefined;
+  const display = displayCommand(values, guest !== undefined && DISPLAY_GUESTS.has(guest));
 
   return {
     kind: 'run',
@@ -160,6 +149,34 @@ export function parseCommand(argv: string[]): Parsed {
     ramSize: ramMiB * 1024 * 1024,
     verbose: values.verbose ?? false,
     display,
+  };
+}
+
+/** The display options as parsed, before checking. */
+export interface DisplayValues {
+  window?: boolean | undefined;
+  headless?: boolean | undefined;
+  frames?: string | undefined;
+  record?: string | undefined;
+  screenshot?: string | undefined;
+  input?: string | undefined;
+  'fixed-time'?: boolean | undefined;
+}
+
+/** The screen asked for by the display options; none unless one is given or `always`. */
+export function displayCommand(values: DisplayValues, always: boolean): DisplayCommand | undefined {
+  if (values.window && values.headless) throw new UsageError('give --window or --headless, not both');
+  const asked =
+    values.window || values.headless || values['fixed-time'] ||
+    [values.frames, values.record, values.screenshot, values.input].some((v) => v !== undefined);
+  if (!asked && !always) return undefined;
+  return {
+    headless: values.headless ?? false,
+    frames: values.frames === undefined ? undefined : parseIntOption('--frames', values.frames, 1, 100_000_000),
+    record: nonEmpty('--record', values.record),
+    screenshot: nonEmpty('--screenshot', values.screenshot),
+    input: nonEmpty('--input', values.input),
+    fixedTime: values['fixed-time'] ?? false,
   };
 }
 

@@ -6,7 +6,7 @@ import { describeError } from './errors.js';
 import { APP_GUESTS, appInitramfs, imagePath, readImage } from './images.js';
 import { Machine } from './machine.js';
 import { execUsage, parseExecCommand } from './linux-exec/command.js';
-import { runExec } from './linux-exec/run.js';
+import { prepareExec, runExec } from './linux-exec/run.js';
 import { runDisplay } from './display/run.js';
 
 async function main(argv: string[]): Promise<number> {
@@ -20,6 +20,12 @@ async function main(argv: string[]): Promise<number> {
         return 0;
       }
       verbose = exec.verbose;
+      if (exec.display) {
+        // A program that draws: the linux-exec kernel with a screen.
+        const r = await runDisplay({ ...prepareExec(exec, process.env), verbose, display: exec.display });
+        if (verbose) process.stderr.write(`kvmos: ${exec.program}: exit status ${r.exitCode} after ${r.frames} frames, ${r.exits} VM exits\n`);
+        return r.exitCode;
+      }
       return runExec(exec, process.env, (t) => {
         if (verbose) process.stderr.write(`kvmos: ${exec.program}: ${t.exits} VM exits; boot ${t.bootMs.toFixed(2)} ms, run ${t.runMs.toFixed(2)} ms\n`);
       });

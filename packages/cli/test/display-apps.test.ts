@@ -11,15 +11,14 @@
  *   display devices the way Linux programs use them: fbprobe (geometry,
  *   errors, events, the frame clock), fbpan (offsets outside the screen),
  *   fbflood (presenting frames in a tight loop), ring3-out (a program that
- *   rings the doorbell port itself). They run as the torus guest's program,
- *   the way guest/README.md says: a guest directory (KVMOS_GUEST_DIR) whose
- *   apps/torus is the probe.
+ *   rings the doorbell port itself). They run with `kvmos exec` and the
+ *   display options, which give any Linux program the same screen.
  * - The host refuses what does not fit guest RAM before booting.
  */
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -80,11 +79,15 @@ function inputScript(lines: string[]): string {
   return path;
 }
 
+/** A drawing guest by name (torus, paint), or a host program for `kvmos exec` with a screen. */
+type Target = string | { program: string };
+
 /** Runs a drawing guest headless with --fixed-time for `frames` frames; the recorded frames come back in order. */
-function draw(guest: string, frames: number, opts: { input?: string[]; guestDir?: string; more?: string[] } = {}): Run & { frames: Rgb[] } {
-  const dir = fresh(`${guest}-rec`);
-  const args = [guest, '--headless', '--fixed-time', '--frames', String(frames), '--record', dir, ...(opts.more ?? [])];
-  if (opts.input) args.push('--input', inputScript(opts.input));
+function draw(target: Target, frames: number, opts: { input?: string[]; guestDir?: string; more?: string[] } = {}): Run & { frames: Rgb[] } {
+  const dir = fresh('rec');
+  const options = ['--headless', '--fixed-time', '--frames', String(frames), '--record', dir, ...(opts.more ?? [])];
+  if (opts.input) options.push('--input', inputScript(opts.input));
+  const args = typeof target === 'string' ? [target, ...options] : ['exec', ...options, target.program];
   const r = kvmos(args, opts.guestDir);
   const names = readdirSync(dir).sort();
   names.forEach((f, n) => {
@@ -263,6 +266,17 @@ test('torus, fixed time: every frame from the first is the native frame of the s
   r.frames.forEach((img, n) => t.true(same(img, bench(n)), `frame ${n}: ${differing(img, bench(n))} pixels differ from torus-bench's frame ${n}`));
   // It spins: no two consecutive frames are the same.
   for (let n = 1; n < r.frames.length; n++) t.false(same(r.frames[n]!, r.frames[n - 1]!), `frame ${n} = frame ${n - 1}`);
+});
+
+test('kvmos exec with a screen runs any drawing program: the torus program gives the same frames; without one it has no /dev/fb0', (t) => {
+  const program = join(repo, 'guest/target/kvmos/apps/torus');
+  const r = draw({ program }, 6);
+  t.is(r.status, 0, r.stderr);
+  t.is(r.frames.length, 6);
+  r.frames.forEach((img, n) => t.true(same(img, bench(n)), `frame ${n}: ${differing(img, bench(n))} pixels differ from torus-bench's frame ${n}`));
+  const plain = kvmos(['exec', program]);
+  t.is(plain.status, 1);
+  t.is(plain.stderr, 'torus: cannot open /dev/fb0: No such file or directory\n');
 });
 
 test('torus frame 90: a lit, shaded, orange torus in the middle of a black screen', (t) => {
@@ -579,19 +593,6 @@ function compile(name: string): string {
   return out;
 }
 
-/**
- * A guest directory in which the torus guest's program is `program`:
- * the torus kernel image, and apps/torus (images.ts appInitramfs puts it at
- * /bin/torus, which the image runs as process 1 with a display).
- */
-function probeGuest(program: string): string {
-  const dir = fresh('guest');
-  mkdirSync(join(dir, 'apps'), { recursive: true });
-  symlinkSync(imagePath('torus'), join(dir, 'torus'));
-  copyFileSync(program, join(dir, 'apps', 'torus'));
-  return dir;
-}
-
 /** Linux's strerror text (musl's) of the errors the probes meet. */
 const EINVAL = 'Invalid argument', EAGAIN = 'Resource temporarily unavailable', EFAULT = 'Bad address';
 
@@ -674,18 +675,18 @@ function probeFrame(n: number): Uint32Array {
 }
 
 test('fbprobe (C): fb0 geometry and errors, event records, poll, the frame clock, and quit as end of file', (t) => {
-  const guest = probeGuest(compile('fbprobe'));
+  const guest = { program: compile('fbprobe') };
   const input = PROBE_INPUT.map((e) => `${e.frame} ${e.line}`);
 
   // --frames 4: told to quit after frame 3, it reads frame 4's events, then end of file, and exits 0.
-  const quit = draw('torus', 4, { input, guestDir: guest });
+  const quit = draw(guest, 4, { input });
   t.is(quit.stderr, '');
   t.deepEqual(quit.stdout.split('\n'), [...probeOutput(4), '']);
   t.is(quit.status, 0);
   t.is(quit.frames.length, 4);
 
   // --frames 10: it draws its 5 frames, then tries a pan to yoffset 1 and exits 7.
-  const all = draw('torus', 10, { input, guestDir: guest });
+  const all = draw(guest, 10, { input });
   t.is(all.stderr, '');
   t.deepEqual(all.stdout.split('\n'), [...probeOutput(10), '']);
   t.is(all.status, 7);
@@ -702,7 +703,7 @@ test('fbprobe (C): fb0 geometry and errors, event records, poll, the frame clock
 test('ring 3 cannot ring the doorbell: an out to the port is a SIGSEGV with the shell line, and nothing else happens', (t) => {
   t.is(PORT.doorbell, 0x403, 'ring3-out.c writes to 0x403');
   const program = compile('ring3-out');
-  const r = draw('torus', 5, { guestDir: probeGuest(program) });
+  const r = draw({ program }, 5);
   const at = /^out to port 0x403 at (0x[0-9a-f]+)$/m.exec(r.stdout)?.[1];
   t.truthy(at, r.stdout);
   // It presented one frame the proper way; the out never reached the host.
@@ -718,7 +719,7 @@ test('ring 3 cannot ring the doorbell: an out to the port is a SIGSEGV with the 
 });
 
 test('FBIOPAN_DISPLAY outside the screen is EINVAL (a bad pointer EFAULT) and presents nothing', (t) => {
-  const r = draw('torus', 10, { guestDir: probeGuest(compile('fbpan')) });
+  const r = draw({ program: compile('fbpan') }, 10);
   t.is(r.stderr, '');
   t.is(r.status, 0);
   // The clock counts the frames shown: only the accepted pans show one.
@@ -742,10 +743,10 @@ test('FBIOPAN_DISPLAY outside the screen is EINVAL (a bad pointer EFAULT) and pr
 });
 
 test('a program flooding FBIOPAN_DISPLAY is answered frame by frame and stopped after --frames', (t) => {
-  const guest = probeGuest(compile('fbflood'));
+  const program = compile('fbflood');
   // Frame k's mailbox carries ABS_X k (and its SYN_REPORT): each pan must return with exactly the next frame's.
   const input = Array.from({ length: 60 }, (_, i) => `${i + 1} EV_ABS ABS_X ${i + 1}`);
-  const r = draw('torus', 40, { input, guestDir: guest });
+  const r = draw({ program }, 40, { input });
   t.is(r.stderr, '');
   t.is(r.status, 0, 'a guest that draws after quit is stopped with exit 0');
   t.deepEqual(
@@ -759,10 +760,10 @@ test('a program flooding FBIOPAN_DISPLAY is answered frame by frame and stopped 
     t.is(px[0], k, `frame ${k}: pixel 0`);
     t.is(px.findIndex((p, i) => i > 0 && p !== 0), -1, `frame ${k}: stray pixels`);
   });
-  const v = kvmos(['torus', '--headless', '--fixed-time', '--frames', '25', '-v'], guest);
+  const v = kvmos(['exec', '--headless', '--fixed-time', '--frames', '25', '-v', program]);
   t.is(v.status, 0, v.stderr);
   t.regex(v.stderr, /drew another frame after it was told to quit; stopped it/);
-  t.regex(v.stderr, /exit code 0 after 25 frames,/);
+  t.regex(v.stderr, /exit status 0 after 25 frames,/);
 });
 
 // ------------------------------------------------------------ host side

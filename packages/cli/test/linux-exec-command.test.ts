@@ -37,6 +37,18 @@ test('--file and --dir take HOST[:GUEST]', (t) => {
   t.throws(() => exec(['--file', 'x:rel', 'p']), { instanceOf: UsageError });
 });
 
+test('display options give the program a screen; none by default', (t) => {
+  const none = exec(['busybox', 'true']);
+  t.is(none.display, undefined);
+  const shot = exec(['--headless', '--fixed-time', '--frames', '60', '--screenshot=s.png', '--input', 'in.txt', './draw', '--frames', '1']);
+  t.deepEqual(shot.display, { headless: true, frames: 60, record: undefined, screenshot: 's.png', input: 'in.txt', fixedTime: true });
+  t.deepEqual(shot.args, ['--frames', '1'], "after PROGRAM they are the program's");
+  t.deepEqual(exec(['--window', 'paint']).display, { headless: false, frames: undefined, record: undefined, screenshot: undefined, input: undefined, fixedTime: false });
+  t.throws(() => exec(['--window', '--headless', 'x']), { instanceOf: UsageError, message: /--window or --headless/ });
+  t.throws(() => exec(['--frames', '0', 'x']), { instanceOf: UsageError, message: /--frames must be between 1/ });
+  t.throws(() => exec(['--record', '', 'x']), { instanceOf: UsageError, message: /--record needs a path/ });
+});
+
 test('bad usage is a UsageError naming the problem', (t) => {
   t.throws(() => exec([]), { instanceOf: UsageError, message: /which program/ });
   t.throws(() => exec(['--bogus', 'p']), { instanceOf: UsageError, message: /--bogus/ });

@@ -18,6 +18,10 @@ export interface DisplayRun {
   cmdline: string;
   /** The initramfs (torus, paint: the ring-3 program, images.ts appInitramfs). */
   initramfs?: Uint8Array;
+  /** linux-exec's argv and environment (protocol's encodeArgsBlock). */
+  args?: Uint8Array;
+  /** BootInfo.flags (BOOT_FLAG_TRACE, ...). */
+  flags?: bigint;
   verbose: boolean;
   display: DisplayCommand;
 }
@@ -44,6 +48,8 @@ export async function runDisplay(run: DisplayRun): Promise<RunResult> {
         ramSize: run.ramSize,
         cmdline: run.cmdline,
         ...(run.initramfs !== undefined && { initramfs: run.initramfs }),
+        ...(run.args !== undefined && { args: run.args }),
+        ...(run.flags !== undefined && { flags: run.flags }),
         verbose: run.verbose,
         fixedTime: display.fixedTime,
         geometry: { width: FRAMEBUFFER_WIDTH, height: FRAMEBUFFER_HEIGHT, stride: FRAMEBUFFER_WIDTH * 4 },
@@ -71,6 +77,8 @@ export function runHeadless(run: Omit<DisplayRun, 'display'> & { display: Pick<D
     ramSize: run.ramSize,
     cmdline: run.cmdline,
     ...(run.initramfs !== undefined && { initramfs: run.initramfs }),
+    ...(run.args !== undefined && { args: run.args }),
+    ...(run.flags !== undefined && { flags: run.flags }),
     verbose: run.verbose,
     display: {
       sink: {

@@ -25,6 +25,10 @@ export interface WindowRunOptions {
   ramSize: number;
   cmdline: string;
   initramfs?: Uint8Array;
+  /** linux-exec's argv and environment (protocol's encodeArgsBlock). */
+  args?: Uint8Array;
+  /** BootInfo.flags (BOOT_FLAG_TRACE, ...). */
+  flags?: bigint;
   verbose: boolean;
   fixedTime: boolean;
   geometry: FrameGeometry;
@@ -85,6 +89,8 @@ async function runOne(opts: WindowRunOptions): Promise<WindowRunResult> {
     ramSize: opts.ramSize,
     cmdline: opts.cmdline,
     ...(opts.initramfs !== undefined && { initramfs: opts.initramfs }),
+    ...(opts.args !== undefined && { args: opts.args }),
+    ...(opts.flags !== undefined && { flags: opts.flags }),
     verbose: opts.verbose,
     fixedTime: opts.fixedTime,
     buffer,

@@ -15,6 +15,8 @@ export interface WorkerData {
   ramSize: number;
   cmdline: string;
   initramfs?: Uint8Array;
+  args?: Uint8Array;
+  flags?: bigint;
   verbose: boolean;
   fixedTime: boolean;
   buffer: SharedArrayBuffer;
@@ -43,6 +45,8 @@ function run(data: WorkerData): void {
       ramSize: data.ramSize,
       cmdline: data.cmdline,
       ...(data.initramfs !== undefined && { initramfs: data.initramfs }),
+      ...(data.args !== undefined && { args: data.args }),
+      ...(data.flags !== undefined && { flags: data.flags }),
       verbose: data.verbose,
       display: { sink: channel, fixedTime: data.fixedTime, ...(hostTimesNs && { onHostTime: (ns: number) => hostTimesNs.push(ns) }) },
     });

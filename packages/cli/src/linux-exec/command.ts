@@ -4,6 +4,7 @@
  * way `env` and `sudo` read their command lines. Pure, for tests.
  */
 import { DEFAULT_RAM_SIZE } from '@kvmos/protocol';
+import { DISPLAY_OPTIONS_USAGE, displayCommand, type DisplayCommand, type DisplayValues } from '../args.js';
 import { UsageError } from '../errors.js';
 
 export interface HostToGuest {
@@ -25,6 +26,8 @@ export interface ExecCommand {
   trace: boolean;
   verbose: boolean;
   ramSize: number;
+  /** A screen (/dev/fb0, /dev/input/event0), when a display option asks for one. */
+  display: DisplayCommand | undefined;
 }
 
 export type ParsedExec = ExecCommand | { kind: 'help' };
@@ -54,6 +57,10 @@ Options (before PROGRAM):
   -v, --verbose     the host's own messages and timings on stderr
   -h, --help        show this help
 
+A screen for programs that draw (Linux's /dev/fb0 and /dev/input/event0,
+as kvmos torus and paint use them), given by any of:
+${DISPLAY_OPTIONS_USAGE}
+
 Exit status: the program's; 128+N if signal N killed it (a crash prints the
 shell's line, e.g. "Segmentation fault"); 127 PROGRAM not found; 126 not a
 static x86-64 ELF program; 64-70 as for the other guests (kvmos --help).
@@ -62,16 +69,18 @@ Examples:
   kvmos exec busybox echo hello
   echo data | kvmos exec busybox wc -c
   kvmos exec --dir ./site:/www busybox ls -l /www
-  kvmos exec --trace ./a.out`;
+  kvmos exec --trace ./a.out
+  kvmos exec --headless --frames 60 --screenshot shot.png ./draws-on-fb0`;
 }
 
-const VALUE_OPTIONS = new Set(['--env', '--file', '--dir', '--cwd', '--ram']);
+const VALUE_OPTIONS = new Set(['--env', '--file', '--dir', '--cwd', '--ram', '--frames', '--record', '--screenshot', '--input']);
 
 export function parseExecCommand(argv: string[], hostEnv: NodeJS.ProcessEnv): ParsedExec {
   const cmd: ExecCommand = {
     kind: 'exec', program: '', args: [], env: [...DEFAULT_ENV], files: [], dirs: [], cwd: '/',
-    trace: false, verbose: false, ramSize: DEFAULT_RAM_SIZE,
+    trace: false, verbose: false, ramSize: DEFAULT_RAM_SIZE, display: undefined,
   };
+  const display: DisplayValues = {};
   let i = 0;
   for (; i < argv.length; i++) {
     let arg = argv[i]!;
@@ -120,6 +129,17 @@ export function parseExecCommand(argv: string[], hostEnv: NodeJS.ProcessEnv): Pa
         cmd.ramSize = mib * 1024 * 1024;
         break;
       }
+      case '--window':
+      case '--headless':
+      case '--fixed-time':
+        display[arg.slice(2) as 'window' | 'headless' | 'fixed-time'] = true;
+        break;
+      case '--frames':
+      case '--record':
+      case '--screenshot':
+      case '--input':
+        display[arg.slice(2) as 'frames' | 'record' | 'screenshot' | 'input'] = value!;
+        break;
       default:
         throw new UsageError(`unknown option '${arg}' (options go before PROGRAM; see kvmos linux-exec --help)`);
     }
@@ -127,6 +147,7 @@ export function parseExecCommand(argv: string[], hostEnv: NodeJS.ProcessEnv): Pa
   const program = argv[i];
   if (program === undefined || program === '') throw new UsageError('which program? e.g. kvmos exec busybox echo hi');
   cmd.program = program;
+  cmd.display = displayCommand(display, false);
   cmd.args = argv.slice(i + 1);
   return cmd;
 }

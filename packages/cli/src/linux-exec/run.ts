@@ -20,7 +20,31 @@ export interface ExecIo {
   stderrFd?: number;
 }
 
+/** What to boot for a linux-exec command, its files checked and its initramfs built. */
+export interface ExecBoot {
+  kernel: Uint8Array;
+  ramSize: number;
+  cmdline: string;
+  initramfs: Uint8Array;
+  args: Uint8Array;
+  flags: bigint;
+}
+
 export function runExec(cmd: ExecCommand, hostEnv: NodeJS.ProcessEnv, timings?: (t: ExecTimings) => void, io: ExecIo = {}): number {
+  const boot = prepareExec(cmd, hostEnv);
+  const t0 = process.hrtime.bigint();
+  const machine = Machine.boot({ ...boot, verbose: cmd.verbose, ...io });
+  const t1 = process.hrtime.bigint();
+  try {
+    const result = machine.run();
+    timings?.({ bootMs: Number(t1 - t0) / 1e6, runMs: Number(process.hrtime.bigint() - t1) / 1e6, exits: result.exits });
+    return result.exitCode;
+  } finally {
+    machine.close();
+  }
+}
+
+export function prepareExec(cmd: ExecCommand, hostEnv: NodeJS.ProcessEnv): ExecBoot {
   const hostPath = resolveProgram(cmd.program, hostEnv);
   let program: Buffer;
   try {
@@ -40,23 +64,12 @@ export function runExec(cmd: ExecCommand, hostEnv: NodeJS.ProcessEnv, timings?: 
     if (e instanceof ProtocolError) throw new UsageError(`the program's arguments: ${e.message}`);
     throw e;
   }
-  const t0 = process.hrtime.bigint();
-  const machine = Machine.boot({
+  return {
     kernel: readImage(imagePath('linux-exec'), true),
     ramSize: cmd.ramSize,
     cmdline: `init=${programPath} cwd=${cmd.cwd}`,
     initramfs,
     args,
     flags: cmd.trace ? BOOT_FLAG_TRACE : 0n,
-    verbose: cmd.verbose,
-    ...io,
-  });
-  const t1 = process.hrtime.bigint();
-  try {
-    const result = machine.run();
-    timings?.({ bootMs: Number(t1 - t0) / 1e6, runMs: Number(process.hrtime.bigint() - t1) / 1e6, exits: result.exits });
-    return result.exitCode;
-  } finally {
-    machine.close();
-  }
+  };
 }
