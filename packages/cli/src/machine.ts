@@ -160,6 +160,11 @@ export class Machine {
     this.onHostTime = display.onHostTime;
   }
 
+  /** KVM's counters for the vCPU (exits, emulated instructions, page faults...): benchmarks. */
+  vcpuStats(): Map<string, bigint> {
+    return this.vcpu.stats();
+  }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;

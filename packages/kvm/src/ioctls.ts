@@ -43,3 +43,5 @@ export const KVM_SET_SREGS = _IOW(KVMIO, 0x84, SREGS.size);
 export const KVM_GET_MSRS = _IOWR(KVMIO, 0x88, MSRS.size);
 export const KVM_SET_MSRS = _IOW(KVMIO, 0x89, MSRS.size);
 export const KVM_SET_CPUID2 = _IOW(KVMIO, 0x90, CPUID2.size);
+/** A vCPU's binary statistics fd (KVM_CAP_BINARY_STATS_FD, Linux 5.14). */
+export const KVM_GET_STATS_FD = _IO(KVMIO, 0xce);

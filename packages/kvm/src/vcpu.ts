@@ -1,9 +1,10 @@
 /** A vCPU fd with its kvm_run mapping: registers, MSRs, CPUID, and running. */
+import { closeSync, readSync } from 'node:fs';
 import { DeviceFd } from './device.js';
 import { decodeExit, type Exit } from './exits.js';
 import { KvmError } from './errors.js';
 import {
-  KVM_GET_MSRS, KVM_GET_REGS, KVM_GET_SREGS, KVM_RUN, KVM_SET_CPUID2, KVM_SET_MSRS, KVM_SET_REGS, KVM_SET_SREGS,
+  KVM_GET_MSRS, KVM_GET_REGS, KVM_GET_SREGS, KVM_GET_STATS_FD, KVM_RUN, KVM_SET_CPUID2, KVM_SET_MSRS, KVM_SET_REGS, KVM_SET_SREGS,
 } from './ioctls.js';
 import { munmap, type Mapping } from './libc.js';
 import {
@@ -16,6 +17,7 @@ const hex = (n: number): string => `0x${n.toString(16)}`;
 export class Vcpu {
   readonly #dev: DeviceFd;
   #run: Mapping | undefined;
+  #stats: { fd: number; dataOffset: number; scalars: { name: string; offset: number }[] } | undefined;
 
   /** @internal Made by Vm.createVcpu(). */
   constructor(fd: number, run: Mapping) {
@@ -85,12 +87,69 @@ export class Vcpu {
     return decodeExit((this.#run as Mapping).buffer);
   }
 
+  /**
+   * KVM's counters for this vCPU (KVM_GET_STATS_FD; e.g. `exits`,
+   * `io_exits`, `insn_emulation`, `pf_taken`, `tlb_flush`): every scalar
+   * statistic by name, read now. The stats fd is opened on first use and
+   * closed with the vCPU. Histograms are left out.
+   */
+  stats(): Map<string, bigint> {
+    this.#stats ??= this.#openStats();
+    const { fd, dataOffset, scalars } = this.#stats;
+    const end = Math.max(0, ...scalars.map((s) => s.offset + 8));
+    const data = Buffer.alloc(end);
+    readExactly(fd, data, dataOffset);
+    return new Map(scalars.map((s) => [s.name, data.readBigUInt64LE(s.offset)]));
+  }
+
+  #openStats(): { fd: number; dataOffset: number; scalars: { name: string; offset: number }[] } {
+    const fd = this.#dev.ioctl('KVM_GET_STATS_FD', KVM_GET_STATS_FD);
+    try {
+      // struct kvm_stats_header: flags, name_size, num_desc, id_offset, desc_offset, data_offset (u32 each).
+      const header = Buffer.alloc(24);
+      readExactly(fd, header, 0);
+      const nameSize = header.readUInt32LE(4);
+      const count = header.readUInt32LE(8);
+      const descOffset = header.readUInt32LE(16);
+      const dataOffset = header.readUInt32LE(20);
+      // struct kvm_stats_desc: flags u32, exponent s16, size u16, offset u32, bucket_size u32, name[name_size].
+      const descSize = 16 + nameSize;
+      const descs = Buffer.alloc(descSize * count);
+      readExactly(fd, descs, descOffset);
+      const scalars: { name: string; offset: number }[] = [];
+      for (let i = 0; i < count; i++) {
+        const d = descs.subarray(i * descSize, (i + 1) * descSize);
+        if (d.readUInt16LE(6) !== 1) continue;
+        const name = d.subarray(16).toString('latin1');
+        const nul = name.indexOf('\0');
+        scalars.push({ name: nul < 0 ? name : name.slice(0, nul), offset: d.readUInt32LE(8) });
+      }
+      return { fd, dataOffset, scalars };
+    } catch (e) {
+      closeSync(fd);
+      throw e;
+    }
+  }
+
   /** Unmaps kvm_run and closes the fd; idempotent. Exit data views must not be used after this. */
   close(): void {
+    if (this.#stats) {
+      closeSync(this.#stats.fd);
+      this.#stats = undefined;
+    }
     if (this.#run) {
       munmap(this.#run);
       this.#run = undefined;
     }
     this.#dev.close();
+  }
+}
+
+function readExactly(fd: number, buf: Buffer, position: number): void {
+  let done = 0;
+  while (done < buf.length) {
+    const n = readSync(fd, buf, done, buf.length - done, position + done);
+    if (n === 0) throw new KvmError('KVM_GET_STATS_FD', 0, 'the statistics file ended early', `read at ${position + done}`);
+    done += n;
   }
 }

@@ -184,3 +184,19 @@ test('closing everything releases every fd', (t) => {
   }
   t.is(fds(), before);
 });
+
+test('stats(): KVM counters for the vCPU, by name, counting its exits', (t) => {
+  const m = machine();
+  t.teardown(() => m.close());
+  realMode(m, [
+    0xba, 0x00, 0x04, // mov dx, 0x400
+    0xee, //             l: out dx, al
+    0xeb, 0xfd, //       jmp l
+  ]);
+  const before = m.vcpu.stats();
+  t.true(before.has('exits'), `counters: ${[...before.keys()].join(' ')}`);
+  for (let i = 0; i < 10; i++) expectIo(m.vcpu.run());
+  const after = m.vcpu.stats();
+  t.true(after.get('exits')! - before.get('exits')! >= 10n);
+  for (const v of after.values()) t.is(typeof v, 'bigint');
+});

@@ -14,7 +14,8 @@ import { benchDisplay } from './display.js';
 
 const RUNS = Number(process.env.KVMOS_BENCH_RUNS ?? 30);
 const resultsDir = fileURLToPath(new URL('../../../../../bench/results/', import.meta.url));
-const cliMain = fileURLToPath(new URL('../main.js', import.meta.url));
+// The command as installed (package.json bin): the bundle.
+const cliMain = fileURLToPath(new URL('../../bundle/kvmos.js', import.meta.url));
 
 function progress(what: string, i: number): void {
   if (process.stderr.isTTY) process.stderr.write(`\r${what}: ${i}/${RUNS}`);
@@ -59,7 +60,7 @@ function wholeProcess(what: string, cmd: string, args: string[]): number[] {
 
 const rows: Row[] = [
   row('hello: in-process, create VM to guest exit', inProcessHello()),
-  row('hello: whole process, `node packages/cli/dist/src/main.js hello`', wholeProcess('hello whole process', process.execPath, [cliMain, 'hello'])),
+  row('hello: whole process, `kvmos hello` (node packages/cli/dist/bundle/kvmos.js)', wholeProcess('hello whole process', process.execPath, [cliMain, 'hello'])),
   row('baseline: whole process, `node -e 0`', wholeProcess('node startup', process.execPath, ['-e', '0'])),
 ];
 
