@@ -240,8 +240,13 @@ impl Geometry {
     /// FBIOPAN_DISPLAY's check (Linux's `fb_pan_display`): the visible
     /// window must lie inside the virtual screen, which is the screen.
     pub fn pan_ok(&self, var: &FbVarScreeninfo) -> bool {
-        var.xoffset as u64 + self.width as u64 <= self.width as u64
-            && var.yoffset as u64 + self.height as u64 <= self.height as u64
+        self.pan_ok_at(var.xoffset, var.yoffset)
+    }
+
+    /// `pan_ok` of a struct with these offsets.
+    pub fn pan_ok_at(&self, xoffset: u32, yoffset: u32) -> bool {
+        xoffset as u64 + self.width as u64 <= self.width as u64
+            && yoffset as u64 + self.height as u64 <= self.height as u64
     }
 }
 
@@ -284,6 +289,11 @@ impl Mailbox {
         debug_assert!(i < PAGE_SIZE as usize / 8);
         // SAFETY: `at`'s contract: a readable page; i < 512.
         unsafe { core::ptr::read_volatile(self.base.add(i)) }
+    }
+
+    /// The header's `timeNs` alone.
+    pub fn time_ns(&self) -> u64 {
+        self.word(2)
     }
 
     pub fn header(&self) -> MailboxHeader {
@@ -383,6 +393,8 @@ pub fn init(info: &BootInfo) -> bool {
         mailbox,
         cursor: Cursor::NEW,
     });
+    // The vDSO reads the frame clock from ring 3 (`vdso`).
+    crate::vdso::set_frame_clock(mailbox.time_ns());
     true
 }
 
@@ -403,12 +415,15 @@ pub fn time_ns() -> Option<u64> {
 /// Rings the doorbell: the host shows the framebuffer and rewrites the
 /// mailbox before this returns. Does nothing without a display.
 pub fn ring_doorbell() {
-    if !present() {
+    let s = STATE.lock();
+    let Some(s) = s.as_ref() else {
         return;
-    }
+    };
     // SAFETY: the doorbell port takes 0; the host writes only the mailbox
     // (and reads the framebuffer) meanwhile.
     unsafe { crate::cpu::out32(crate::layout::PORT_DOORBELL, 0) };
+    // The new frame's time, for the vDSO's clock_gettime.
+    crate::vdso::set_frame_clock(s.mailbox.time_ns());
 }
 
 /// Event0 has something for a read: events, or end of file after quit.
@@ -434,15 +449,21 @@ pub fn take_events(len: usize) -> Result<Option<alloc::vec::Vec<InputEvent>>, Er
     match plan_read(&mut s.cursor, &h, len) {
         ReadPlan::Empty => Err(Errno::EAGAIN),
         ReadPlan::Eof => Ok(None),
-        ReadPlan::Events { from, count } => {
-            let mut v = alloc::vec::Vec::with_capacity(count as usize);
-            for i in from..from + count {
-                v.push(InputEvent::from_mailbox(s.mailbox.event(i), h.time_ns));
-            }
-            s.cursor.consumed = from + count;
-            Ok(Some(v))
-        }
+        ReadPlan::Events { from, count } => Ok(Some(take(s, h.time_ns, from, count))),
     }
+}
+
+/// Records `from .. from + count` of the mailbox, consumed. Out of line:
+/// the common read, with nothing to take (EAGAIN), then saves and
+/// restores fewer registers (each instruction is emulated in ring 0).
+#[inline(never)]
+fn take(s: &mut State, time_ns: u64, from: u32, count: u32) -> alloc::vec::Vec<InputEvent> {
+    let mut v = alloc::vec::Vec::with_capacity(count as usize);
+    for i in from..from + count {
+        v.push(InputEvent::from_mailbox(s.mailbox.event(i), time_ns));
+    }
+    s.cursor.consumed = from + count;
+    v
 }
 
 /// Gives back the last `n` records `take_events` handed out (the copy to

@@ -159,10 +159,23 @@ pub fn set_user_fault_handler(handler: UserFaultHandler) {
     USER_FAULT_HANDLER.store(handler as *mut (), Ordering::Relaxed);
 }
 
+/// The `vector` of the frame the #UD fast path builds after a system
+/// call that asked for the scheduler (not an IDT vector: the IDT has
+/// gates for 0..=31 only).
+pub const SCHEDULE_VECTOR: u64 = 0x81;
+
 /// Called by every trap stub with the saved state.
 #[cfg_attr(not(target_os = "none"), allow(dead_code))]
 extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
+    use crate::process::sched;
+    if frame.vector == SCHEDULE_VECTOR {
+        sched::after_trap(frame);
+        return;
+    }
     if crate::syscall::try_handle(frame) {
+        if sched::PENDING.load(Ordering::Relaxed) != sched::NONE {
+            sched::after_trap(frame);
+        }
         return;
     }
     if frame.cs & 3 == 3 {
@@ -172,6 +185,9 @@ extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
             // `UserFaultHandler`.
             let handler: UserFaultHandler = unsafe { core::mem::transmute(h) };
             if handler(frame) {
+                if sched::PENDING.load(Ordering::Relaxed) != sched::NONE {
+                    sched::after_trap(frame);
+                }
                 return;
             }
         }
@@ -264,6 +280,7 @@ core::arch::global_asm!(
         sub rsp, 8
         cld
         mov rdi, rax
+        mov qword ptr [rip + {syscall_nr}], rax
         lea rsi, [rsp + 24]
         call {fast_dispatch}
         add rsp, 8
@@ -281,7 +298,15 @@ core::arch::global_asm!(
         mov qword ptr [rsp + 8], {user_cs}
         mov qword ptr [rsp + 16], r11
         mov qword ptr [rsp + 32], {user_ss}
+        cmp byte ptr [rip + {pending}], 0
+        jne 3f
         iretq
+    3:
+        // The call asked for the scheduler (process::sched): the full
+        // frame, as the general path builds it, to `after_trap`.
+        push 0
+        push {schedule_vector}
+        jmp kvmos_trap_common
     2:
         pop rax
     1:
@@ -367,6 +392,9 @@ core::arch::global_asm!(
     dispatch = sym trap_dispatch,
     stub_ud = sym crate::syscall::entry::STUB_UD_VA,
     fast_dispatch = sym crate::syscall::entry::fast_dispatch,
+    syscall_nr = sym crate::process::sched::SYSCALL_NR,
+    pending = sym crate::process::sched::PENDING,
+    schedule_vector = const SCHEDULE_VECTOR,
     user_rflags = const crate::syscall::entry::USER_RFLAGS,
     rflags_on = const crate::cpu::rflags::RESERVED_1 | crate::cpu::rflags::IF,
     user_cs = const crate::layout::SELECTOR_USER_CODE,

@@ -44,6 +44,7 @@ pub mod protocol;
 pub mod sync;
 pub mod syscall;
 pub mod user;
+pub mod vdso;
 pub mod vfs;
 
 use core::sync::atomic::{AtomicPtr, Ordering};

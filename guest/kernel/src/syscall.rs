@@ -17,6 +17,7 @@ pub mod errno;
 mod execve;
 mod exit;
 mod fcntl;
+mod fork;
 mod getdents;
 mod ids;
 mod ioctl;
@@ -25,6 +26,7 @@ mod lseek;
 mod mmap;
 mod open;
 pub mod path;
+mod pipe;
 pub mod poll;
 mod prctl;
 mod random;
@@ -43,6 +45,7 @@ pub mod time;
 mod umask;
 pub mod uname;
 pub mod user_ptr;
+mod wait;
 mod write;
 
 #[cfg(target_os = "none")]
@@ -300,23 +303,42 @@ fn report_unknown(nr: u64) {
 }
 
 /// Runs system call `nr` and returns the RAX value for the caller.
+#[inline]
 pub fn dispatch(nr: u64, args: &Args) -> u64 {
+    // The untraced call keeps nothing live across the handler: every
+    // instruction here runs emulated on PVM, for every system call.
+    if TRACE.load(Ordering::Relaxed) {
+        return dispatch_traced(nr, args);
+    }
+    call(nr, args)
+}
+
+#[inline(always)]
+fn call(nr: u64, args: &Args) -> u64 {
     // SAFETY: ACTIVE always points at a `'static` table (MINIMAL or one
     // given to `install`).
     let table = unsafe { &*ACTIVE.load(Ordering::Relaxed) };
-    let handler = usize::try_from(nr)
+    match usize::try_from(nr)
         .ok()
-        .and_then(|n| table.get(n).copied().flatten());
-    let ret = return_value(match handler {
-        Some(h) => h(args),
-        None => {
-            report_unknown(nr);
-            Err(Errno::ENOSYS)
-        }
-    });
-    if TRACE.load(Ordering::Relaxed) {
-        crate::hypercall::trace(nr, args, ret as i64);
+        .and_then(|n| table.get(n).copied().flatten())
+    {
+        Some(h) => return_value(h(args)),
+        None => unknown(nr),
     }
+}
+
+#[cold]
+#[inline(never)]
+fn unknown(nr: u64) -> u64 {
+    report_unknown(nr);
+    Errno::ENOSYS.to_return_value()
+}
+
+#[cold]
+#[inline(never)]
+fn dispatch_traced(nr: u64, args: &Args) -> u64 {
+    let ret = call(nr, args);
+    crate::hypercall::trace(nr, args, ret as i64);
     ret
 }
 

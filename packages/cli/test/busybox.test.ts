@@ -64,6 +64,20 @@ const SAME: [string[], string][] = [
   [['env'], ''],
   [['sh', '-c', 'x=4; y=$((x * 10 + 2)); echo "answer $y"; for f in a b c; do printf "%s-" $f; done; echo; test -f fruit.txt && echo yes'], ''],
   [['sh', '-c', 'read line; echo "got: $line"; exit 3'], 'typed input\n'],
+  // Processes: pipelines, command substitution, exit statuses of
+  // external commands (each a fork and an exec of /proc/self/exe: sh
+  // prefers its applets, natively too).
+  [['sh', '-c', 'ls -l | wc -l'], ''],
+  [['sh', '-c', 'echo a b c | tr " " "\n" | sort -r'], ''],
+  [['sh', '-c', 'x=$(echo sub); echo $x; y=$(wc -l < fruit.txt); echo "lines: $y"'], ''],
+  [['sh', '-c', 'false; echo $?; grep -q zzz fruit.txt; echo $?; ls missing.txt; echo $?; sh -c "exit 7"; echo $?'], ''],
+  [['sh', '-c', 'cat big.txt | head -3; cat big.txt | wc -c; cat big.txt | tail -1'], ''],
+  [['sh', '-c', 'sort -r fruit.txt | head -2 | tr a-z A-Z | cat -n'], ''],
+  [['sh', '-c', '(echo sub; exit 5); echo "subshell: $?"; echo piped | (read x; echo "got $x")'], ''],
+  [
+    ['sh'],
+    'echo start\nls | sort -r\nx=$(wc -l < fruit.txt)\necho "lines $x"\nfor f in *.txt; do wc -c $f; done | sort -n\ncat missing.txt 2>&1 | wc -l\necho end\nexit 4\n',
+  ],
 ];
 
 for (const [args, input] of SAME) {

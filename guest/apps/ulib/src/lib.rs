@@ -14,6 +14,7 @@ pub mod io;
 pub mod mem;
 pub mod sys;
 pub mod time;
+pub mod vdso;
 
 #[cfg(not(test))]
 mod rt;

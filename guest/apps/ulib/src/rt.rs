@@ -27,6 +27,13 @@ unsafe extern "C" fn start(sp: *const usize) -> ! {
     let argc = *sp;
     let argv = sp.add(1) as *const *const u8;
     let envp = argv.add(argc + 1);
+    // The auxiliary vector follows envp's NULL.
+    let mut auxv = envp;
+    while !(*auxv).is_null() {
+        auxv = auxv.add(1);
+    }
+    // The kernel's auxiliary vector; its AT_SYSINFO_EHDR is the kernel's vDSO.
+    crate::vdso::init(auxv.add(1) as *const usize);
     crate::sys::exit_group(__ulib_main(argc, argv, envp))
 }
 

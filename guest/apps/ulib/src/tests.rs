@@ -224,3 +224,33 @@ fn pixel_format_check() {
         "cannot open /dev/fb0: No such file or directory"
     );
 }
+
+#[test]
+fn the_host_vdso_clock_gettime() {
+    extern "C" {
+        fn getauxval(kind: u64) -> u64;
+    }
+    // SAFETY: getauxval is libc's, always callable.
+    let ehdr = unsafe { getauxval(crate::vdso::AT_SYSINFO_EHDR as u64) } as usize;
+    if ehdr == 0 {
+        std::eprintln!("note: the host has no vDSO; lookup not checked");
+        return;
+    }
+    // SAFETY: AT_SYSINFO_EHDR is the kernel's vDSO, mapped for the process's life.
+    let f = unsafe { crate::vdso::lookup(ehdr, b"__vdso_clock_gettime", b"LINUX_2.6") }.expect("__vdso_clock_gettime");
+    // SAFETY: as above.
+    assert_eq!(unsafe { crate::vdso::lookup(ehdr, b"__vdso_clock_gettime", b"LINUX_9.9") }, None, "other version");
+    // SAFETY: as above.
+    assert_eq!(unsafe { crate::vdso::lookup(ehdr, b"__vdso_nothing", b"LINUX_2.6") }, None);
+    // SAFETY: f is the vDSO's __vdso_clock_gettime (Linux's signature).
+    let vdso: crate::vdso::ClockGettime = unsafe { core::mem::transmute(f) };
+    let mut ts = sys::Timespec::default();
+    let before = sys::clock_gettime(sys::CLOCK_MONOTONIC).unwrap();
+    // SAFETY: ts is a valid timespec to fill.
+    assert_eq!(unsafe { vdso(sys::CLOCK_MONOTONIC as i32, &mut ts) }, 0);
+    let after = sys::clock_gettime(sys::CLOCK_MONOTONIC).unwrap();
+    let ns = |t: sys::Timespec| t.tv_sec as i128 * 1_000_000_000 + t.tv_nsec as i128;
+    assert!(ns(before) <= ns(ts) && ns(ts) <= ns(after));
+    // SAFETY: as above; an invalid clock is EINVAL, returned as -errno.
+    assert_eq!(unsafe { vdso(-1000, &mut ts) }, -(Errno::EINVAL.0));
+}

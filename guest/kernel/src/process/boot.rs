@@ -10,6 +10,7 @@ use super::{Process, System, DEFAULT_RLIMITS, SYSTEM};
 use crate::addr::PhysAddr;
 use crate::protocol::BootInfo;
 use crate::vfs::{Vfs, ROOT};
+use alloc::boxed::Box;
 use alloc::vec::Vec;
 
 /// The strings of an args block: `argc` arguments, then `envc`
@@ -152,8 +153,10 @@ pub fn run_init(info: &BootInfo, init: &[u8], cwd: &[u8]) -> ! {
     let comm = Process::comm_of(init);
     *SYSTEM.lock() = Some(System {
         vfs,
-        proc: Process {
+        proc: Box::new(Process {
             pid: 1,
+            ppid: 0,
+            pgid: 1,
             mm: image.mm,
             fds,
             cwd: cwd_node,
@@ -171,7 +174,15 @@ pub fn run_init(info: &BootInfo, init: &[u8], cwd: &[u8]) -> ! {
             pdeathsig: 0,
             no_new_privs: false,
             child_subreaper: false,
-        },
+            regs: crate::idt::TrapFrame::default(),
+            state: super::sched::State::Ready,
+            vfork_parent: 0,
+            restart_done: 0,
+            exe_path: Vec::new(),
+        }),
+        others: Vec::new(),
+        zombies: super::table::Zombies::new(),
+        last_pid: 1,
     });
     crate::user::enter(
         &space,

@@ -121,12 +121,14 @@ pub fn load(
     }
     mm.brk_start = page_up(program.end);
     mm.brk = mm.brk_start;
+    let vdso = crate::vdso::map(&mut mm).map_err(ExecError::Memory)?;
 
     let aux = Aux {
         phdr: program.phdr,
         phnum: program.phnum as u64,
         entry: program.entry,
         hwcap: crate::cpu::cpuid(1, 0)[3] as u64,
+        vdso,
     };
     let l = stack::layout(
         STACK_TOP,

@@ -4,9 +4,10 @@
 //!
 //! A page fault on a page not mapped yet inside an area is the lazy
 //! mapping of `mm`: the page (and its neighbours) are mapped and the
-//! program continues. Anything else kills the program as Linux would:
-//! a shell-style line (`Segmentation fault (RIP 0x401234, address
-//! 0x0)`) and exit status 128 + the signal.
+//! program continues. Anything else kills the process as Linux would
+//! (its parent sees the signal in `wait4`); for process 1 a shell-style
+//! line (`Segmentation fault (RIP 0x401234, address 0x0)`) and exit
+//! status 128 + the signal.
 
 use super::signal;
 use crate::idt::{TrapFrame, PAGE_FAULT};
@@ -35,12 +36,19 @@ pub fn user_exception(frame: &mut TrapFrame) -> bool {
         }
     }
     let sig = signal::for_exception(frame.vector);
+    let pid = super::SYSTEM
+        .try_lock()
+        .and_then(|g| g.as_ref().map(|s| s.proc.pid))
+        .unwrap_or(1);
     if frame.vector == PAGE_FAULT {
-        super::kill(
+        super::die(
+            pid,
             sig,
             format_args!(" (RIP {:#x}, address {:#x})", frame.rip, address),
         )
     } else {
-        super::kill(sig, format_args!(" (RIP {:#x})", frame.rip))
+        super::die(pid, sig, format_args!(" (RIP {:#x})", frame.rip))
     }
+    // The process is gone once the trap returns (`sched::after_trap`).
+    true
 }

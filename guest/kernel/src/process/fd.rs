@@ -1,7 +1,8 @@
 //! File descriptors: a per-process table of slots, each pointing at an
-//! open file description (shared by `dup`s: offset and status flags), as
-//! on Linux.
+//! open file description (shared by `dup`s and by a forked child's
+//! table: offset and status flags), as on Linux.
 
+use super::pipe::{Pipe, PipeEnd};
 use crate::syscall::Errno;
 use crate::vfs::{Device, NodeId};
 use alloc::rc::Rc;
@@ -43,6 +44,8 @@ pub enum FileKind {
     Directory,
     /// `O_PATH`: only a place in the tree.
     Path,
+    /// An end of a pipe (`OpenFile::pipe` says which).
+    Pipe,
 }
 
 #[derive(Debug)]
@@ -54,6 +57,8 @@ pub struct OpenFile {
     pub offset: u64,
     /// Access mode and status flags (`O_*`, without O_CLOEXEC).
     pub flags: u32,
+    /// The pipe, for `FileKind::Pipe`.
+    pub pipe: Option<PipeEnd>,
 }
 
 impl OpenFile {
@@ -63,6 +68,24 @@ impl OpenFile {
             node,
             offset: 0,
             flags: flags & !O_CLOEXEC,
+            pipe: None,
+        }))
+    }
+
+    /// An open end of `pipe` (`node`: what `fstat` and friends see).
+    pub fn pipe(
+        pipe: &Rc<RefCell<Pipe>>,
+        write: bool,
+        node: NodeId,
+        flags: u32,
+    ) -> Rc<RefCell<Self>> {
+        let mode = if write { O_WRONLY } else { O_RDONLY };
+        Rc::new(RefCell::new(Self {
+            kind: FileKind::Pipe,
+            node,
+            offset: 0,
+            flags: (flags & !(O_CLOEXEC | O_ACCMODE)) | mode,
+            pipe: Some(PipeEnd::new(pipe, write)),
         }))
     }
 
@@ -81,7 +104,9 @@ pub struct Fd {
     pub cloexec: bool,
 }
 
-#[derive(Default)]
+/// Cloned by fork: the child's descriptors share the parent's open file
+/// descriptions (offsets, status flags), as on Linux.
+#[derive(Default, Clone)]
 pub struct FdTable {
     slots: Vec<Option<Fd>>,
 }

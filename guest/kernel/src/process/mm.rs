@@ -81,8 +81,9 @@ pub struct Mm {
     /// A tiny software TLB for system calls: (user page | 1 valid | 2
     /// writable, frame). A page walk costs ~50 emulated instructions, and
     /// calls keep touching the same few pages (the stack, a buffer).
-    /// Emptied by everything that unmaps or changes a mapping.
-    tlb: Cell<[(u64, u64); TLB_SIZE]>,
+    /// Emptied by everything that unmaps or changes a mapping. One
+    /// `Cell` per entry: a hit reads one entry, not a copy of the table.
+    tlb: [Cell<(u64, u64)>; TLB_SIZE],
     /// Where the break started and where it is now.
     pub brk_start: u64,
     pub brk: u64,
@@ -94,7 +95,7 @@ impl Mm {
         Ok(Self {
             space: AddressSpace::new_user_space().map_err(map_error)?,
             vmas: Vmas::new(),
-            tlb: Cell::new([(0, 0); TLB_SIZE]),
+            tlb: [const { Cell::new((0, 0)) }; TLB_SIZE],
             brk_start: 0,
             brk: 0,
         })
@@ -102,7 +103,9 @@ impl Mm {
 
     /// Forgets the cached translations (a mapping changed).
     fn forget(&self) {
-        self.tlb.set([(0, 0); TLB_SIZE]);
+        for e in &self.tlb {
+            e.set((0, 0));
+        }
     }
 
     /// Flushes the TLB if this address space is the live one.
@@ -371,16 +374,99 @@ impl Mm {
             .clear_lower_half(&mut paging::free_frame, &mut paging::free_frame);
         paging::free_frame(self.space.root());
     }
+
+    /// A copy for `fork`: the same areas and break, and every page mapped
+    /// now copied into a frame of its own. Pages are gathered in runs
+    /// (consecutive in both address and frame, same flags: the parent
+    /// mapped them in blocks) and each run is copied by the host in one
+    /// copy hypercall into contiguous fresh frames, so ring 0 spends a
+    /// few instructions a page on the walk and none on the bytes. Pages
+    /// not mapped yet stay lazy in the child too (their areas' backing is
+    /// the initramfs, which never changes). Device pages (the
+    /// framebuffer) are shared, as a shared mapping is on Linux.
+    pub fn duplicate(&self) -> Result<Mm, Errno> {
+        const DEVICE: u64 = 1 << 9; // an ignored PTE bit: a run of device pages
+        const KEEP: u64 = PageTableFlags::WRITABLE.bits()
+            | PageTableFlags::USER.bits()
+            | PageTableFlags::NO_EXECUTE.bits();
+        let mut child = Mm::new()?;
+        child.vmas = self.vmas.clone();
+        child.brk_start = self.brk_start;
+        child.brk = self.brk;
+        // (start, first frame, pages, flags)
+        let mut runs: alloc::vec::Vec<(u64, u64, u64, u64)> = alloc::vec::Vec::new();
+        let mut space = self.space.clone();
+        for v in self.vmas.iter() {
+            let device = if v.kind == VmaKind::Device { DEVICE } else { 0 };
+            space.for_each_page(v.start, v.end, &mut |va, e| {
+                let (va, frame) = (va.as_u64(), e.addr().as_u64());
+                let flags = (e.flags().bits() & KEEP) | device;
+                if let Some(r) = runs.last_mut() {
+                    if r.0 + r.2 * PAGE_SIZE == va && r.1 + r.2 * PAGE_SIZE == frame && r.3 == flags
+                    {
+                        r.2 += 1;
+                        return;
+                    }
+                }
+                runs.push((va, frame, 1, flags));
+            });
+        }
+        let copied = runs.iter().try_for_each(|&(va, frame, pages, flags)| {
+            let f = PageTableFlags::from_bits_truncate(flags & !DEVICE);
+            let base = if flags & DEVICE != 0 {
+                PhysAddr::new(frame)
+            } else if let Some(base) = paging::allocate_contiguous(pages) {
+                hypercall::copy(base.as_u64(), frame, pages * PAGE_SIZE);
+                base
+            } else {
+                // No contiguous fresh memory left: a frame at a time.
+                for i in 0..pages {
+                    let to = paging::allocate_frame().ok_or(Errno::ENOMEM)?;
+                    hypercall::copy(to.as_u64(), frame + i * PAGE_SIZE, PAGE_SIZE);
+                    child
+                        .space
+                        .map(VirtAddr::new(va + i * PAGE_SIZE), to, f, &mut KernelFrames)
+                        .map_err(map_error)?;
+                }
+                return Ok(());
+            };
+            child
+                .space
+                .map_run(
+                    VirtAddr::new(va),
+                    pages as usize,
+                    base,
+                    f,
+                    &mut KernelFrames,
+                    &mut |_| {},
+                )
+                .map(|_| ())
+                .map_err(map_error)
+        });
+        match copied {
+            Ok(()) => Ok(child),
+            Err(e) => {
+                child.release();
+                Err(e)
+            }
+        }
+    }
 }
 
 impl Mm {
+    /// The frame behind user page `page` if the cache has it (mapped for
+    /// user access, and writable if `write`): the system calls' common
+    /// case, a few instructions.
+    #[inline(always)]
+    fn cached(&self, page: u64, write: bool) -> Option<u64> {
+        let (key, frame) = self.tlb[(page >> 12) as usize % TLB_SIZE].get();
+        (key & !0xfff == page && key & 1 != 0 && (!write || key & 2 != 0)).then_some(frame)
+    }
+
     /// The frame behind user page `page` if it is mapped for user access
     /// (and writable, if `write`), through the cache.
     fn lookup(&self, page: u64, write: bool) -> Option<u64> {
-        let slot = (page >> 12) as usize % TLB_SIZE;
-        let mut tlb = self.tlb.get();
-        let (key, frame) = tlb[slot];
-        if key & !0xfff == page && key & 1 != 0 && (!write || key & 2 != 0) {
+        if let Some(frame) = self.cached(page, write) {
             return Some(frame);
         }
         let t = self.space.translate(VirtAddr::new(page))?;
@@ -388,9 +474,26 @@ impl Mm {
             return None;
         }
         let writable = t.flags.contains(PageTableFlags::WRITABLE);
-        tlb[slot] = (page | 1 | ((writable as u64) << 1), t.phys.as_u64());
-        self.tlb.set(tlb);
+        self.tlb[(page >> 12) as usize % TLB_SIZE]
+            .set((page | 1 | ((writable as u64) << 1), t.phys.as_u64()));
         (!write || writable).then_some(t.phys.as_u64())
+    }
+
+    /// `translate_user` past the cache: a page walk, and the page faulted
+    /// in if it is not mapped yet. Kept out of line so that the cached
+    /// path saves and restores no registers.
+    #[inline(never)]
+    fn translate_slow(&self, va: u64, write: bool) -> Option<u64> {
+        let page = va & !0xfff;
+        match self.lookup(page, write) {
+            Some(f) => Some(f),
+            None => {
+                if !self.fault_in(va, write, false, true) {
+                    return None;
+                }
+                self.lookup(page, write)
+            }
+        }
     }
 }
 
@@ -402,14 +505,9 @@ impl UserMemory for Mm {
             return None;
         }
         let page = va.as_u64() & !0xfff;
-        let frame = match self.lookup(page, write) {
+        let frame = match self.cached(page, write) {
             Some(f) => f,
-            None => {
-                if !self.fault_in(va.as_u64(), write, false, true) {
-                    return None;
-                }
-                self.lookup(page, write)?
-            }
+            None => self.translate_slow(va.as_u64(), write)?,
         };
         Some(PhysAddr::new(frame | va.page_offset()))
     }

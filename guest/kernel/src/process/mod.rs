@@ -2,11 +2,16 @@
 //! working directory, TLS base, signal state, limits) and the one
 //! `System` the system calls act on.
 //!
-//! kvmos runs one process (pid 1) with one thread; when it exits, the
-//! guest exits with its status.
+//! Process 1 is the program the host named; it may fork. Each process has
+//! one thread, its own address space (CR3) and descriptor table; `sched`
+//! switches between them when one blocks or exits. When process 1 exits,
+//! the guest exits with its status.
 //!
 //! | module | what |
 //! | --- | --- |
+//! | `sched` | the process table, blocking, context switches, exit and zombies |
+//! | `table` | wait statuses, which children a wait selects, zombies, pids |
+//! | `pipe` | pipes: Linux's ring of 16 page slots, bytes moved by copy hypercall |
 //! | `exec` | loads an ELF program and its start stack into a new address space |
 //! | `mm`, `vmas` | memory areas, lazy and eager mapping, brk/mmap/mprotect |
 //! | `stack` | the System V start stack (argv, envp, auxv) |
@@ -19,15 +24,21 @@ pub mod exec;
 pub mod fault;
 pub mod fd;
 pub mod mm;
+pub mod pipe;
+pub mod sched;
 pub mod signal;
 pub mod stack;
+pub mod table;
 pub mod vmas;
 
 use crate::hypercall;
 use crate::sync::Global;
 use crate::syscall::user_ptr::Pod;
 use crate::syscall::Errno;
+use crate::idt::TrapFrame;
 use crate::vfs::{NodeId, Vfs};
+use alloc::boxed::Box;
+use alloc::vec::Vec;
 use fd::FdTable;
 use mm::Mm;
 use signal::Signals;
@@ -90,6 +101,10 @@ pub const DEFAULT_RLIMITS: [Rlimit; RLIM_NLIMITS] = {
 
 pub struct Process {
     pub pid: u32,
+    /// The parent (0 for process 1, as on Linux).
+    pub ppid: u32,
+    /// Process group (inherited; `setpgid`, `setsid`).
+    pub pgid: u32,
     pub mm: Mm,
     pub fds: FdTable,
     pub cwd: NodeId,
@@ -116,6 +131,19 @@ pub struct Process {
     pub pdeathsig: u32,
     pub no_new_privs: bool,
     pub child_subreaper: bool,
+    /// The user registers while the process is not running (`sched`).
+    pub regs: TrapFrame,
+    /// Ready to run, or blocked (and on what).
+    pub state: sched::State,
+    /// A vfork child: the parent, waiting for this process to exec or
+    /// exit, whose address space it borrows meanwhile (0: none).
+    pub vfork_parent: u32,
+    /// Bytes a blocked pipe write had written before it blocked: the
+    /// restarted call carries on after them (`sched`, "restart").
+    pub restart_done: usize,
+    /// `/proc/self/exe` while the process is not running (the running
+    /// one's is in the vfs; `sched` swaps them).
+    pub exe_path: Vec<u8>,
 }
 
 impl Process {
@@ -132,7 +160,15 @@ impl Process {
 /// Everything the Linux system calls act on.
 pub struct System {
     pub vfs: Vfs<'static>,
-    pub proc: Process,
+    /// The running process (boxed: a switch swaps two pointers, not two
+    /// kilobytes of signal state in emulated ring 0).
+    pub proc: Box<Process>,
+    /// Every other live process, ready or blocked, in round-robin order.
+    pub others: Vec<Box<Process>>,
+    /// Processes that exited and were not reaped yet.
+    pub zombies: table::Zombies,
+    /// The last pid handed out.
+    pub last_pid: u32,
 }
 
 // SAFETY: kvmos runs on one CPU and has no threads of its own; the
@@ -161,17 +197,24 @@ pub fn with_value<T>(f: impl FnOnce(&mut System) -> Result<T, Errno>) -> Result<
     }
 }
 
-/// The process exits with `status`: the guest exits with `status & 0xff`
-/// (what a parent would see).
+/// Ends the guest with `status & 0xff`, before there are processes (a
+/// program that cannot start).
 pub fn exit(status: u32) -> ! {
     hypercall::exit(status & 0xff)
 }
 
-/// The process dies of `sig`: a shell-style line (`Segmentation fault`
-/// and the details), then exit status 128 + `sig`.
-pub fn kill(sig: u32, details: core::fmt::Arguments<'_>) -> ! {
-    crate::notice!("{}{}", signal::describe(sig), details);
-    exit(128 + sig)
+/// The running process (pid `pid`) dies of `sig` once the current system
+/// call or exception returns (`sched`). For process 1, whose death ends
+/// the guest, a shell-style line first (`Segmentation fault` and the
+/// details), then the guest's exit status is 128 + `sig`; a child's
+/// death is for its parent to report (`wait4`), as on Linux.
+pub fn die(pid: u32, sig: u32, details: core::fmt::Arguments<'_>) {
+    if pid == 1 {
+        crate::notice!("{}{}", signal::describe(sig), details);
+    } else {
+        crate::diagnostic!("kvmos: pid {pid}: {}{}", signal::describe(sig), details);
+    }
+    sched::exit_current(table::Status::Signaled(sig));
 }
 
 #[cfg(test)]

@@ -35,6 +35,7 @@ pub const AT_SECURE: u64 = 23;
 pub const AT_RANDOM: u64 = 25;
 pub const AT_HWCAP2: u64 = 26;
 pub const AT_EXECFN: u64 = 31;
+pub const AT_SYSINFO_EHDR: u64 = 33;
 pub const AT_MINSIGSTKSZ: u64 = 51;
 
 pub const PLATFORM: &[u8] = b"x86_64";
@@ -51,6 +52,8 @@ pub struct Aux {
     pub entry: u64,
     /// CPUID.1:EDX, as Linux's ELF_HWCAP.
     pub hwcap: u64,
+    /// Where the vDSO is mapped (`AT_SYSINFO_EHDR`).
+    pub vdso: u64,
 }
 
 /// Where everything goes, and the words to write at `sp`.
@@ -104,6 +107,7 @@ pub fn layout(
     words.extend((argc..argc + envc).map(ptr));
     words.push(0);
     let auxv = [
+        (AT_SYSINFO_EHDR, aux.vdso),
         (AT_MINSIGSTKSZ, MIN_SIGNAL_STACK),
         (AT_HWCAP, aux.hwcap),
         (AT_PAGESZ, crate::layout::PAGE_SIZE),
@@ -167,6 +171,7 @@ mod tests {
             phnum: 10,
             entry: 0x401000,
             hwcap: 0x178bfbff,
+            vdso: 0x7fff_f000_1000,
         };
         let top = 0x7fff_ffff_f000u64;
         let l = layout(top, len, &offsets, 3, b"/bin/busybox".len(), &aux, 65536).unwrap();
@@ -192,6 +197,7 @@ mod tests {
         assert_eq!(get(AT_EXECFN), Some(l.execfn));
         assert_eq!(get(AT_PLATFORM), Some(l.platform));
         assert_eq!(get(AT_HWCAP), Some(0x178bfbff));
+        assert_eq!(auxv[0], (AT_SYSINFO_EHDR, 0x7fff_f000_1000), "first, as Linux's ARCH_DLINFO");
         assert_eq!(get(AT_CLKTCK), Some(100));
         assert_eq!(get(AT_SECURE), Some(0));
         assert_eq!(auxv.last(), Some(&(AT_NULL, 0)));

@@ -82,6 +82,7 @@ pub fn try_handle(frame: &mut TrapFrame) -> bool {
     let args = [
         frame.rdi, frame.rsi, frame.rdx, frame.r10, frame.r8, frame.r9,
     ];
+    crate::process::sched::SYSCALL_NR.store(frame.rax, core::sync::atomic::Ordering::Relaxed);
     frame.rax = dispatch(frame.rax, &args);
     true
 }

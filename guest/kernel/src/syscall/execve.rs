@@ -1,8 +1,9 @@
 //! `execve`, `execveat`: a new program in this process. The argument and
 //! environment strings are gathered into one kernel buffer (the layout
 //! of linux-exec's args block), the program is loaded into a new address
-//! space (`process::exec`), and only then is the old one dropped: a
-//! failed exec returns to the old program. Close-on-exec descriptors are
+//! space (`process::exec`), and only then is the old one dropped (or,
+//! for a vfork child, handed back to the parent): a failed exec returns
+//! to the old program. Close-on-exec descriptors are
 //! closed, caught signals reset, the FS/GS bases cleared; the new program
 //! starts from its entry point and never returns here.
 
@@ -104,7 +105,12 @@ fn exec_at(dirfd: u64, path: u64, argv: u64, envp: u64, flags: u64) -> Result<us
         proc.gs_base = 0;
         proc.clear_child_tid = 0;
         proc.robust_list = (0, 0);
-        Ok((image.entry, image.sp, proc.mm.space.clone(), old))
+        // A vfork child gives its parent's address space back (and the
+        // parent runs again); what is left to free is the parent's
+        // placeholder.
+        let parent = core::mem::replace(&mut proc.vfork_parent, 0);
+        let old = crate::process::sched::vfork_done(sys, parent, old);
+        Ok((image.entry, image.sp, sys.proc.mm.space.clone(), old))
     })?;
     reset_bases();
     space.activate();

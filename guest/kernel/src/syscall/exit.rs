@@ -1,15 +1,26 @@
-//! `exit(code)` and `exit_group(code)`: kvmos runs one single-threaded
-//! process, so both end the guest with the exit hypercall (the host exits
-//! with `code & 0xff`, as a Linux parent would see it).
+//! `exit(code)` and `exit_group(code)`: each process has one thread, so
+//! both end the process (`process::sched`: its descriptors close, it
+//! becomes a zombie for its parent, another process runs; the guest
+//! exits with process 1's status, `code & 0xff` as a Linux parent would
+//! see it). Images without processes (hello) end the guest at once.
 
 use super::{Args, Errno};
+use crate::process::{self, sched, table::Status};
 
 pub(super) fn handle_exit(a: &Args) -> Result<usize, Errno> {
-    sys_exit(a[0] as i32)
+    exit_process(a[0] as i32)
 }
 
 pub(super) fn handle_exit_group(a: &Args) -> Result<usize, Errno> {
-    sys_exit_group(a[0] as i32)
+    exit_process(a[0] as i32)
+}
+
+fn exit_process(code: i32) -> Result<usize, Errno> {
+    if process::SYSTEM.lock().is_none() {
+        sys_exit(code)
+    }
+    sched::exit_current(Status::Exited(code as u8));
+    Ok(0)
 }
 
 pub fn sys_exit(code: i32) -> ! {

@@ -19,6 +19,7 @@ const F_OFD_GETLK: u64 = 36;
 const F_OFD_SETLK: u64 = 37;
 const F_OFD_SETLKW: u64 = 38;
 const F_DUPFD_CLOEXEC: u64 = 1030;
+const F_GETPIPE_SZ: u64 = 1032;
 const FD_CLOEXEC: u64 = 1;
 const F_UNLCK: i16 = 2;
 
@@ -56,6 +57,13 @@ pub(super) fn fcntl(a: &Args) -> Result<usize, Errno> {
                 Ok(0)
             }
             F_SETLK | F_SETLKW | F_OFD_SETLK | F_OFD_SETLKW => Ok(0),
+            F_GETPIPE_SZ => {
+                if slot.file.borrow().kind == crate::process::fd::FileKind::Pipe {
+                    Ok(super::pipe::capacity())
+                } else {
+                    Err(Errno::EBADF)
+                }
+            }
             F_SETOWN => Ok(0),
             F_GETOWN => Ok(0),
             _ => Err(Errno::EINVAL),

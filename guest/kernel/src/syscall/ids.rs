@@ -1,16 +1,17 @@
-//! Process and user identity: pid 1, root (uid and gid 0), its own
-//! process group and session. Root may "change" ids: the calls succeed.
+//! Process and user identity: pids, the parent, process groups (one
+//! session), root (uid and gid 0). Root may "change" ids: the calls
+//! succeed.
 
 use super::{Args, Errno, UserPtr};
-use crate::process;
+use crate::process::{self, sched};
 
 pub(super) fn getpid(_: &Args) -> Result<usize, Errno> {
     process::with(|sys| Ok(sys.proc.pid as usize))
 }
 
-/// The parent of pid 1 is nobody (0), as on Linux.
+/// The parent of pid 1 is nobody (0), as on Linux; orphans are init's.
 pub(super) fn getppid(_: &Args) -> Result<usize, Errno> {
-    Ok(0)
+    process::with(|sys| Ok(sys.proc.ppid as usize))
 }
 
 /// getuid, geteuid, getgid, getegid.
@@ -63,45 +64,71 @@ pub(super) fn getres_ids(a: &Args) -> Result<usize, Errno> {
     })
 }
 
-fn is_self(pid: u64) -> bool {
-    pid as i32 == 0 || pid as i32 == 1
+/// getpgid: of this process (0 or its pid) or another live one.
+pub(super) fn getpgid(a: &Args) -> Result<usize, Errno> {
+    let pid = a[0] as i32;
+    process::with(|sys| {
+        if pid == 0 {
+            return Ok(sys.proc.pgid as usize);
+        }
+        if pid < 0 {
+            return Err(Errno::ESRCH);
+        }
+        sched::find_mut(sys, pid as u32)
+            .map(|p| p.pgid as usize)
+            .ok_or(Errno::ESRCH)
+    })
 }
 
-/// getpgrp, and getpgid/getsid of this process: 1.
-pub(super) fn getpgid(a: &Args) -> Result<usize, Errno> {
-    if is_self(a[0]) {
-        Ok(1)
-    } else {
-        Err(Errno::ESRCH)
-    }
+/// getsid: every process is in process 1's session.
+pub(super) fn getsid(a: &Args) -> Result<usize, Errno> {
+    getpgid(a).map(|_| 1)
 }
 
 pub(super) fn getpgrp(_: &Args) -> Result<usize, Errno> {
-    Ok(1)
+    process::with(|sys| Ok(sys.proc.pgid as usize))
 }
 
-/// A session leader keeps its group (EPERM), as Linux says for pid 1.
+/// setpgid(pid, pgid): this process or a child of it joins group `pgid`
+/// (0: its own pid) of the session. Process 1, the session leader,
+/// keeps its group (EPERM).
 pub(super) fn setpgid(a: &Args) -> Result<usize, Errno> {
-    if (a[1] as i32) < 0 {
+    let (pid, pgid) = (a[0] as i32, a[1] as i32);
+    if pgid < 0 {
         return Err(Errno::EINVAL);
     }
-    if !is_self(a[0]) {
-        return Err(Errno::ESRCH);
-    }
-    if a[1] as i32 == 0 || a[1] as i32 == 1 {
+    process::with(|sys| {
+        let me = sys.proc.pid;
+        let target = if pid == 0 { me } else { pid as u32 };
+        let pgid = if pgid == 0 { target } else { pgid as u32 };
+        if pid < 0 {
+            return Err(Errno::ESRCH);
+        }
+        let exists = |g: u32| sys.proc.pgid == g || sys.others.iter().any(|p| p.pgid == g);
+        if pgid != target && !exists(pgid) {
+            return Err(Errno::EPERM);
+        }
+        if target == 1 {
+            return if pgid == 1 { Ok(0) } else { Err(Errno::EPERM) };
+        }
+        let p = match sched::find_mut(sys, target) {
+            Some(p) if p.pid == me || p.ppid == me => p,
+            _ => return Err(Errno::ESRCH),
+        };
+        p.pgid = pgid;
         Ok(0)
-    } else {
-        Err(Errno::EPERM)
-    }
+    })
 }
 
-/// Already a process group leader: EPERM.
+/// setsid: a process group leader may not (EPERM); another process
+/// becomes the leader of a new group (kvmos keeps one session).
 pub(super) fn setsid(_: &Args) -> Result<usize, Errno> {
-    Err(Errno::EPERM)
-}
-
-/// wait4, waitid: kvmos never creates a child (no fork yet), so there is
-/// nothing to wait for.
-pub(super) fn wait_child(_: &Args) -> Result<usize, Errno> {
-    Err(Errno::ECHILD)
+    process::with(|sys| {
+        let p = &mut sys.proc;
+        if p.pgid == p.pid {
+            return Err(Errno::EPERM);
+        }
+        p.pgid = p.pid;
+        Ok(p.pid as usize)
+    })
 }

@@ -26,8 +26,14 @@ pub(super) fn ioctl(a: &Args) -> Result<usize, Errno> {
     let (fd, req, arg) = (a[0], a[1] as u32 as u64, a[2]);
     process::with(|sys| {
         let slot = sys.proc.fds.get_mut(fd)?;
-        if slot.file.borrow().kind == FileKind::Path {
+        let kind = slot.file.borrow().kind;
+        if kind == FileKind::Path {
             return Err(Errno::EBADF);
+        }
+        // The framebuffer's own requests (never one of the generic ones
+        // below) first: presenting a frame is the hot one.
+        if kind == FileKind::Device(Device::Fb0) && req & !0xff == FB_IOCTL_BASE {
+            return fb_ioctl(&sys.proc.mm, req, arg);
         }
         match req {
             FIOCLEX | FIONCLEX => {
@@ -59,16 +65,43 @@ pub(super) fn ioctl(a: &Args) -> Result<usize, Errno> {
                     _ => Err(Errno::ENOTTY),
                 }
             }
-            _ if slot.file.borrow().kind == FileKind::Device(Device::Fb0) => {
-                fb_ioctl(&sys.proc.mm, req, arg)
-            }
             _ => Err(Errno::ENOTTY),
         }
     })
 }
 
-/// The framebuffer's requests.
+/// `<linux/fb.h>`'s requests are 0x46xx ('F').
+const FB_IOCTL_BASE: u64 = 0x4600;
+const _: () = assert!(
+    display::FBIOGET_VSCREENINFO & !0xff == FB_IOCTL_BASE
+        && display::FBIOPUT_VSCREENINFO & !0xff == FB_IOCTL_BASE
+        && display::FBIOGET_FSCREENINFO & !0xff == FB_IOCTL_BASE
+        && display::FBIOPAN_DISPLAY & !0xff == FB_IOCTL_BASE
+);
+
+/// The framebuffer's requests: FBIOPAN_DISPLAY (once a frame) here, the
+/// rest out of line (their 160-byte structs would make every call save
+/// and restore more, and each instruction is emulated in ring 0).
 fn fb_ioctl(mm: &Mm, req: u64, arg: u64) -> Result<usize, Errno> {
+    if req != display::FBIOPAN_DISPLAY {
+        return fb_ioctl_other(mm, req, arg);
+    }
+    let g = display::geometry().ok_or(Errno::ENXIO)?;
+    // Linux copies the whole struct (EFAULT unless all of it is
+    // readable) and looks at the offsets: here only they are copied,
+    // after the same check (`read_field`).
+    const OFFSETS: usize = core::mem::offset_of!(FbVarScreeninfo, xoffset);
+    const _: () = assert!(core::mem::offset_of!(FbVarScreeninfo, yoffset) == OFFSETS + 4);
+    let offsets: u64 = UserPtr::<FbVarScreeninfo>::new(arg).read_field(mm, OFFSETS)?;
+    if !g.pan_ok_at(offsets as u32, (offsets >> 32) as u32) {
+        return Err(Errno::EINVAL);
+    }
+    display::ring_doorbell();
+    Ok(0)
+}
+
+#[inline(never)]
+fn fb_ioctl_other(mm: &Mm, req: u64, arg: u64) -> Result<usize, Errno> {
     let g = display::geometry().ok_or(Errno::ENXIO)?;
     match req {
         display::FBIOGET_VSCREENINFO => {
@@ -92,14 +125,6 @@ fn fb_ioctl(mm: &Mm, req: u64, arg: u64) -> Result<usize, Errno> {
                 return Err(Errno::EINVAL);
             }
             UserPtr::new(arg).write(mm, cur)?;
-            Ok(0)
-        }
-        display::FBIOPAN_DISPLAY => {
-            let var: FbVarScreeninfo = UserPtr::new(arg).read(mm)?;
-            if !g.pan_ok(&var) {
-                return Err(Errno::EINVAL);
-            }
-            display::ring_doorbell();
             Ok(0)
         }
         _ => Err(Errno::ENOTTY),

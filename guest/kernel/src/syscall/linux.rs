@@ -43,6 +43,8 @@ pub static LINUX: Table = table(&[
     (nr::DUP3, dup::dup3),
     (nr::FCNTL, fcntl::fcntl),
     (nr::IOCTL, ioctl::ioctl),
+    (nr::PIPE, pipe::pipe),
+    (nr::PIPE2, pipe::pipe2),
     (nr::POLL, poll::poll),
     (nr::PPOLL, poll::ppoll),
     (nr::SELECT, poll::select),
@@ -122,11 +124,14 @@ pub static LINUX: Table = table(&[
     (nr::GETRESGID, ids::getres_ids),
     (nr::GETPGRP, ids::getpgrp),
     (nr::GETPGID, ids::getpgid),
-    (nr::GETSID, ids::getpgid),
+    (nr::GETSID, ids::getsid),
     (nr::SETPGID, ids::setpgid),
     (nr::SETSID, ids::setsid),
-    (nr::WAIT4, ids::wait_child),
-    (nr::WAITID, ids::wait_child),
+    (nr::FORK, fork::fork),
+    (nr::VFORK, fork::vfork),
+    (nr::CLONE, fork::clone),
+    (nr::WAIT4, wait::wait4),
+    (nr::WAITID, wait::waitid),
     (nr::PRLIMIT64, rlimit::prlimit64),
     (nr::GETRLIMIT, rlimit::getrlimit),
     (nr::SETRLIMIT, rlimit::setrlimit),
@@ -168,7 +173,11 @@ mod tests {
         // anything (and unknown numbers are ENOSYS anyway).
         let h = LINUX[nr::GETPID as usize].unwrap();
         assert_eq!(h(&[0; 6]), Err(Errno::ENOSYS));
-        assert!(LINUX[nr::FORK as usize].is_none());
+        assert!(LINUX[nr::FORK as usize].is_some());
+        assert!(
+            LINUX[nr::CLONE3 as usize].is_none(),
+            "libc falls back to clone"
+        );
         assert!(LINUX.iter().filter(|h| h.is_some()).count() > 120);
     }
 }

@@ -53,9 +53,9 @@ pub(super) fn lseek(a: &Args) -> Result<usize, Errno> {
                 }
                 f.offset = seek(f.offset, 0, off, whence)?;
             }
-            FileKind::Console { .. } | FileKind::Device(Device::Console | Device::Tty) => {
-                return Err(Errno::ESPIPE)
-            }
+            FileKind::Console { .. }
+            | FileKind::Device(Device::Console | Device::Tty)
+            | FileKind::Pipe => return Err(Errno::ESPIPE),
             FileKind::Device(_) => {
                 if whence > SEEK_END {
                     return Err(Errno::EINVAL);

@@ -2,19 +2,23 @@
 //! ready for what its access mode allows (files and devices like Linux's
 //! default poll mask; the terminal is reported readable and a read waits
 //! for the host's stdin). When nothing is ready they wait out the timeout
-//! (nothing can become ready meanwhile: there is no other thread).
+//! (nothing can become ready meanwhile: there is no other thread) unless
+//! another process can run: then the call blocks (`wait`). Pipes are
+//! ready as Linux's `pipe_poll` says.
 //! `/dev/input/event0` is readable when the mailbox has events not read
 //! yet, or the window was closed (a read then returns 0), like evdev.
 
 use super::user_ptr::Pod;
 use super::{Args, Errno, UserPtr};
 use crate::process::fd::FileKind;
-use crate::process::{self, System, RLIMIT_NOFILE};
+use crate::process::{self, sched, System, RLIMIT_NOFILE};
 use crate::vfs::Device;
 use alloc::vec::Vec;
 
 pub const POLLIN: i16 = 0x001;
 pub const POLLOUT: i16 = 0x004;
+pub const POLLERR: i16 = 0x008;
+pub const POLLHUP: i16 = 0x010;
 pub const POLLNVAL: i16 = 0x020;
 pub const POLLRDNORM: i16 = 0x040;
 pub const POLLWRNORM: i16 = 0x100;
@@ -38,6 +42,31 @@ fn readiness(sys: &System, fd: i32) -> Option<i16> {
     let f = slot.file.borrow();
     if f.kind == FileKind::Path {
         return None;
+    }
+    if let Some(end) = &f.pipe {
+        // Linux's pipe_poll: the read end is readable with data, hung up
+        // with no writer; the write end writable with a free slot, in
+        // error with no reader.
+        let p = end.pipe.borrow();
+        return Some(if end.write {
+            let mut r = 0;
+            if !p.ring.is_full() {
+                r |= POLLOUT | POLLWRNORM;
+            }
+            if p.readers == 0 {
+                r |= POLLERR;
+            }
+            r
+        } else {
+            let mut r = 0;
+            if !p.ring.is_empty() {
+                r |= POLLIN | POLLRDNORM;
+            }
+            if p.writers == 0 {
+                r |= POLLHUP;
+            }
+            r
+        });
     }
     // Files and devices have no poll of their own on Linux: always both
     // ways (DEFAULT_POLLMASK). The terminal is like the pipe it usually
@@ -64,8 +93,27 @@ fn readiness(sys: &System, fd: i32) -> Option<i16> {
     Some(r)
 }
 
-/// Waits `timeout` ns (None: for ever) when nothing was ready.
-fn wait(ready: usize, timeout: Option<u64>) {
+/// When nothing was ready: blocks if another process can run (it may
+/// make something ready; the call is tried again once the others wait,
+/// `process::sched`), else waits `timeout` ns (None: for ever), as
+/// nothing can change meanwhile. The timeout starts over when a blocked
+/// call is tried again.
+fn wait(ready: usize, timeout: Option<u64>) -> Result<(), Errno> {
+    if ready == 0 && timeout != Some(0) {
+        process::with(|sys| {
+            if sched::others_runnable(sys) {
+                let gen = sched::generation();
+                Err(sched::block(sys, sched::Wait::Poll(gen)))
+            } else {
+                Ok(0)
+            }
+        })?;
+    }
+    sleep(ready, timeout);
+    Ok(())
+}
+
+fn sleep(ready: usize, timeout: Option<u64>) {
     if ready == 0 {
         match timeout {
             Some(ns) => super::time::sleep(ns),
@@ -110,7 +158,8 @@ fn do_poll(fds: u64, nfds: u64) -> Result<usize, Errno> {
                 0
             } else {
                 match readiness(sys, p.fd) {
-                    Some(r) => p.events & r,
+                    // Errors and hang-ups are reported unasked.
+                    Some(r) => (p.events | POLLERR | POLLHUP) & r,
                     None => POLLNVAL,
                 }
             };
@@ -126,7 +175,7 @@ fn do_poll(fds: u64, nfds: u64) -> Result<usize, Errno> {
 pub(super) fn poll(a: &Args) -> Result<usize, Errno> {
     let n = do_poll(a[0], a[1])?;
     let ms = a[2] as i32;
-    wait(n, (ms >= 0).then_some(ms as u64 * 1_000_000));
+    wait(n, (ms >= 0).then_some(ms as u64 * 1_000_000))?;
     Ok(n)
 }
 
@@ -138,7 +187,7 @@ pub(super) fn ppoll(a: &Args) -> Result<usize, Errno> {
     };
     check_sigmask(a[3], a[4])?;
     let n = do_poll(a[0], a[1])?;
-    wait(n, timeout);
+    wait(n, timeout)?;
     if let Some(t) = timeout {
         if t != 0 {
             write_back_timespec(a[2], if n == 0 { 0 } else { t })?;
@@ -176,10 +225,11 @@ fn do_select(nfds: u64, sets: [u64; 3]) -> Result<usize, Errno> {
             let Some(ready) = readiness(sys, fd as i32) else {
                 return Err(Errno::EBADF);
             };
-            if ready & POLLIN == 0 {
+            // Linux's POLLIN_SET and POLLOUT_SET.
+            if ready & (POLLIN | POLLHUP | POLLERR) == 0 {
                 bits[0][w] &= !bit;
             }
-            if ready & POLLOUT == 0 {
+            if ready & (POLLOUT | POLLERR) == 0 {
                 bits[1][w] &= !bit;
             }
             bits[2][w] &= !bit;
@@ -206,7 +256,7 @@ pub(super) fn select(a: &Args) -> Result<usize, Errno> {
         None
     };
     let n = do_select(a[0], [a[1], a[2], a[3]])?;
-    wait(n, timeout);
+    wait(n, timeout)?;
     if let Some(t) = timeout {
         let left = if n == 0 { 0 } else { t };
         let tv = super::time::Timeval {
@@ -244,7 +294,7 @@ pub(super) fn pselect6(a: &Args) -> Result<usize, Errno> {
         check_sigmask(arg.set, arg.len)?;
     }
     let n = do_select(a[0], [a[1], a[2], a[3]])?;
-    wait(n, timeout);
+    wait(n, timeout)?;
     if let Some(t) = timeout {
         if t != 0 {
             write_back_timespec(a[4], if n == 0 { 0 } else { t })?;

@@ -9,7 +9,7 @@ use super::user_ptr::{Pod, UserMemory};
 use super::{Args, Errno, UserPtr};
 use crate::hypercall;
 use crate::process::fd::{FileKind, OpenFile};
-use crate::process::{self, System};
+use crate::process::{self, sched, System};
 use crate::protocol::{IoVec, STDIN};
 use crate::vfs::Device;
 use alloc::vec::Vec;
@@ -67,6 +67,27 @@ pub fn read_file(
         return Err(Errno::EBADF);
     }
     let len = len.min(MAX_RW);
+    // The input device is read once a frame, mostly for nothing (EAGAIN):
+    // its path stays clear of the other kinds' stack frames and saved
+    // registers (each instruction is emulated in ring 0).
+    if f.kind == FileKind::Device(Device::Event0) {
+        if at.is_some() {
+            return Err(Errno::ESPIPE);
+        }
+        return read_events(&sys.proc.mm, buf, len);
+    }
+    read_other(sys, f, buf, len, at)
+}
+
+/// `read_file` of every kind but the input device.
+#[inline(never)]
+fn read_other(
+    sys: &System,
+    f: &mut OpenFile,
+    buf: UserPtr<u8>,
+    len: usize,
+    at: Option<u64>,
+) -> Result<usize, Errno> {
     let mm = &sys.proc.mm;
     match f.kind {
         FileKind::Console { .. } | FileKind::Device(Device::Console | Device::Tty) => {
@@ -81,12 +102,7 @@ pub fn read_file(
         FileKind::Device(Device::Other(..)) => Err(Errno::ENXIO),
         // The pixels are only mapped (fbdev's read would copy them).
         FileKind::Device(Device::Fb0) => Err(Errno::EINVAL),
-        FileKind::Device(Device::Event0) => {
-            if at.is_some() {
-                return Err(Errno::ESPIPE);
-            }
-            read_events(mm, buf, len)
-        }
+        FileKind::Device(Device::Event0) => unreachable!("read_file reads the input device"),
         FileKind::Regular => {
             let size = sys.vfs.file_data(f.node).map_or(0, |d| d.len()) as u64;
             let off = at.unwrap_or(f.offset);
@@ -103,6 +119,8 @@ pub fn read_file(
         }
         FileKind::Directory => Err(Errno::EISDIR),
         FileKind::Path => Err(Errno::EBADF),
+        // `read_may_block` reads pipes.
+        FileKind::Pipe => Err(Errno::ESPIPE),
     }
 }
 
@@ -112,29 +130,94 @@ pub fn read_file(
 /// O_NONBLOCK (nothing can arrive before the program presents a frame);
 /// after the window was closed and the events are read, 0 (end of file).
 fn read_events(mm: &crate::process::mm::Mm, buf: UserPtr<u8>, len: usize) -> Result<usize, Errno> {
-    use crate::display::{self, InputEvent, INPUT_EVENT_SIZE};
+    use crate::display::{self, INPUT_EVENT_SIZE};
     if len < INPUT_EVENT_SIZE {
         return Err(Errno::EINVAL);
     }
     match display::take_events(len)? {
         None => Ok(0),
-        Some(records) => {
-            let out = UserPtr::<InputEvent>::new(buf.addr());
-            if let Err(e) = out.copy_to_user(mm, &records) {
-                display::unread(records.len());
-                return Err(e);
-            }
-            Ok(records.len() * INPUT_EVENT_SIZE)
-        }
+        Some(records) => copy_events(mm, buf, &records),
     }
+}
+
+/// Hands `records` (taken already) to the reader; on EFAULT they are
+/// given back to be read again.
+#[inline(never)]
+fn copy_events(
+    mm: &crate::process::mm::Mm,
+    buf: UserPtr<u8>,
+    records: &[crate::display::InputEvent],
+) -> Result<usize, Errno> {
+    use crate::display::{self, InputEvent, INPUT_EVENT_SIZE};
+    let out = UserPtr::<InputEvent>::new(buf.addr());
+    if let Err(e) = out.copy_to_user(mm, records) {
+        display::unread(records.len());
+        return Err(e);
+    }
+    Ok(records.len() * INPUT_EVENT_SIZE)
+}
+
+/// Kinds whose read may have to wait for another process (a pipe; the
+/// terminal, read in the host, which waits there for input).
+fn may_block(kind: FileKind) -> bool {
+    matches!(
+        kind,
+        FileKind::Pipe | FileKind::Console { .. } | FileKind::Device(Device::Console | Device::Tty)
+    )
 }
 
 fn read_fd(fd: u64, buf: u64, len: usize, at: Option<u64>) -> Result<usize, Errno> {
     process::with(|sys| {
-        let file = sys.proc.fds.get(fd)?.file.clone();
-        let mut f = file.borrow_mut();
-        read_file(sys, &mut f, UserPtr::new(buf), len, at)
+        {
+            let sys = &*sys;
+            let mut f = sys.proc.fds.get(fd)?.file.borrow_mut();
+            if !may_block(f.kind) {
+                return read_file(sys, &mut f, UserPtr::new(buf), len, at);
+            }
+        }
+        read_may_block(sys, fd, &[(buf, len.min(MAX_RW))], at)
     })
+}
+
+/// A read of a pipe or the terminal into the user buffers `ranges`. A
+/// pipe blocks when empty (`pipe::read`); the terminal is read in the
+/// host (which waits for input there, stopping the whole guest) only
+/// when no other process could run meanwhile, else the process blocks
+/// and is tried again once the others wait (`process::sched`).
+#[inline(never)]
+fn read_may_block(
+    sys: &mut System,
+    fd: u64,
+    ranges: &[(u64, usize)],
+    at: Option<u64>,
+) -> Result<usize, Errno> {
+    let file = sys.proc.fds.get(fd)?.file.clone();
+    let f = file.borrow();
+    if !f.readable() {
+        return Err(Errno::EBADF);
+    }
+    if at.is_some() {
+        return Err(Errno::ESPIPE);
+    }
+    if f.kind == FileKind::Pipe {
+        return super::pipe::read(sys, &f, ranges);
+    }
+    if sched::others_runnable(sys) {
+        return Err(sched::block(sys, sched::Wait::Console));
+    }
+    // One read of the terminal for all buffers: a second read would wait
+    // for more input (musl's stdio reads with readv).
+    let mut msg = IoVec::new(STDIN);
+    for &(base, len) in ranges.iter().filter(|r| r.1 > 0) {
+        let n = gather(&sys.proc.mm, UserPtr::new(base), len, true, &mut msg)?;
+        if n < len {
+            break;
+        }
+    }
+    if msg.count() == 0 {
+        return Ok(0);
+    }
+    host_result(hypercall::console_read(&mut msg))
 }
 
 pub(super) fn read(a: &Args) -> Result<usize, Errno> {
@@ -157,29 +240,10 @@ fn readv_fd(fd: u64, iov: u64, count: u64, at: Option<u64>) -> Result<usize, Err
             return Err(Errno::EBADF);
         }
         let v = read_iovecs(&sys.proc.mm, iov, count)?;
-        if matches!(
-            f.kind,
-            FileKind::Console { .. } | FileKind::Device(Device::Console | Device::Tty)
-        ) {
-            // One read of the terminal for all buffers: a second read
-            // would wait for more input (musl's stdio reads with readv).
-            if at.is_some() {
-                return Err(Errno::ESPIPE);
-            }
-            let mut msg = IoVec::new(STDIN);
-            for e in v.iter().filter(|e| e.len > 0) {
-                let n = gather(
-                    &sys.proc.mm,
-                    UserPtr::new(e.base),
-                    e.len as usize,
-                    true,
-                    &mut msg,
-                )?;
-                if n < e.len as usize {
-                    break;
-                }
-            }
-            return host_result(hypercall::console_read(&mut msg));
+        if may_block(f.kind) {
+            drop(f);
+            let ranges: Vec<(u64, usize)> = v.iter().map(|e| (e.base, e.len as usize)).collect();
+            return read_may_block(sys, fd, &ranges, at);
         }
         let mut total = 0;
         for e in &v {

@@ -7,6 +7,7 @@
 use super::{Args, Errno, UserPtr};
 use crate::process::signal::Fate;
 use crate::process::signal::*;
+use crate::process::table::Status;
 use crate::process::{self, System};
 
 const SIGSET_SIZE: u64 = 8;
@@ -91,7 +92,8 @@ pub(super) fn rt_sigprocmask(a: &Args) -> Result<usize, Errno> {
 fn act_on_unblocked(sys: &mut System) {
     while let Some((sig, fate)) = sys.proc.signals.next_unblocked() {
         if fate == Fate::Kill {
-            die_of(sig);
+            die_of(sys, sig);
+            return;
         }
     }
 }
@@ -151,13 +153,14 @@ fn stack_min() -> u64 {
     crate::process::stack::MIN_SIGNAL_STACK
 }
 
-/// The process dies of `sig`, as a shell would tell.
-fn die_of(sig: u32) -> ! {
+/// The running process dies of `sig` when the call returns, as a shell
+/// would tell (for process 1: nothing for SIGPIPE and SIGINT).
+fn die_of(sys: &System, sig: u32) {
     if sig == SIGPIPE || sig == SIGINT {
-        // Shells print nothing for these.
-        process::exit(128 + sig);
+        process::sched::exit_current(Status::Signaled(sig));
+        return;
     }
-    process::kill(sig, format_args!(""))
+    process::die(sys.proc.pid, sig, format_args!(""))
 }
 
 /// `sig` sent to this process: pending while blocked, else it kills,
@@ -168,20 +171,56 @@ fn to_self(sys: &mut System, sig: u64) -> Result<usize, Errno> {
     }
     let sig = valid(sig)? as u32;
     if sys.proc.signals.send(sig) == Some(Fate::Kill) {
-        die_of(sig);
+        die_of(sys, sig);
     }
     Ok(0)
 }
 
+/// `sig` sent to process `others[i]` (not running): as `to_self`.
+fn to_other(sys: &mut System, i: usize, sig: u32) {
+    if sig != 0 && sys.others[i].signals.send(sig) == Some(Fate::Kill) {
+        process::sched::kill_other(sys, i, Status::Signaled(sig));
+    }
+}
+
+/// kill: to a process, a process group (0: the caller's, -pgid), or
+/// every process but 1 (-1; the caller included). ESRCH if none.
 pub(super) fn kill(a: &Args) -> Result<usize, Errno> {
     let pid = a[0] as i32;
+    if a[1] != 0 {
+        valid(a[1])?;
+    }
+    let sig = a[1] as u32;
+    if pid == i32::MIN {
+        return Err(Errno::ESRCH);
+    }
     process::with(|sys| {
-        if pid == 0 || pid == -1 || pid == sys.proc.pid as i32 || pid == -(sys.proc.pid as i32) {
-            to_self(sys, a[1])
-        } else {
-            valid(a[1]).or(if a[1] == 0 { Ok(0) } else { Err(Errno::EINVAL) })?;
-            Err(Errno::ESRCH)
+        let selects = |p: &crate::process::Process| match pid {
+            -1 => p.pid != 1,
+            0 => p.pgid == sys.proc.pgid,
+            p_ if p_ < 0 => p.pgid == p_.unsigned_abs(),
+            p_ => p.pid == p_ as u32,
+        };
+        let targets: alloc::vec::Vec<u32> = sys
+            .others
+            .iter()
+            .filter(|p| selects(p))
+            .map(|p| p.pid)
+            .collect();
+        // -1 leaves out the caller, as on Linux.
+        let me_too = pid != -1 && selects(&sys.proc);
+        if targets.is_empty() && !me_too {
+            return Err(Errno::ESRCH);
         }
+        for t in targets {
+            if let Some(i) = sys.others.iter().position(|p| p.pid == t) {
+                to_other(sys, i, sig);
+            }
+        }
+        if me_too {
+            to_self(sys, a[1])?;
+        }
+        Ok(0)
     })
 }
 

@@ -46,6 +46,12 @@ pub(super) fn newfstatat(a: &Args) -> Result<usize, Errno> {
 
 pub(super) fn fstat(a: &Args) -> Result<usize, Errno> {
     process::with(|sys| {
+        let file = sys.proc.fds.get(a[0])?.file.clone();
+        if file.borrow().kind == crate::process::fd::FileKind::Pipe {
+            let st = super::pipe::stat(&file.borrow());
+            UserPtr::new(a[1]).copy_to_user(&sys.proc.mm, &[st])?;
+            return Ok(0);
+        }
         let node = super::path::fd_node(sys, a[0])?;
         stat_node(sys, node, a[1])
     })

@@ -254,6 +254,23 @@ impl<T: Pod> UserPtr<T> {
         Ok(unsafe { v.assume_init() })
     }
 
+    /// The `U` at byte `offset` of the value at this address. The whole
+    /// `T` must be readable, as for `read` (else EFAULT), but only the
+    /// field is copied: in emulated ring 0 a 160-byte copy costs some 20
+    /// instructions more than an 8-byte one.
+    pub fn read_field<U: Pod>(self, mem: &impl UserMemory, offset: usize) -> Result<U, Errno> {
+        assert!(offset + size_of::<U>() <= size_of::<T>(), "field outside the struct");
+        if let Some(p) = self.in_one_page(mem, size_of::<T>(), false) {
+            // SAFETY: size_of::<T>() bytes in one mapped user page
+            // (checked), the field inside them (asserted); U is Pod.
+            return Ok(unsafe { p.add(offset).cast::<U>().read_unaligned() });
+        }
+        let v = self.read(mem)?;
+        // SAFETY: the field lies inside `v` (asserted); T and U are Pod,
+        // so the bytes are initialized and any of them a valid U.
+        Ok(unsafe { (&v as *const T).cast::<u8>().add(offset).cast::<U>().read_unaligned() })
+    }
+
     /// Writes `value` at this address (user-writable memory).
     pub fn write(self, mem: &impl UserMemory, value: T) -> Result<(), Errno> {
         if let Some(p) = self.in_one_page(mem, size_of::<T>(), true) {
@@ -424,6 +441,22 @@ mod tests {
             Ok(()),
             "zero bytes touch nothing"
         );
+    }
+
+    #[test]
+    fn a_field_needs_the_whole_struct() {
+        let mut w = FakeWalker::default();
+        w.map(0x1000, false, 0);
+        w.pages.get_mut(&0x1000).unwrap().0[0xff4..0xffc].copy_from_slice(&[1, 2, 3, 4, 5, 6, 7, 8]);
+        // A [u32; 4] at 0x1ff0: its second and third words, in one page ...
+        let p = UserPtr::<[u32; 4]>::new(0x1ff0);
+        assert_eq!(p.read_field::<u64>(&w, 4), Ok(0x0807_0605_0403_0201));
+        // ... and across two: the whole struct is checked, not just the field.
+        let q = UserPtr::<[u32; 8]>::new(0x1ff0);
+        assert_eq!(q.read_field::<u32>(&w, 4), Err(Errno::EFAULT), "0x2000 unmapped");
+        w.map(0x2000, false, 9);
+        assert_eq!(q.read_field::<u32>(&w, 4), Ok(0x0403_0201));
+        assert_eq!(q.read_field::<u8>(&w, 31), Ok(9));
     }
 
     #[test]

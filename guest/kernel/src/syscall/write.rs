@@ -57,7 +57,7 @@ fn console_out(kind: FileKind) -> Option<u32> {
 fn send(sys: &System, msg: &mut ConsoleWrite) -> Result<usize, Errno> {
     let r = host_result(crate::hypercall::send_console_write(msg));
     if r == Err(Errno::EPIPE) && sys.proc.signals.actions[SIGPIPE as usize - 1].handler == SIG_DFL {
-        process::exit(128 + SIGPIPE);
+        process::sched::exit_current(process::table::Status::Signaled(SIGPIPE));
     }
     r
 }
@@ -143,6 +143,15 @@ fn write_fd(fd: u64, buf: u64, len: usize, at: Option<u64>) -> Result<usize, Err
         let file = sys.proc.fds.get(fd)?.file.clone();
         let f = file.borrow();
         let len = len.min(super::read::MAX_RW);
+        if f.kind == FileKind::Pipe {
+            if !f.writable() {
+                return Err(Errno::EBADF);
+            }
+            if at.is_some() {
+                return Err(Errno::ESPIPE);
+            }
+            return super::pipe::write(sys, &f, &[(buf, len)]);
+        }
         if let Some(n) = sink(&f, len)? {
             return Ok(n);
         }
@@ -172,6 +181,14 @@ fn writev_fd(fd: u64, iov: u64, count: u64, at: Option<u64>) -> Result<usize, Er
             return Err(Errno::EBADF);
         }
         let v = read_iovecs(&sys.proc.mm, iov, count)?;
+        if f.kind == FileKind::Pipe {
+            if at.is_some() {
+                return Err(Errno::ESPIPE);
+            }
+            let ranges: alloc::vec::Vec<(u64, usize)> =
+                v.iter().map(|e| (e.base, e.len as usize)).collect();
+            return super::pipe::write(sys, &f, &ranges);
+        }
         let total: u64 = v.iter().map(|e| e.len).sum();
         if let Some(n) = sink(&f, total as usize)? {
             return Ok(n);

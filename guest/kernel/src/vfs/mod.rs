@@ -384,6 +384,12 @@ impl<'a> Vfs<'a> {
         self.self_exe.extend_from_slice(path);
     }
 
+    /// `/proc/self/exe`'s target, to swap with another process's when
+    /// the running process changes (`process::sched`).
+    pub fn self_exe_mut(&mut self) -> &mut Vec<u8> {
+        &mut self.self_exe
+    }
+
     /// The absolute path of `id` (for getcwd and `/proc/self/exe`).
     pub fn path_of(&self, id: NodeId) -> Vec<u8> {
         if id == ROOT {

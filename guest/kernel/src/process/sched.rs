@@ -1,0 +1,416 @@
+//! The scheduler: which process runs, and switching between them.
+//!
+//! # Design
+//!
+//! kvmos has one CPU, no timer interrupt and one kernel stack (the TSS
+//! RSP0 trap stack, reset on every entry from ring 3). A process runs in
+//! ring 3 until it makes a system call that cannot complete yet (a read
+//! of an empty pipe, a write to a full one, `wait4` with no zombie, the
+//! parent of a `vfork`, the console while other processes can run) or
+//! until it exits or dies; only then does another process run. So there
+//! is no preemption and no per-process kernel stack:
+//!
+//! * A handler that must wait calls `block(sys, why)`: the process is
+//!   marked blocked on `why` and the call is *restarted*: its saved
+//!   registers get RIP back on the 2-byte `syscall` instruction and RAX
+//!   the call's number, so when it runs again it simply makes the same
+//!   call again, which now completes (or blocks once more). The only
+//!   state a call carries across a restart is `restart_done` (the bytes
+//!   a long pipe write had written). With no kernel stack to keep, a
+//!   switch is a copy of the user registers and a CR3 load.
+//! * Handlers never switch themselves: they record what is to happen
+//!   (`PENDING`: restart, exit, fork, vfork) and return normally, so every
+//!   guard and `RefCell` borrow is released. The #UD fast path checks
+//!   `PENDING` after the call and, when set, builds a full `TrapFrame` and
+//!   enters `after_trap` (idt), which saves the user registers into the
+//!   process and loads another process's into the frame; `iretq` enters
+//!   it. Exceptions and the hardware-KVM path end there too.
+//! * A blocked process is ready again when its condition holds
+//!   (`ready`): data or no writer for a pipe read, a free slot or no
+//!   reader for a write, a matching zombie for a wait. Nothing needs to
+//!   wake anyone: the predicates are evaluated when choosing. Waits that
+//!   cannot be decided that way (a `poll`, the console) are tried last:
+//!   the console is read (blocking in the host) only when no other
+//!   process can run, as before there were processes.
+//! * Processes take turns round-robin. If every process is blocked for
+//!   good (a pipe nobody will write to, ...), the guest ends with a notice
+//!   instead of hanging.
+
+use super::mm::Mm;
+use super::table::{Status, Which};
+use super::{pipe::Pipe, Process, System, SYSTEM};
+use crate::idt::TrapFrame;
+use alloc::rc::Rc;
+use core::cell::RefCell;
+use core::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+
+/// What a blocked process waits for.
+#[derive(Debug, Clone)]
+pub enum Wait {
+    /// Data in the pipe, or no writer.
+    PipeRead(Rc<RefCell<Pipe>>),
+    /// A free slot in the pipe, or no reader.
+    PipeWrite(Rc<RefCell<Pipe>>),
+    /// A zombie child that the wait selects.
+    Child(Which),
+    /// The vfork child (pid) to exec or exit: made ready by it.
+    Vfork(u32),
+    /// `poll`/`select`: anything changed since `GEN` was this.
+    Poll(u64),
+    /// The host's stdin, read only when nothing else can run.
+    Console,
+}
+
+#[derive(Debug, Clone, Default)]
+pub enum State {
+    #[default]
+    Ready,
+    Blocked(Wait),
+}
+
+/// `PENDING` values: nothing; restart the call and block; the process
+/// exits (`ARG`: the status); it forked child `ARG`; it vforked `ARG`.
+pub const NONE: u8 = 0;
+pub const RESTART: u8 = 1;
+pub const EXIT: u8 = 2;
+pub const FORK: u8 = 3;
+pub const VFORK: u8 = 4;
+
+/// Read by the #UD fast path after each system call (idt): non-zero
+/// sends the trap through `after_trap`.
+pub static PENDING: AtomicU8 = AtomicU8::new(NONE);
+static ARG: AtomicU64 = AtomicU64::new(0);
+/// The number of the system call being handled (stored by the #UD fast
+/// path and `syscall::try_handle`): RAX of a restarted call.
+pub static SYSCALL_NR: AtomicU64 = AtomicU64::new(0);
+/// Bumped by everything that may make a `poll` ready (pipe transfers
+/// and closes, exits).
+static GEN: AtomicU64 = AtomicU64::new(0);
+
+pub fn bump() {
+    GEN.fetch_add(1, Ordering::Relaxed);
+}
+
+pub fn generation() -> u64 {
+    GEN.load(Ordering::Relaxed)
+}
+
+fn set(what: u8, arg: u64) {
+    // An exit wins over anything else the same call asked for.
+    if PENDING.load(Ordering::Relaxed) == EXIT {
+        return;
+    }
+    ARG.store(arg, Ordering::Relaxed);
+    PENDING.store(what, Ordering::Relaxed);
+}
+
+/// The running process waits for `why`; its call is restarted when it
+/// runs again. The returned value is what the handler returns (the
+/// caller never sees it: RAX becomes the call's number).
+pub fn block(sys: &mut System, why: Wait) -> crate::syscall::Errno {
+    sys.proc.state = State::Blocked(why);
+    set(RESTART, 0);
+    crate::syscall::Errno::EINTR
+}
+
+fn encode(s: Status) -> u64 {
+    match s {
+        Status::Exited(c) => c as u64,
+        Status::Signaled(sig) => 0x100 | sig as u64,
+    }
+}
+
+fn decode(v: u64) -> Status {
+    if v & 0x100 != 0 {
+        Status::Signaled((v & 0xff) as u32)
+    } else {
+        Status::Exited(v as u8)
+    }
+}
+
+/// The running process ends with `status` when the current call returns.
+pub fn exit_current(status: Status) {
+    set(EXIT, encode(status));
+}
+
+/// The running process forked `child`: it gets the parent's registers
+/// (RAX 0) when the call returns.
+pub fn forked(child: u32) {
+    set(FORK, child as u64);
+}
+
+/// The running process vforked `child`: the child runs now, the parent
+/// waits until it execs or exits.
+pub fn vforked(child: u32) {
+    set(VFORK, child as u64);
+}
+
+/// Whether a process that is not running can go ahead: its wait is over
+/// (`last_resort`: counting the waits that are only tried when nothing
+/// else can run).
+fn ready(sys: &System, p: &Process, last_resort: bool) -> bool {
+    match &p.state {
+        State::Ready => true,
+        State::Blocked(w) => match w {
+            Wait::PipeRead(pipe) => pipe.borrow().readable(),
+            Wait::PipeWrite(pipe) => pipe.borrow().writable(),
+            Wait::Child(which) => sys.zombies.has(p.pid, *which),
+            Wait::Vfork(_) => false,
+            Wait::Poll(gen) => *gen != generation() || last_resort,
+            Wait::Console => last_resort,
+        },
+    }
+}
+
+/// Whether some process other than the running one can go ahead now
+/// (the console and `poll` wait only when one can).
+pub fn others_runnable(sys: &System) -> bool {
+    sys.others.iter().any(|p| ready(sys, p, false))
+}
+
+/// The process to run next, from the others in round-robin order:
+/// first one whose wait is over, then one with a last-resort wait.
+fn pick(sys: &System) -> Option<usize> {
+    (0..sys.others.len())
+        .find(|&i| ready(sys, &sys.others[i], false))
+        .or_else(|| (0..sys.others.len()).find(|&i| ready(sys, &sys.others[i], true)))
+}
+
+/// Where a process with this pid is: running, or at this index of
+/// `others`.
+enum Where {
+    Running,
+    Other(usize),
+}
+
+fn find(sys: &System, pid: u32) -> Option<Where> {
+    if sys.proc.pid == pid {
+        return Some(Where::Running);
+    }
+    sys.others
+        .iter()
+        .position(|p| p.pid == pid)
+        .map(Where::Other)
+}
+
+pub fn find_mut(sys: &mut System, pid: u32) -> Option<&mut Process> {
+    match find(sys, pid)? {
+        Where::Running => Some(&mut sys.proc),
+        Where::Other(i) => Some(&mut sys.others[i]),
+    }
+}
+
+/// Whether `pid` is taken (a live process or a zombie).
+pub fn pid_in_use(sys: &System, pid: u32) -> bool {
+    find(sys, pid).is_some() || sys.zombies.contains(pid)
+}
+
+/// Whether `parent` has a live or zombie child that `which` selects.
+pub fn has_child(sys: &System, parent: u32, which: Which) -> bool {
+    let live = |p: &Process| p.ppid == parent && which.selects(p.pid, p.pgid);
+    live(&sys.proc) || sys.others.iter().any(|p| live(p)) || sys.zombies.has(parent, which)
+}
+
+/// Loads the running process's state onto the CPU and into `frame`.
+fn load(sys: &mut System, frame: &mut TrapFrame) {
+    let p = &mut sys.proc;
+    p.state = State::Ready;
+    *frame = p.regs;
+    p.mm.space.activate();
+    set_bases(p.fs_base, p.gs_base);
+}
+
+#[cfg(target_os = "none")]
+fn set_bases(fs: u64, gs: u64) {
+    // SAFETY: user addresses checked by arch_prctl (or 0); the kernel
+    // does not use FS or GS.
+    unsafe {
+        crate::cpu::wrmsr(crate::cpu::MSR_FS_BASE, fs);
+        crate::cpu::wrmsr(0xc000_0101, gs);
+    }
+}
+
+#[cfg(not(target_os = "none"))]
+fn set_bases(_fs: u64, _gs: u64) {}
+
+/// Makes `others[i]` the running process; the one running before goes
+/// to the back of `others` (its registers are saved already) and is
+/// returned there.
+fn run(sys: &mut System, i: usize, frame: &mut TrapFrame) {
+    let next = sys.others.remove(i);
+    let mut prev = core::mem::replace(&mut sys.proc, next);
+    // `/proc/self/exe` follows the running process.
+    core::mem::swap(&mut prev.exe_path, sys.vfs.self_exe_mut());
+    core::mem::swap(sys.vfs.self_exe_mut(), &mut sys.proc.exe_path);
+    sys.others.push(prev);
+    load(sys, frame);
+}
+
+/// The running process stops (its registers are `frame`) and the next
+/// one runs; it may be the same one if nothing else can.
+fn switch_away(sys: &mut System, frame: &mut TrapFrame) {
+    sys.proc.regs = *frame;
+    match pick(sys) {
+        Some(i) => run(sys, i, frame),
+        None if ready(sys, &sys.proc, true) => load(sys, frame),
+        None => deadlock(sys),
+    }
+}
+
+/// Every process waits for something no process can do.
+fn deadlock(sys: &System) -> ! {
+    crate::notice!(
+        "kvmos: every process is blocked for good (pid {} and {} more): ending the guest",
+        sys.proc.pid,
+        sys.others.len()
+    );
+    crate::hypercall::exit(1)
+}
+
+/// After a system call or exception that set `PENDING` (idt): carries
+/// it out on the full user register state in `frame`.
+pub fn after_trap(frame: &mut TrapFrame) {
+    let what = PENDING.swap(NONE, Ordering::Relaxed);
+    let arg = ARG.load(Ordering::Relaxed);
+    let mut g = SYSTEM.lock();
+    let Some(sys) = g.as_mut() else {
+        if what == EXIT {
+            end_guest(decode(arg));
+        }
+        return;
+    };
+    match what {
+        RESTART => {
+            // Back on the `syscall` (0f 05), with the call's number.
+            frame.rip -= 2;
+            frame.rax = SYSCALL_NR.load(Ordering::Relaxed);
+            switch_away(sys, frame);
+        }
+        FORK | VFORK => {
+            let pid = arg as u32;
+            if let Some(child) = sys.others.iter_mut().find(|p| p.pid == pid) {
+                let sp = child.regs.rsp;
+                child.regs = *frame;
+                child.regs.rax = 0;
+                if sp != 0 {
+                    child.regs.rsp = sp;
+                }
+            }
+            if what == VFORK {
+                sys.proc.state = State::Blocked(Wait::Vfork(pid));
+                sys.proc.regs = *frame;
+                match sys.others.iter().position(|p| p.pid == pid) {
+                    Some(i) => run(sys, i, frame),
+                    None => load(sys, frame),
+                }
+            }
+        }
+        EXIT => exit_running(sys, frame, decode(arg)),
+        _ => {}
+    }
+}
+
+/// The vfork child that is running is done with its parent's address
+/// space (it execs, leaving `mm`, or exits): the parent gets `mm` back
+/// and may run again. Returns the space to release (the parent's
+/// placeholder, or `mm` itself if the parent is gone or there is none).
+pub fn vfork_done(sys: &mut System, parent: u32, mm: Mm) -> Mm {
+    if parent == 0 {
+        return mm;
+    }
+    match find_mut(sys, parent) {
+        Some(p) => {
+            p.state = State::Ready;
+            core::mem::replace(&mut p.mm, mm)
+        }
+        None => mm,
+    }
+}
+
+/// What is left of process `pid` once it is gone: its children go to
+/// init, it becomes a zombie for its parent (unless the parent ignores
+/// SIGCHLD or set SA_NOCLDWAIT: Linux reaps those at once).
+fn bury(sys: &mut System, pid: u32, ppid: u32, pgid: u32, status: Status) {
+    for p in sys.others.iter_mut() {
+        if p.ppid == pid {
+            p.ppid = 1;
+        }
+    }
+    if sys.proc.ppid == pid {
+        sys.proc.ppid = 1;
+    }
+    sys.zombies.reparent(pid, 1);
+    let parent_ignores = find_mut(sys, ppid).is_some_and(|p| {
+        let a = &p.signals.actions[super::signal::SIGCHLD as usize - 1];
+        a.handler == super::signal::SIG_IGN || a.flags & SA_NOCLDWAIT != 0
+    });
+    if !parent_ignores {
+        sys.zombies.add(super::table::Zombie {
+            pid,
+            ppid,
+            pgid,
+            status,
+        });
+    }
+    bump();
+}
+
+const SA_NOCLDWAIT: u64 = 2;
+
+/// Process 1 ended: so does the guest, with its status.
+fn end_guest(status: Status) -> ! {
+    crate::hypercall::exit(status.shell_status() & 0xff)
+}
+
+/// The running process exits: the guest ends if it is process 1; else
+/// its descriptors close, it becomes a zombie, and the next process runs.
+fn exit_running(sys: &mut System, frame: &mut TrapFrame, status: Status) {
+    if sys.proc.pid == 1 {
+        end_guest(status);
+    }
+    // Descriptors first: pipe readers may see end of file now.
+    drop(core::mem::take(&mut sys.proc.fds));
+    let parent = core::mem::replace(&mut sys.proc.vfork_parent, 0);
+    if parent != 0 {
+        if let Some(p) = find_mut(sys, parent) {
+            p.state = State::Ready;
+        }
+    }
+    // A zombie now: a parent in wait4 can go ahead.
+    let (pid, ppid, pgid) = (sys.proc.pid, sys.proc.ppid, sys.proc.pgid);
+    bury(sys, pid, ppid, pgid, status);
+    let Some(i) = pick(sys) else { deadlock(sys) };
+    let next = sys.others.remove(i);
+    let dead = core::mem::replace(&mut sys.proc, next);
+    core::mem::swap(sys.vfs.self_exe_mut(), &mut sys.proc.exe_path);
+    // A vfork child hands its parent's address space back (the space is
+    // still live: released only after the switch below).
+    let leftover = vfork_done(sys, parent, dead.mm);
+    load(sys, frame);
+    leftover.release();
+}
+
+/// Process `others[i]` (not running) dies of `status` (a signal from
+/// another process).
+pub fn kill_other(sys: &mut System, i: usize, status: Status) {
+    if sys.others[i].pid == 1 {
+        if let Status::Signaled(sig) = status {
+            crate::notice!("{}", super::signal::describe(sig));
+        }
+        end_guest(status);
+    }
+    let dead = sys.others.remove(i);
+    let Process {
+        pid,
+        ppid,
+        pgid,
+        mm,
+        fds,
+        vfork_parent,
+        ..
+    } = *dead;
+    drop(fds);
+    let leftover = vfork_done(sys, vfork_parent, mm);
+    bury(sys, pid, ppid, pgid, status);
+    leftover.release();
+}
