@@ -22,7 +22,7 @@ async function main(argv: string[]): Promise<number> {
       verbose = exec.verbose;
       if (exec.display) {
         // A program that draws: the linux-exec kernel with a screen.
-        const r = await runDisplay({ ...prepareExec(exec, process.env), verbose, display: exec.display });
+        const r = await runDisplay({ image: prepareExec(exec, process.env), verbose, display: exec.display });
         if (verbose) process.stderr.write(`kvmos: ${exec.program}: exit status ${r.exitCode} after ${r.frames} frames, ${r.exits} VM exits\n`);
         return r.exitCode;
       }
@@ -49,10 +49,7 @@ async function main(argv: string[]): Promise<number> {
       const kernel = readImage(path, cmd.kernelPath === undefined);
       const initramfs = app !== undefined ? appInitramfs(app) : undefined;
       const r = await runDisplay({
-        kernel,
-        ramSize: cmd.ramSize,
-        cmdline: cmd.cmdline,
-        ...(initramfs !== undefined && { initramfs }),
+        image: { kernel, ramSize: cmd.ramSize, cmdline: cmd.cmdline, ...(initramfs !== undefined && { initramfs }) },
         verbose,
         display: cmd.display,
       });

@@ -43,9 +43,7 @@ class ClosingDisplay extends HeadlessDisplay {
 
 function options(over: Partial<WindowRunOptions> & { session: FrameSession }): WindowRunOptions {
   return {
-    kernel,
-    ramSize: 256 << 20,
-    cmdline: '',
+    image: { kernel, ramSize: 256 << 20, cmdline: '' },
     verbose: false,
     fixedTime: true,
     geometry,
@@ -61,7 +59,7 @@ test('frames through the worker are bit-identical to headless ones', async (t) =
   const viaWorker = join(tmp, 'worker'), inProcess = join(tmp, 'in-process');
   const r = await runInWorker(options({ session: FrameSession.open({ frames: 6, recordDir: viaWorker, script }) }));
   t.like(r, { exitCode: 0, frames: 6, stopped: false });
-  const h = runHeadless({ kernel, ramSize: 256 << 20, cmdline: '', verbose: false, display: { fixedTime: true } }, FrameSession.open({ frames: 6, recordDir: inProcess, script }));
+  const h = runHeadless({ image: { kernel, ramSize: 256 << 20, cmdline: '' }, verbose: false, display: { fixedTime: true } }, FrameSession.open({ frames: 6, recordDir: inProcess, script }));
   t.like(h, { exitCode: 0, frames: 6 });
   t.is(readdirSync(viaWorker).length, 6);
   for (const f of readdirSync(inProcess)) t.true(readFileSync(join(viaWorker, f)).equals(readFileSync(join(inProcess, f))), f);
@@ -105,7 +103,7 @@ test('closing the display asks the guest to quit: exit 0', async (t) => {
 test('a guest that computes forever after quit is stopped out of KVM_RUN after the grace time: exit 0', async (t) => {
   const t0 = performance.now();
   const r = await runInWorker(options({
-    cmdline: 'spin_on_quit',
+    image: { kernel, ramSize: 256 << 20, cmdline: 'spin_on_quit' },
     session: FrameSession.open({}),
     openDisplay: (onClose) => new ClosingDisplay(onClose, 2),
     quitGraceMs: 300,
@@ -120,7 +118,7 @@ test('errors in the worker come back as the one-line error', async (t) => {
   writeFileSync(bad, 'not a kernel');
   let opened = false;
   const e = await t.throwsAsync(
-    runInWorker(options({ kernel: readFileSync(bad), session: FrameSession.open({}), openDisplay: (c) => ((opened = true), new ClosingDisplay(c)) })),
+    runInWorker(options({ image: { kernel: readFileSync(bad), ramSize: 256 << 20, cmdline: '' }, session: FrameSession.open({}), openDisplay: (c) => ((opened = true), new ClosingDisplay(c)) })),
     { instanceOf: DescribedError },
   );
   t.regex(e.line, /^kernel image: not an ELF file/);

@@ -72,9 +72,7 @@ const nullDisplay = (): Display => ({ show: () => {}, takeInput: () => [], close
 
 async function windowPath(kernel: Uint8Array, openDisplay: () => Display): Promise<number[]> {
   const r = await runInWorker({
-    kernel,
-    ramSize: RAM,
-    cmdline: '',
+    image: { kernel, ramSize: RAM, cmdline: '' },
     verbose: false,
     fixedTime: true,
     geometry,

@@ -168,10 +168,7 @@ async function windowed(kernel: Uint8Array, initramfs: Uint8Array): Promise<Wind
     return d;
   };
   const r = await runInWorker({
-    kernel,
-    ramSize: DEFAULT_RAM_SIZE,
-    cmdline: '',
-    initramfs,
+    image: { kernel, ramSize: DEFAULT_RAM_SIZE, cmdline: '', initramfs },
     verbose: false,
     fixedTime: false,
     geometry,

@@ -7,21 +7,20 @@ import { FRAMEBUFFER_HEIGHT, FRAMEBUFFER_WIDTH } from '@kvmos/protocol';
 import { SdlDisplay, type Display } from '@kvmos/display';
 import type { DisplayCommand } from '../args.js';
 import { DisplayUnavailableError } from '../errors.js';
-import { Machine, type RunResult } from '../machine.js';
+import { Machine, type BootOptions, type RunResult } from '../machine.js';
 import { readInputScript } from './input-script.js';
 import { FrameSession } from './session.js';
 import { FRAME_PERIOD_MS, runInWorker } from './window.js';
 
+/**
+ * What a run with a screen boots: the kernel and what it is given (for
+ * torus and paint the initramfs with their program, for linux-exec also
+ * the args block and flags). The screen itself is the run's to add.
+ */
+export type GuestImage = Pick<BootOptions, 'kernel' | 'ramSize' | 'cmdline' | 'initramfs' | 'args' | 'flags'>;
+
 export interface DisplayRun {
-  kernel: Uint8Array;
-  ramSize: number;
-  cmdline: string;
-  /** The initramfs (torus, paint: the ring-3 program, images.ts appInitramfs). */
-  initramfs?: Uint8Array;
-  /** linux-exec's argv and environment (protocol's encodeArgsBlock). */
-  args?: Uint8Array;
-  /** BootInfo.flags (BOOT_FLAG_TRACE, ...). */
-  flags?: bigint;
+  image: GuestImage;
   verbose: boolean;
   display: DisplayCommand;
 }
@@ -44,12 +43,7 @@ export async function runDisplay(run: DisplayRun): Promise<RunResult> {
       result = runHeadless(run, session);
     } else {
       const r = await runInWorker({
-        kernel: run.kernel,
-        ramSize: run.ramSize,
-        cmdline: run.cmdline,
-        ...(run.initramfs !== undefined && { initramfs: run.initramfs }),
-        ...(run.args !== undefined && { args: run.args }),
-        ...(run.flags !== undefined && { flags: run.flags }),
+        image: run.image,
         verbose: run.verbose,
         fixedTime: display.fixedTime,
         geometry: { width: FRAMEBUFFER_WIDTH, height: FRAMEBUFFER_HEIGHT, stride: FRAMEBUFFER_WIDTH * 4 },
@@ -73,12 +67,7 @@ export async function runDisplay(run: DisplayRun): Promise<RunResult> {
 /** In this thread, as fast as the guest draws: frames go straight from guest RAM to the session. */
 export function runHeadless(run: Omit<DisplayRun, 'display'> & { display: Pick<DisplayCommand, 'fixedTime'> }, session: FrameSession): RunResult {
   const machine = Machine.boot({
-    kernel: run.kernel,
-    ramSize: run.ramSize,
-    cmdline: run.cmdline,
-    ...(run.initramfs !== undefined && { initramfs: run.initramfs }),
-    ...(run.args !== undefined && { args: run.args }),
-    ...(run.flags !== undefined && { flags: run.flags }),
+    ...run.image,
     verbose: run.verbose,
     display: {
       sink: {

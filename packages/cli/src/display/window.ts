@@ -16,19 +16,13 @@ import type { Display } from '@kvmos/display';
 import { DescribedError } from '../errors.js';
 import { MainEnd, createChannelBuffer, type FrameGeometry } from './channel.js';
 import type { FrameSession } from './session.js';
+import type { GuestImage } from './run.js';
 import type { WorkerData, WorkerMessage } from './worker.js';
 
 export const FRAME_PERIOD_MS = 1000 / 60;
 
 export interface WindowRunOptions {
-  kernel: Uint8Array;
-  ramSize: number;
-  cmdline: string;
-  initramfs?: Uint8Array;
-  /** linux-exec's argv and environment (protocol's encodeArgsBlock). */
-  args?: Uint8Array;
-  /** BootInfo.flags (BOOT_FLAG_TRACE, ...). */
-  flags?: bigint;
+  image: GuestImage;
   verbose: boolean;
   fixedTime: boolean;
   geometry: FrameGeometry;
@@ -85,12 +79,7 @@ async function runOne(opts: WindowRunOptions): Promise<WindowRunResult> {
   const buffer = createChannelBuffer(opts.geometry);
   const channel = new MainEnd(buffer, opts.geometry);
   const data: WorkerData = {
-    kernel: opts.kernel,
-    ramSize: opts.ramSize,
-    cmdline: opts.cmdline,
-    ...(opts.initramfs !== undefined && { initramfs: opts.initramfs }),
-    ...(opts.args !== undefined && { args: opts.args }),
-    ...(opts.flags !== undefined && { flags: opts.flags }),
+    image: opts.image,
     verbose: opts.verbose,
     fixedTime: opts.fixedTime,
     buffer,

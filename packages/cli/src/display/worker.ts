@@ -9,14 +9,10 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { describeError } from '../errors.js';
 import { Machine } from '../machine.js';
 import { WorkerEnd, type FrameGeometry } from './channel.js';
+import type { GuestImage } from './run.js';
 
 export interface WorkerData {
-  kernel: Uint8Array;
-  ramSize: number;
-  cmdline: string;
-  initramfs?: Uint8Array;
-  args?: Uint8Array;
-  flags?: bigint;
+  image: GuestImage;
   verbose: boolean;
   fixedTime: boolean;
   buffer: SharedArrayBuffer;
@@ -41,12 +37,7 @@ function run(data: WorkerData): void {
   let machine: Machine;
   try {
     machine = Machine.boot({
-      kernel: data.kernel,
-      ramSize: data.ramSize,
-      cmdline: data.cmdline,
-      ...(data.initramfs !== undefined && { initramfs: data.initramfs }),
-      ...(data.args !== undefined && { args: data.args }),
-      ...(data.flags !== undefined && { flags: data.flags }),
+      ...data.image,
       verbose: data.verbose,
       display: { sink: channel, fixedTime: data.fixedTime, ...(hostTimesNs && { onHostTime: (ns: number) => hostTimesNs.push(ns) }) },
     });
