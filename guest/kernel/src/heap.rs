@@ -99,9 +99,8 @@ unsafe impl GlobalAlloc for Heap {
                 let pa = crate::addr::VirtAddr::from_ptr(ptr)
                     .kernel_to_phys()
                     .expect("heap block outside the direct map");
-                for i in 0..layout.size().div_ceil(PAGE) as u64 {
-                    paging::free_frame(pa + i * crate::layout::PAGE_SIZE);
-                }
+                // One run: it can serve a big allocation again.
+                paging::free_run(pa, layout.size().div_ceil(PAGE) as u64);
             }
         }
     }

@@ -5,11 +5,11 @@ use crate::addr::VirtAddr;
 use crate::cpu;
 use crate::layout::{
     PORT_CLOCK, PORT_CONSOLE, PORT_CONSOLE_READ, PORT_COPY, PORT_EXIT, PORT_FAULT, PORT_LOG,
-    PORT_RANDOM, PORT_TRACE, PORT_UNKNOWN_SYSCALL,
+    PORT_RANDOM, PORT_TRACE, PORT_TTY, PORT_UNKNOWN_SYSCALL,
 };
 use crate::protocol::{
-    Clock, ConsoleWrite, Copy, FaultReport, IoVec, Log, Segment, Trace, COPY_FLAG_ZERO,
-    LOG_MESSAGE_MAX,
+    Clock, ConsoleWrite, Copy, FaultReport, IoVec, Log, Segment, Termios, Trace, Tty,
+    COPY_FLAG_ZERO, LOG_MESSAGE_MAX, TTY_OP_SET_MODES, TTY_OP_WAIT_INPUT,
 };
 
 /// The 32-bit physical address of a hypercall argument. Arguments live in
@@ -137,6 +137,36 @@ pub fn clock() -> Clock {
     unsafe { cpu::out32(PORT_CLOCK, pa) };
     // SAFETY: a live value; volatile because the host wrote it.
     unsafe { core::ptr::read_volatile(p) }
+}
+
+fn send_tty(t: &mut Tty) -> i64 {
+    let p: *mut Tty = t;
+    let pa = phys_of(t);
+    // SAFETY: `t` is an initialized Tty; the host writes only its result.
+    unsafe { cpu::out32(PORT_TTY, pa) };
+    // SAFETY: a live value; volatile because the host wrote it.
+    unsafe { core::ptr::read_volatile(p) }.result
+}
+
+/// Sets the host terminal's modes to `termios` (`action`: TTY_ACTION_*);
+/// the host's result: 0 or -errno.
+pub fn tty_set_modes(action: u32, termios: &Termios) -> i64 {
+    send_tty(&mut Tty {
+        op: TTY_OP_SET_MODES,
+        action,
+        termios: *termios,
+        ..Tty::default()
+    })
+}
+
+/// Waits up to `timeout_ms` (-1: for ever; 0: only looks) for input on
+/// the host's terminal; true if there is some.
+pub fn tty_wait_input(timeout_ms: i64) -> bool {
+    send_tty(&mut Tty {
+        op: TTY_OP_WAIT_INPUT,
+        timeout_ms,
+        ..Tty::default()
+    }) > 0
 }
 
 /// One strace-like line on the host's stderr.

@@ -91,6 +91,8 @@ layout! {
     PORT_LOG: u16 = 0x409;
     /// `out32(syscall number)`: a system call the kernel does not implement.
     PORT_UNKNOWN_SYSCALL: u16 = 0x40a;
+    /// `out32(phys of a Tty)`: set the terminal's modes, or wait for its input.
+    PORT_TTY: u16 = 0x40b;
 
     /// The mailbox page (docs/protocol.md, "The screen").
     MAILBOX_MAGIC: u32 = 0x786f_626d;

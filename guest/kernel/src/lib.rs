@@ -43,6 +43,7 @@ pub mod process;
 pub mod protocol;
 pub mod sync;
 pub mod syscall;
+pub mod tty;
 pub mod user;
 pub mod vdso;
 pub mod vfs;

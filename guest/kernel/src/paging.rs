@@ -688,6 +688,148 @@ impl<M: PhysMemory> AddressSpace<M> {
         table(t);
     }
 
+    /// Calls `f(va, entries)` for each run of leaf (level-1) entries
+    /// that map `[start, end)` (lower half only): `entries` are the
+    /// entries of one page table from the one for `va` on, present or
+    /// not, and `f` may rewrite them. Absent upper tables are skipped
+    /// whole, and only the entries inside the range are read, so a
+    /// caller's loop over `entries` is the whole per-page cost (ring 0
+    /// is emulated: a call per page costs more than the page's work).
+    /// The caller flushes the TLB.
+    pub fn for_each_leaf_run(&mut self, start: u64, end: u64, f: &mut impl FnMut(u64, &mut [u64])) {
+        let end = end.min(crate::layout::USER_END);
+        if start < end {
+            self.leaf_runs(self.root, 4, 0, start, end, f);
+        }
+    }
+
+    fn leaf_runs(
+        &mut self,
+        table: PhysAddr,
+        level: u32,
+        base: u64,
+        start: u64,
+        end: u64,
+        f: &mut impl FnMut(u64, &mut [u64]),
+    ) {
+        let shift = 12 + 9 * (level - 1);
+        let lo = (start.saturating_sub(base) >> shift) as usize;
+        let hi = (((end - 1 - base) >> shift) as usize).min(ENTRY_COUNT - 1);
+        if level == 1 {
+            // SAFETY: entries lo..=hi of a live page table (type
+            // invariant; lo <= hi < 512); `&mut self` makes this the only
+            // access while `f` runs.
+            let entries = unsafe {
+                core::slice::from_raw_parts_mut(self.entry(table, lo).cast::<u64>(), hi + 1 - lo)
+            };
+            f(base + ((lo as u64) << shift), entries);
+            return;
+        }
+        for i in lo..=hi {
+            let e = self.read(table, i);
+            if !e.is_present() || e.flags().contains(PageTableFlags::HUGE_PAGE) {
+                continue;
+            }
+            let va = base + ((i as u64) << shift);
+            let size = 1u64 << shift;
+            self.leaf_runs(
+                e.addr(),
+                level - 1,
+                va,
+                start.max(va),
+                end.min(va + size),
+                f,
+            );
+        }
+    }
+
+    /// Takes apart the lower half where `ranges` (sorted, disjoint) say
+    /// tables may be: hands every mapped user frame to `leaf`, as runs of
+    /// physically consecutive frames `(first, count)`, and every page
+    /// table below the PML4 to `table`, once each. Tables and pages
+    /// outside `ranges` must not exist. The tables are left as they are:
+    /// the caller frees the PML4 next (the space must not be live).
+    pub fn free_ranges(
+        &mut self,
+        ranges: &[(u64, u64)],
+        leaf: &mut dyn FnMut(PhysAddr, u64),
+        table: &mut dyn FnMut(PhysAddr),
+    ) {
+        let mut run = (0u64, 0u64);
+        self.free_in(self.root, 4, 0, ranges, &mut run, leaf, table);
+        if run.1 != 0 {
+            leaf(PhysAddr::new(run.0), run.1);
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn free_in(
+        &mut self,
+        t: PhysAddr,
+        level: u32,
+        base: u64,
+        ranges: &[(u64, u64)],
+        run: &mut (u64, u64),
+        leaf: &mut dyn FnMut(PhysAddr, u64),
+        table: &mut dyn FnMut(PhysAddr),
+    ) {
+        const P: u64 = PageTableFlags::PRESENT.bits();
+        const PS: u64 = PageTableFlags::HUGE_PAGE.bits();
+        const ADDR: u64 = PageTableEntry::ADDR_MASK;
+        let shift = 12 + 9 * (level - 1);
+        let span = 1u64 << (shift + 9);
+        let top = if level == 4 {
+            crate::layout::USER_END
+        } else {
+            base + span
+        };
+        // The next entry not visited yet: ranges may share an entry.
+        let mut next = 0usize;
+        for &(start, end) in ranges {
+            let (start, end) = (start.max(base), end.min(top));
+            if start >= end {
+                continue;
+            }
+            let lo = (((start - base) >> shift) as usize).max(next);
+            let hi = (((end - 1 - base) >> shift) as usize).min(ENTRY_COUNT - 1);
+            if lo > hi {
+                continue;
+            }
+            next = hi + 1;
+            let slots = self.entry(t, lo).cast::<u64>();
+            for k in 0..=hi - lo {
+                // SAFETY: entry lo + k <= hi < 512 of a live page table.
+                let e = unsafe { slots.add(k).read() };
+                if e & P == 0 {
+                    continue;
+                }
+                let frame = e & ADDR;
+                if level == 1 {
+                    if run.1 != 0 && run.0 + run.1 * PAGE_SIZE == frame {
+                        run.1 += 1;
+                    } else {
+                        if run.1 != 0 {
+                            leaf(PhysAddr::new(run.0), run.1);
+                        }
+                        *run = (frame, 1);
+                    }
+                } else if e & PS == 0 {
+                    let va = base + (((lo + k) as u64) << shift);
+                    self.free_in(
+                        PhysAddr::new(frame),
+                        level - 1,
+                        va,
+                        ranges,
+                        run,
+                        leaf,
+                        table,
+                    );
+                    table(PhysAddr::new(frame));
+                }
+            }
+        }
+    }
+
     /// A new address space: empty lower half, upper half sharing this
     /// one's PML4 entries (so the kernel and `SYSCALL_STUB_VA` stay
     /// mapped). Upper-half PML4 entries the kernel adds later are not
@@ -719,16 +861,26 @@ mod global {
     use core::sync::atomic::{AtomicU64, Ordering};
 
     /// Fresh frames come from the bump allocator (zero from the host);
-    /// freed frames go on a list threaded through their first word and are
-    /// zeroed (copy hypercall, one exit) when handed out again.
+    /// freed frames go on lists of runs of consecutive frames, threaded
+    /// through the first frame of each run (word 0: the next run, word 1:
+    /// its frame count), and are zeroed (copy hypercall, one exit per
+    /// run) when handed out again. Freeing a run costs two writes
+    /// however long it is. Single frames (page tables, heap and pipe
+    /// pages) have a list of their own, so that the runs list stays short
+    /// and its runs serve `allocate_contiguous` (fault blocks, fork's
+    /// copies, program segments) before fresh memory does: without
+    /// reuse, fresh memory runs out after a few hundred execs.
     struct Frames {
         bump: BumpAllocator,
         /// `freeMemoryStart`: frames below it (the framebuffer, mapped
         /// into a process by `mmap` of /dev/fb0) are not the allocator's
         /// and are never put on the free list.
         floor: u64,
-        /// Physical address of the first free frame, 0 if none.
+        /// Physical address of the first free run of 2 or more frames, 0
+        /// if none.
         free_head: u64,
+        /// The first free single frame, 0 if none (same header).
+        single_head: u64,
         free_count: u64,
     }
 
@@ -736,8 +888,51 @@ mod global {
         bump: BumpAllocator::empty(),
         floor: 0,
         free_head: 0,
+        single_head: 0,
         free_count: 0,
     });
+    /// Runs of the free list `allocate_contiguous` looks at before giving
+    /// up (each costs a few emulated instructions).
+    const RUNS_SEARCHED: usize = 64;
+
+    /// The header of the free run at `run`: (next run, frames).
+    fn run_header(run: u64) -> (u64, u64) {
+        // SAFETY: a run on the free list: ours, its first two words are
+        // the header (written by `free_run`).
+        unsafe {
+            let p = DirectMap.ptr(PhysAddr::new(run)).cast::<u64>();
+            (p.read(), p.add(1).read())
+        }
+    }
+
+    fn set_run_header(run: u64, next: u64, count: u64) {
+        // SAFETY: as `run_header`; the frame is the free list's.
+        unsafe {
+            let p = DirectMap.ptr(PhysAddr::new(run)).cast::<u64>();
+            p.write(next);
+            p.add(1).write(count);
+        }
+    }
+
+    /// Takes `count` frames off the end of the free run at `run` (whose
+    /// link is at `*link`); returns the first. The caller zeroes them.
+    fn take_from_run(f: &mut Frames, link: Option<u64>, run: u64, count: u64) -> u64 {
+        let (next, have) = run_header(run);
+        if have == count {
+            match link {
+                None if run == f.single_head => f.single_head = next,
+                None => f.free_head = next,
+                Some(prev) => {
+                    let (_, n) = run_header(prev);
+                    set_run_header(prev, next, n);
+                }
+            }
+        } else {
+            set_run_header(run, next, have - count);
+        }
+        f.free_count -= count;
+        run + (have - count) * PAGE_SIZE
+    }
     static KERNEL_ROOT: AtomicU64 = AtomicU64::new(0);
 
     /// The kernel's frame allocator, as a `FrameAllocator` value.
@@ -767,49 +962,100 @@ mod global {
         );
     }
 
-    /// A zeroed frame: a fresh one while there are, else a freed one.
+    /// A zeroed frame: a fresh one while there are, else a freed single
+    /// frame, else one from a free run. (Handing freed single frames out
+    /// first made busybox pipelines crash: a page-table frame seems to be
+    /// used after `release` frees it; to find.)
     pub fn allocate_frame() -> Option<PhysAddr> {
         let mut f = FRAMES.lock();
         if let Some(frame) = f.bump.allocate_frame() {
             return Some(frame);
         }
-        if f.free_head == 0 {
+        let frame = if f.single_head != 0 {
+            let head = f.single_head;
+            take_from_run(&mut f, None, head, 1)
+        } else if f.free_head != 0 {
+            let head = f.free_head;
+            take_from_run(&mut f, None, head, 1)
+        } else {
             return None;
-        }
-        let frame = PhysAddr::new(f.free_head);
-        // SAFETY: a frame on the free list: ours, and its first word is
-        // the link (written by `free_frame`).
-        f.free_head = unsafe { DirectMap.ptr(frame).cast::<u64>().read() };
-        f.free_count -= 1;
+        };
         drop(f);
-        crate::hypercall::zero(frame.as_u64(), PAGE_SIZE);
-        Some(frame)
+        crate::hypercall::zero(frame, PAGE_SIZE);
+        Some(PhysAddr::new(frame))
     }
 
-    /// `count` physically contiguous zeroed frames (fresh ones only), so
+    /// `count` physically contiguous zeroed frames: the end of one of the
+    /// first free runs (zeroed by one hypercall), else fresh ones, so
     /// that one copy hypercall can fill them.
     pub fn allocate_contiguous(count: u64) -> Option<PhysAddr> {
+        allocate_run(count, true)
+    }
+
+    /// `allocate_contiguous`, but reused frames keep their old bytes:
+    /// for callers that overwrite every byte (fork's copy).
+    pub fn allocate_contiguous_uninit(count: u64) -> Option<PhysAddr> {
+        allocate_run(count, false)
+    }
+
+    fn allocate_run(count: u64, zero: bool) -> Option<PhysAddr> {
         let mut f = FRAMES.lock();
-        if count == 0 || f.bump.remaining() < count {
+        if count == 0 {
             return None;
         }
-        let start = f.bump.next;
-        f.bump.next += count * PAGE_SIZE;
-        Some(PhysAddr::new(start))
+        let (mut link, mut run) = (None, f.free_head);
+        for _ in 0..RUNS_SEARCHED {
+            if run == 0 {
+                break;
+            }
+            let (next, have) = run_header(run);
+            if have >= count {
+                let first = take_from_run(&mut f, link, run, count);
+                drop(f);
+                if zero {
+                    crate::hypercall::zero(first, count * PAGE_SIZE);
+                }
+                return Some(PhysAddr::new(first));
+            }
+            (link, run) = (Some(run), next);
+        }
+        if f.bump.remaining() >= count {
+            let start = f.bump.next;
+            f.bump.next += count * PAGE_SIZE;
+            return Some(PhysAddr::new(start));
+        }
+        None
     }
 
     /// Gives back a frame nothing maps or uses any more.
     /// Frames that were never the allocator's (device memory) are ignored.
     pub fn free_frame(frame: PhysAddr) {
+        free_run(frame, 1);
+    }
+
+    /// Gives back `count` consecutive frames from `first` (two writes
+    /// however many). Frames below the allocator's floor are ignored.
+    pub fn free_run(first: PhysAddr, count: u64) {
         let mut f = FRAMES.lock();
-        if frame.as_u64() < f.floor {
+        let (mut first, mut count) = (first.as_u64(), count);
+        if first < f.floor {
+            let below = ((f.floor - first) / PAGE_SIZE).min(count);
+            first += below * PAGE_SIZE;
+            count -= below;
+        }
+        if count == 0 {
             return;
         }
-        // SAFETY: the caller hands over the frame; its first word becomes
-        // the list link.
-        unsafe { DirectMap.ptr(frame).cast::<u64>().write(f.free_head) };
-        f.free_head = frame.as_u64();
-        f.free_count += 1;
+        if count == 1 {
+            let head = f.single_head;
+            set_run_header(first, head, 1);
+            f.single_head = first;
+        } else {
+            let head = f.free_head;
+            set_run_header(first, head, count);
+            f.free_head = first;
+        }
+        f.free_count += count;
     }
 
     /// Frames still available (fresh and freed).
@@ -1162,6 +1408,70 @@ mod tests {
             Err(MapError::Unaligned)
         );
         s.for_each_page(v, v, &mut |_, _| panic!("empty range"));
+    }
+
+    #[test]
+    fn leaf_runs_and_teardown_by_ranges() {
+        let mem = FakeMemory::new();
+        let mut s = space(&mem);
+        let mut frames = &mem;
+        // 3 pages low, 2 + 2 across a 2 MiB boundary high (two runs of
+        // frames), one table each: PDPT, PD and 3 PTs below the PML4.
+        s.map_run(
+            VirtAddr::new(0x40_0000),
+            3,
+            PhysAddr::new(0x100_0000),
+            F::USER,
+            &mut frames,
+            &mut |_| {},
+        )
+        .unwrap();
+        let top = 0x7fff_ffe0_0000u64;
+        s.map_run(
+            VirtAddr::new(top - 0x2000),
+            2,
+            PhysAddr::new(0x200_0000),
+            F::USER,
+            &mut frames,
+            &mut |_| {},
+        )
+        .unwrap();
+        s.map_run(
+            VirtAddr::new(top),
+            2,
+            PhysAddr::new(0x200_2000),
+            F::USER,
+            &mut frames,
+            &mut |_| {},
+        )
+        .unwrap();
+        let tables = mem.frames_used() - 1;
+        assert_eq!(tables, 2 + 2 + 3);
+        let mut seen = Vec::new();
+        s.for_each_leaf_run(0x40_1000, top + 0x1000, &mut |va, entries| {
+            seen.push((va, entries.iter().filter(|e| **e & 1 != 0).count()));
+        });
+        assert_eq!(
+            seen,
+            [(0x40_1000, 2), (top - 0x20_0000, 2), (top, 1)]
+        );
+        let ranges = [(0x40_0000, 0x41_0000), (top - 0x10_0000, top + 0x10_0000)];
+        let (mut leaves, mut freed) = (Vec::new(), Vec::new());
+        s.free_ranges(
+            &ranges,
+            &mut |p, n| leaves.push((p.as_u64(), n)),
+            &mut |t| freed.push(t.as_u64()),
+        );
+        assert_eq!(
+            leaves,
+            [(0x100_0000, 3), (0x200_0000, 4)],
+            "runs of consecutive frames"
+        );
+        assert_eq!(freed.len(), tables, "every table once");
+        freed.sort();
+        freed.dedup();
+        assert_eq!(freed.len(), tables, "every table once");
+        assert!(!freed.contains(&s.root().as_u64()));
     }
 
     #[test]

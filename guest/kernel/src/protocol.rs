@@ -58,6 +58,12 @@ pub const FRAMEBUFFER_FORMAT_XRGB8888: u32 = 1;
 pub const BOOT_FLAG_FIXED_TIME: u64 = 1;
 /// `flags` bit 1: report every system call with the trace hypercall.
 pub const BOOT_FLAG_TRACE: u64 = 2;
+/// `flags` bit 2: the host's stdin is a terminal: the console is one.
+pub const BOOT_FLAG_STDIN_TTY: u64 = 4;
+/// `flags` bit 3: the host's stdout is a terminal.
+pub const BOOT_FLAG_STDOUT_TTY: u64 = 8;
+/// `flags` bit 4: the host's stderr is a terminal.
+pub const BOOT_FLAG_STDERR_TTY: u64 = 16;
 
 /// What the host tells the kernel at entry, at `BOOT_INFO_ADDR`.
 #[repr(C)]
@@ -84,7 +90,10 @@ pub struct BootInfo {
     pub args_addr: u64,
     /// Its size in bytes, at most `ARGS_MAX`.
     pub args_size: u64,
-    pub reserved: [u8; 8],
+    /// The terminal's window size in characters, 0 if unknown.
+    pub tty_rows: u16,
+    pub tty_cols: u16,
+    pub reserved: [u8; 4],
 }
 
 const _: () = {
@@ -101,7 +110,9 @@ const _: () = {
     assert!(offset_of!(BootInfo, flags) == 128);
     assert!(offset_of!(BootInfo, args_addr) == 136);
     assert!(offset_of!(BootInfo, args_size) == 144);
-    assert!(offset_of!(BootInfo, reserved) == 152);
+    assert!(offset_of!(BootInfo, tty_rows) == 152);
+    assert!(offset_of!(BootInfo, tty_cols) == 154);
+    assert!(offset_of!(BootInfo, reserved) == 156);
 };
 
 impl BootInfo {
@@ -127,7 +138,9 @@ impl BootInfo {
             flags: 0,
             args_addr: 0,
             args_size: 0,
-            reserved: [0; 8],
+            tty_rows: 0,
+            tty_cols: 0,
+            reserved: [0; 4],
         }
     }
 
@@ -164,7 +177,9 @@ impl BootInfo {
         put(&mut out, 128, &self.flags.to_le_bytes());
         put(&mut out, 136, &self.args_addr.to_le_bytes());
         put(&mut out, 144, &self.args_size.to_le_bytes());
-        put(&mut out, 152, &self.reserved);
+        put(&mut out, 152, &self.tty_rows.to_le_bytes());
+        put(&mut out, 154, &self.tty_cols.to_le_bytes());
+        put(&mut out, 156, &self.reserved);
         out
     }
 
@@ -191,7 +206,9 @@ impl BootInfo {
             flags: get_u64(b, 128),
             args_addr: get_u64(b, 136),
             args_size: get_u64(b, 144),
-            reserved: b[152..160].try_into().unwrap(),
+            tty_rows: u16::from_le_bytes([b[152], b[153]]),
+            tty_cols: u16::from_le_bytes([b[154], b[155]]),
+            reserved: b[156..160].try_into().unwrap(),
         };
         info.validate()?;
         Ok(info)
@@ -405,6 +422,106 @@ pub const STDIN: u32 = 0;
 pub type IoVec = ConsoleWrite;
 
 // ------------------------------------------------- linux-exec hypercalls
+
+/// Slots of the kernel's `struct termios` `c_cc`.
+pub const TERMIOS_NCCS: usize = 19;
+
+/// The Linux kernel's `struct termios` (what TCGETS/TCSETS copy), 36 bytes.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Termios {
+    pub iflag: u32,
+    pub oflag: u32,
+    pub cflag: u32,
+    pub lflag: u32,
+    pub line: u8,
+    pub cc: [u8; TERMIOS_NCCS],
+}
+
+const _: () = assert!(size_of::<Termios>() == 36);
+
+/// `Tty::op`: set the host terminal's modes; wait for input on it.
+pub const TTY_OP_SET_MODES: u32 = 0;
+pub const TTY_OP_WAIT_INPUT: u32 = 1;
+/// `Tty::action` of `TTY_OP_SET_MODES`: TCSANOW, TCSADRAIN, TCSAFLUSH.
+pub const TTY_ACTION_NOW: u32 = 0;
+pub const TTY_ACTION_DRAIN: u32 = 1;
+pub const TTY_ACTION_FLUSH: u32 = 2;
+pub const TTY_SIZE: usize = 64;
+
+/// The argument of the `tty` port (docs/protocol.md, "The terminal").
+#[repr(C, align(8))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Tty {
+    pub op: u32,
+    pub action: u32,
+    /// Written by the host: set modes 0 or -errno; wait 1 (input) or 0.
+    pub result: i64,
+    /// Wait: ms, -1 for ever; set modes: 0.
+    pub timeout_ms: i64,
+    pub termios: Termios,
+    pub reserved: u32,
+}
+
+const _: () = {
+    assert!(size_of::<Tty>() == TTY_SIZE);
+    assert!(offset_of!(Tty, termios) == 24);
+    assert!(offset_of!(Tty, reserved) == 60);
+};
+
+impl Tty {
+    pub fn encode(&self) -> [u8; TTY_SIZE] {
+        let mut out = [0u8; TTY_SIZE];
+        put(&mut out, 0, &self.op.to_le_bytes());
+        put(&mut out, 4, &self.action.to_le_bytes());
+        put(&mut out, 8, &self.result.to_le_bytes());
+        put(&mut out, 16, &self.timeout_ms.to_le_bytes());
+        let t = &self.termios;
+        put(&mut out, 24, &t.iflag.to_le_bytes());
+        put(&mut out, 28, &t.oflag.to_le_bytes());
+        put(&mut out, 32, &t.cflag.to_le_bytes());
+        put(&mut out, 36, &t.lflag.to_le_bytes());
+        out[40] = t.line;
+        put(&mut out, 41, &t.cc);
+        put(&mut out, 60, &self.reserved.to_le_bytes());
+        out
+    }
+
+    /// Reads a Tty, checking what the host checks.
+    pub fn decode(b: &[u8]) -> Result<Self, DecodeError> {
+        require_size(b, TTY_SIZE)?;
+        let t = Self {
+            op: get_u32(b, 0),
+            action: get_u32(b, 4),
+            result: get_u64(b, 8) as i64,
+            timeout_ms: get_u64(b, 16) as i64,
+            termios: Termios {
+                iflag: get_u32(b, 24),
+                oflag: get_u32(b, 28),
+                cflag: get_u32(b, 32),
+                lflag: get_u32(b, 36),
+                line: b[40],
+                cc: b[41..60].try_into().unwrap(),
+            },
+            reserved: get_u32(b, 60),
+        };
+        let set = match t.op {
+            TTY_OP_SET_MODES => true,
+            TTY_OP_WAIT_INPUT => false,
+            _ => return err("op"),
+        };
+        if (set && t.action > TTY_ACTION_FLUSH) || (!set && t.action != 0) {
+            return err("action");
+        }
+        if t.timeout_ms < -1 || (set && t.timeout_ms != 0) {
+            return err("timeoutMs");
+        }
+        if t.reserved != 0 {
+            return err("reserved");
+        }
+        Ok(t)
+    }
+}
 
 /// `Copy::flags` bit 0: fill `[dst, dst + len)` with zeros; `src` ignored.
 pub const COPY_FLAG_ZERO: u64 = 1;

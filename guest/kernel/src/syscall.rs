@@ -40,6 +40,7 @@ mod sendfile;
 mod signal;
 pub mod stat;
 pub mod sysinfo;
+mod termios;
 mod thread;
 pub mod time;
 mod umask;

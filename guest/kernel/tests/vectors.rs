@@ -3,7 +3,7 @@
 //! its `bytes` and decode back to its fields; every invalid case must be
 //! rejected naming the same field.
 
-use kernel::protocol::{BootInfo, ConsoleWrite, DecodeError, FaultReport, Segment};
+use kernel::protocol::{BootInfo, ConsoleWrite, DecodeError, FaultReport, Segment, Tty};
 use std::path::PathBuf;
 
 #[derive(Debug, Default)]
@@ -135,6 +135,8 @@ fn boot_info() {
                 "flags" => info.flags = int(value),
                 "argsAddr" => info.args_addr = int(value),
                 "argsSize" => info.args_size = int(value),
+                "ttyRows" => info.tty_rows = int(value) as u16,
+                "ttyCols" => info.tty_cols = int(value) as u16,
                 other => panic!("case {}: unknown BootInfo field {other}", c.name),
             }
         }
@@ -240,6 +242,43 @@ fn fault_report() {
             "case {} decodes back",
             c.name
         );
+    }
+}
+
+#[test]
+fn tty() {
+    let Some(cases) = load("tty.vec") else {
+        return;
+    };
+    for c in &cases {
+        if !c.valid {
+            check_invalid(c, Tty::decode(&c.bytes));
+            continue;
+        }
+        let mut t = Tty::default();
+        for (field, value) in &c.fields {
+            match field.as_str() {
+                "op" => t.op = int(value) as u32,
+                "action" => t.action = int(value) as u32,
+                "result" => t.result = int(value) as i64,
+                "timeoutMs" => t.timeout_ms = int(value) as i64,
+                "iflag" => t.termios.iflag = int(value) as u32,
+                "oflag" => t.termios.oflag = int(value) as u32,
+                "cflag" => t.termios.cflag = int(value) as u32,
+                "lflag" => t.termios.lflag = int(value) as u32,
+                "line" => t.termios.line = int(value) as u8,
+                "cc" => t.termios.cc = hex(value).try_into().expect("cc is 19 bytes"),
+                other => panic!("case {}: unknown Tty field {other}", c.name),
+            }
+        }
+        assert_eq!(
+            t.encode().as_slice(),
+            c.bytes.as_slice(),
+            "case {} (line {})",
+            c.name,
+            c.line
+        );
+        assert_eq!(Tty::decode(&c.bytes), Ok(t), "case {} decodes back", c.name);
     }
 }
 

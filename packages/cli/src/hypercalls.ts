@@ -24,6 +24,9 @@ import {
   CONSOLE_WRITE_SEGMENT_SIZE,
   FAULT_REPORT_SIZE,
   type FaultReport,
+  TTY_SIZE,
+  decodeTty,
+  type Tty,
 } from '@kvmos/protocol';
 import { GuestRequestError } from './errors.js';
 
@@ -46,7 +49,9 @@ export type Hypercall =
   | { kind: 'random'; chunks: Buffer[]; resultAddr: number }
   | { kind: 'trace'; trace: Trace }
   | { kind: 'log'; logKind: LogKind; message: string }
-  | { kind: 'unknownSyscall'; nr: number };
+  | { kind: 'unknownSyscall'; nr: number }
+  /** Set the terminal's modes or wait for its input; the host writes the result at `resultAddr`. */
+  | { kind: 'tty'; tty: Tty; resultAddr: number };
 
 /** Turns a port write into a validated request, or throws GuestRequestError. */
 export function decodeHypercall(port: number, value: number, memory: GuestMemoryReader): Hypercall {
@@ -85,6 +90,8 @@ export function decodeHypercall(port: number, value: number, memory: GuestMemory
       }
       case PORT.unknownSyscall:
         return { kind: 'unknownSyscall', nr: value };
+      case PORT.tty:
+        return { kind: 'tty', tty: decodeTty(structAt(value, TTY_SIZE, memory)), resultAddr: value + 8 };
       default:
         throw new GuestRequestError(`write to unknown port 0x${port.toString(16)} (value 0x${value.toString(16)})`);
     }

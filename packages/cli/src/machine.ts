@@ -12,6 +12,7 @@ import {
   FRAMEBUFFER_WIDTH,
   MAILBOX_ADDR,
   PAGE_SIZE,
+  TTY_OP,
   encodeClock,
   exceptionName,
   type FaultReport,
@@ -23,6 +24,7 @@ import { readGuestString } from './page-walk.js';
 import { formatTrace } from './linux-exec/trace.js';
 import { SYSCALL_NAMES } from './linux-exec/syscall-names.js';
 import { Screen, type FrameSink } from './display/screen.js';
+import { HostTerminal } from './host-terminal.js';
 
 export interface BootOptions {
   kernel: Uint8Array;
@@ -44,6 +46,11 @@ export interface BootOptions {
   verbose?: boolean;
   /** A screen (docs/protocol.md, "The screen"): without one the doorbell stops the guest. */
   display?: DisplayOptions;
+  /**
+   * Make the guest's console a terminal when the stdin fd is one
+   * (docs/protocol.md, "The terminal"): linux-exec. Default false.
+   */
+  terminal?: boolean;
 }
 
 export interface DisplayOptions {
@@ -72,7 +79,12 @@ export class Machine {
     private readonly vcpu: Vcpu,
     readonly memory: GuestMemory,
     readonly plan: BootPlan,
-    private readonly io: { fds: { 0: number; 1: number; 2: number }; diagnostics: (line: string) => void; verbose: boolean },
+    private readonly io: {
+      fds: { 0: number; 1: number; 2: number };
+      terminal: HostTerminal | undefined;
+      diagnostics: (line: string) => void;
+      verbose: boolean;
+    },
   ) {
     this.bootHr = process.hrtime.bigint();
   }
@@ -84,13 +96,25 @@ export class Machine {
 
   /** Plans the boot (pure, may throw loader errors), then creates and loads the VM. */
   static boot(opts: BootOptions): Machine {
+    const fds = { 0: opts.stdinFd ?? 0, 1: opts.stdoutFd ?? 1, 2: opts.stderrFd ?? 2 };
+    const terminal = opts.terminal ? HostTerminal.open(fds) : undefined;
+    try {
+      return Machine.bootWith(opts, fds, terminal);
+    } catch (e) {
+      terminal?.close();
+      throw e;
+    }
+  }
+
+  private static bootWith(opts: BootOptions, fds: { 0: number; 1: number; 2: number }, terminal: HostTerminal | undefined): Machine {
     const plan = planBoot({
       kernel: opts.kernel,
       ...(opts.ramSize !== undefined && { ramSize: opts.ramSize }),
       ...(opts.cmdline !== undefined && { cmdline: opts.cmdline }),
       ...(opts.initramfs !== undefined && { initramfs: opts.initramfs }),
       ...(opts.args !== undefined && { args: opts.args }),
-      flags: (opts.flags ?? 0n) | (opts.display?.fixedTime ? BOOT_FLAG_FIXED_TIME : 0n),
+      flags: (opts.flags ?? 0n) | (opts.display?.fixedTime ? BOOT_FLAG_FIXED_TIME : 0n) | (terminal?.bootFlags ?? 0n),
+      ...(terminal && { ttySize: terminal.size() }),
       ...(opts.display && { framebuffer: { width: FRAMEBUFFER_WIDTH, height: FRAMEBUFFER_HEIGHT } }),
       bootTimeNs: BigInt(Date.now()) * 1_000_000n,
       randomSeed: randomBytes(32),
@@ -112,7 +136,8 @@ export class Machine {
       vcpu.setRegs(plan.regs);
       vcpu.setMsrs(plan.msrs);
       const machine = new Machine(kvm, vm, vcpu, memory, plan, {
-        fds: { 0: opts.stdinFd ?? 0, 1: opts.stdoutFd ?? 1, 2: opts.stderrFd ?? 2 },
+        fds,
+        terminal,
         diagnostics: opts.diagnostics ?? ((line) => writeAll(2, Buffer.from(line + '\n'))),
         verbose: opts.verbose ?? false,
       });
@@ -168,6 +193,7 @@ export class Machine {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.io.terminal?.close();
     this.vcpu.close();
     this.memory.free();
     this.vm.close();
@@ -233,6 +259,15 @@ export class Machine {
         if (call.logKind === 1) this.io.diagnostics(call.message);
         else if (this.io.verbose) this.io.diagnostics(`kvmos: guest: ${call.message}`);
         return undefined;
+      case 'tty': {
+        const terminal = this.io.terminal;
+        // Only a guest told it has a terminal asks; without one, say ENOTTY.
+        let result = -25n;
+        if (terminal && call.tty.op === TTY_OP.setModes) result = BigInt(terminal.setModes(call.tty.action, call.tty.termios));
+        if (terminal && call.tty.op === TTY_OP.waitInput) result = terminal.waitInput(Number(call.tty.timeoutMs)) ? 1n : 0n;
+        this.memory.view(call.resultAddr, 8).writeBigInt64LE(result);
+        return undefined;
+      }
       case 'unknownSyscall':
         if (!this.unknownSyscalls.has(call.nr)) {
           this.unknownSyscalls.add(call.nr);

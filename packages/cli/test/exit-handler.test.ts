@@ -2,7 +2,7 @@
 import test from 'ava';
 import fc from 'fast-check';
 import type { Exit } from '@kvmos/kvm';
-import { encodeConsoleWrite, encodeCopy, encodeFaultReport, encodeLog, encodeTrace, PORT } from '@kvmos/protocol';
+import { encodeConsoleWrite, encodeCopy, encodeFaultReport, encodeLog, encodeTrace, encodeTty, PORT, TTY_OP } from '@kvmos/protocol';
 import { handleExit, type GuestMemoryReader } from '../src/index.js';
 
 function fakeRam(size = 1 << 20): GuestMemoryReader & { buf: Buffer } {
@@ -135,4 +135,20 @@ test('log, trace and unknownSyscall decode; a log message outside RAM is refused
   ram.buf.set(encodeTrace({ nr: 39n, args: [0n, 0n, 0n, 0n, 0n, 0n], result: 1n }), 0x2000);
   t.like(handleExit(out(PORT.trace, 0x2000), ram), { kind: 'hypercall', call: { kind: 'trace', trace: { nr: 39n, result: 1n } } });
   t.deepEqual(handleExit(out(PORT.unknownSyscall, 444), ram), { kind: 'hypercall', call: { kind: 'unknownSyscall', nr: 444 } });
+});
+
+test('tty decodes its request with the result address; bad ones and unaligned or outside RAM are refused', (t) => {
+  const ram = fakeRam();
+  const termios = { iflag: 0x500, oflag: 5, cflag: 0xbf, lflag: 0x8a30, line: 0, cc: new Uint8Array(19).fill(1) };
+  ram.buf.set(encodeTty({ op: TTY_OP.setModes, action: 2, result: 0n, timeoutMs: 0n, termios }), 0x2000);
+  t.like(handleExit(out(PORT.tty, 0x2000), ram), {
+    kind: 'hypercall',
+    call: { kind: 'tty', resultAddr: 0x2008, tty: { op: 0, action: 2, termios: { lflag: 0x8a30 } } },
+  });
+  ram.buf.set(encodeTty({ op: TTY_OP.waitInput, action: 0, result: 0n, timeoutMs: -1n, termios: { ...termios, cc: new Uint8Array(19) } }), 0x2000);
+  t.like(handleExit(out(PORT.tty, 0x2000), ram), { kind: 'hypercall', call: { kind: 'tty', tty: { op: 1, timeoutMs: -1n } } });
+  ram.buf.writeUInt32LE(3, 0x2004); // waitInput with an action
+  t.like(handleExit(out(PORT.tty, 0x2000), ram), { kind: 'stop', error: { type: 'bad-request' } });
+  t.like(handleExit(out(PORT.tty, 0x2004), ram), { kind: 'stop', error: { type: 'bad-request' } });
+  t.like(handleExit(out(PORT.tty, ram.size - 32), ram), { kind: 'stop', error: { type: 'bad-request' } });
 });

@@ -7,3 +7,4 @@ export { GuestMemory } from './memory.js';
 export { Kvm } from './system.js';
 export { Vm } from './vm.js';
 export { Vcpu } from './vcpu.js';
+export { TCGETS, TCSETS, TCSETSW, TCSETSF, ttyGetAttr, ttySetAttr, ttyWindowSize, waitReadable } from './tty.js';

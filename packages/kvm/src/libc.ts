@@ -15,6 +15,11 @@ function libc(): string {
   return LIBRARY;
 }
 
+/** The name ffi-rs knows libc by (opened on first use). */
+export function libcName(): string {
+  return libc();
+}
+
 export const O_RDWR = 0x2;
 export const O_CLOEXEC = 0x80000;
 export const PROT_READ = 0x1;

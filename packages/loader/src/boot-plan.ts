@@ -51,6 +51,8 @@ export interface BootPlanOptions {
   flags?: bigint;
   /** linux-exec's args block (protocol's encodeArgsBlock), at most ARGS_MAX bytes. */
   args?: Uint8Array;
+  /** The host terminal's window size (BootInfo ttyRows/ttyCols); 0 x 0 if not given. */
+  ttySize?: { rows: number; cols: number };
 }
 
 export interface GuestWrite {
@@ -128,6 +130,9 @@ export function planBoot(opts: BootPlanOptions): BootPlan {
     flags,
     argsAddr: args.length > 0 ? BigInt(ARGS_ADDR) : 0n,
     argsSize: BigInt(args.length),
+    // Sizes a terminal cannot have are "unknown" (0), as Linux reports then.
+    ttyRows: clampU16(opts.ttySize?.rows),
+    ttyCols: clampU16(opts.ttySize?.cols),
   };
 
   const tables = buildBootPageTables(ramSize);
@@ -224,4 +229,8 @@ function framebufferGeometry(fb: { width: number; height: number }): { width: nu
 
 function perms(flags: number): string {
   return `${flags & PF_R ? 'r' : '-'}${flags & PF_W ? 'w' : '-'}${flags & PF_X ? 'x' : '-'}`;
+}
+
+function clampU16(v: number | undefined): number {
+  return v !== undefined && Number.isInteger(v) && v > 0 && v <= 0xffff ? v : 0;
 }

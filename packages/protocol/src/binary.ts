@@ -25,6 +25,13 @@ export function hex(v: number | bigint): string {
   return v < 0 ? `-0x${(-v).toString(16)}` : `0x${v.toString(16)}`;
 }
 
+export function setU16(dv: DataView, offset: number, value: number, field: string): void {
+  if (!Number.isInteger(value) || value < 0 || value > 0xffff) {
+    throw new ProtocolError(field, `${value} does not fit in a u16`);
+  }
+  dv.setUint16(offset, value, true);
+}
+
 export function setU32(dv: DataView, offset: number, value: number, field: string): void {
   if (!Number.isInteger(value) || value < 0 || value > U32_MAX) {
     throw new ProtocolError(field, `${value} does not fit in a u32`);

@@ -4,7 +4,7 @@
  * sizes included, so every u64 round-trips), byte arrays are `Uint8Array`.
  */
 import { ProtocolError } from './errors.js';
-import { hex, requireSize, setBytes, setU32, setU64, view } from './binary.js';
+import { hex, requireSize, setBytes, setU16, setU32, setU64, view } from './binary.js';
 
 export const BOOT_INFO_SIZE = 160;
 /** "kvmo" read as a little-endian u32. */
@@ -17,6 +17,12 @@ export const FRAMEBUFFER_FORMAT_XRGB8888 = 1;
 export const BOOT_FLAG_FIXED_TIME = 1n;
 /** flags bit 1: the kernel reports every system call with the trace hypercall. */
 export const BOOT_FLAG_TRACE = 2n;
+/** flags bit 2: the host's stdin is a terminal: the guest's console is one (termios, window size). */
+export const BOOT_FLAG_STDIN_TTY = 4n;
+/** flags bit 3: the host's stdout is a terminal. */
+export const BOOT_FLAG_STDOUT_TTY = 8n;
+/** flags bit 4: the host's stderr is a terminal. */
+export const BOOT_FLAG_STDERR_TTY = 16n;
 
 export interface BootInfo {
   ramSize: bigint;
@@ -38,6 +44,9 @@ export interface BootInfo {
   /** The linux-exec args block (args-block.ts), 0/0 if none. */
   argsAddr: bigint;
   argsSize: bigint;
+  /** The terminal's window size in characters (0 if unknown or no terminal). */
+  ttyRows: number;
+  ttyCols: number;
 }
 
 /** Offsets of docs/protocol.md's table; magic, version and reserved are implied. */
@@ -61,7 +70,9 @@ const OFFSET = {
   flags: 128,
   argsAddr: 136,
   argsSize: 144,
-  reserved: 152,
+  ttyRows: 152,
+  ttyCols: 154,
+  reserved: 156,
 } as const;
 
 const U64_FIELDS = [
@@ -79,6 +90,7 @@ const U64_FIELDS = [
   'argsSize',
 ] as const;
 const U32_FIELDS = ['framebufferWidth', 'framebufferHeight', 'framebufferStride', 'framebufferFormat'] as const;
+const U16_FIELDS = ['ttyRows', 'ttyCols'] as const;
 
 /** The 160 bytes the host writes at BOOT_INFO_ADDR; reserved bytes are zero. */
 export function encodeBootInfo(info: BootInfo): Uint8Array {
@@ -88,6 +100,7 @@ export function encodeBootInfo(info: BootInfo): Uint8Array {
   dv.setUint32(OFFSET.version, BOOT_INFO_VERSION, true);
   for (const f of U64_FIELDS) setU64(dv, OFFSET[f], info[f], f);
   for (const f of U32_FIELDS) setU32(dv, OFFSET[f], info[f], f);
+  for (const f of U16_FIELDS) setU16(dv, OFFSET[f], info[f], f);
   setBytes(out, OFFSET.randomSeed, info.randomSeed, RANDOM_SEED_SIZE, 'randomSeed');
   return out;
 }
@@ -128,5 +141,7 @@ export function decodeBootInfo(bytes: Uint8Array): BootInfo {
     flags: u64('flags'),
     argsAddr: u64('argsAddr'),
     argsSize: u64('argsSize'),
+    ttyRows: dv.getUint16(OFFSET.ttyRows, true),
+    ttyCols: dv.getUint16(OFFSET.ttyCols, true),
   };
 }

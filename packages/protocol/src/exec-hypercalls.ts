@@ -5,7 +5,7 @@
  * bytes; the host checks addresses with `checkRange`.
  */
 import { ProtocolError } from './errors.js';
-import { requireSize, setI64, setU32, setU64, view } from './binary.js';
+import { requireSize, setBytes, setI64, setU32, setU64, view } from './binary.js';
 
 export const COPY_SIZE = 32;
 /** Copy.flags bit 0: fill the destination with zeros; src is ignored. */
@@ -103,4 +103,106 @@ export function encodeLog(l: Log): Uint8Array {
   setU32(dv, 4, l.len, 'len');
   setU64(dv, 8, l.addr, 'addr');
   return out;
+}
+
+/** Tty (docs/protocol.md, "The terminal"): 64 bytes, 8-byte aligned. */
+export const TTY_SIZE = 64;
+/** `struct termios` of the Linux kernel (TCGETS): c_cc has 19 slots. */
+export const TERMIOS_NCCS = 19;
+/** Tty.op: set the host terminal's modes; wait for input on it. */
+export const TTY_OP = { setModes: 0, waitInput: 1 } as const;
+export type TtyOp = (typeof TTY_OP)[keyof typeof TTY_OP];
+/** Tty.action for setModes: TCSANOW (TCSETS), TCSADRAIN (TCSETSW), TCSAFLUSH (TCSETSF). */
+export const TTY_ACTION = { now: 0, drain: 1, flush: 2 } as const;
+
+/** The kernel's `struct termios` (36 bytes). */
+export interface Termios {
+  iflag: number;
+  oflag: number;
+  cflag: number;
+  lflag: number;
+  line: number;
+  /** TERMIOS_NCCS bytes. */
+  cc: Uint8Array;
+}
+
+export interface Tty {
+  op: TtyOp;
+  /** setModes: TTY_ACTION; waitInput: 0. */
+  action: number;
+  /** Written by the host: setModes 0 or -errno; waitInput 1 (input is there) or 0 (timed out). */
+  result: bigint;
+  /** waitInput: how long to wait in ms, -1 for ever; setModes: 0. */
+  timeoutMs: bigint;
+  /** setModes: the modes; waitInput: zero. */
+  termios: Termios;
+}
+
+export function decodeTty(bytes: Uint8Array): Tty {
+  requireSize(bytes, TTY_SIZE, 'Tty');
+  const dv = view(bytes);
+  const op = dv.getUint32(0, true);
+  if (op !== TTY_OP.setModes && op !== TTY_OP.waitInput) throw new ProtocolError('op', `${op} is not 0 or 1`);
+  const action = dv.getUint32(4, true);
+  if (op === TTY_OP.setModes ? action > TTY_ACTION.flush : action !== 0) {
+    throw new ProtocolError('action', `${action} is not valid for op ${op}`);
+  }
+  const timeoutMs = dv.getBigInt64(16, true);
+  if (timeoutMs < -1n || (op === TTY_OP.setModes && timeoutMs !== 0n)) throw new ProtocolError('timeoutMs', `${timeoutMs} is not valid for op ${op}`);
+  const reserved = dv.getUint32(60, true);
+  if (reserved !== 0) throw new ProtocolError('reserved', `must be 0, got ${reserved}`);
+  return {
+    op,
+    action,
+    result: dv.getBigInt64(8, true),
+    timeoutMs,
+    termios: {
+      iflag: dv.getUint32(24, true),
+      oflag: dv.getUint32(28, true),
+      cflag: dv.getUint32(32, true),
+      lflag: dv.getUint32(36, true),
+      line: bytes[40] ?? 0,
+      cc: bytes.slice(41, 41 + TERMIOS_NCCS),
+    },
+  };
+}
+
+export function encodeTty(t: Tty): Uint8Array {
+  const out = new Uint8Array(TTY_SIZE);
+  const dv = view(out);
+  setU32(dv, 0, t.op, 'op');
+  setU32(dv, 4, t.action, 'action');
+  setI64(dv, 8, t.result, 'result');
+  setI64(dv, 16, t.timeoutMs, 'timeoutMs');
+  out.set(encodeTermios(t.termios), 24);
+  return out;
+}
+
+/** The kernel's `struct termios` as TCGETS/TCSETS pass it (36 bytes). */
+export function encodeTermios(t: Termios): Uint8Array {
+  const out = new Uint8Array(TERMIOS_SIZE);
+  const dv = view(out);
+  setU32(dv, 0, t.iflag, 'iflag');
+  setU32(dv, 4, t.oflag, 'oflag');
+  setU32(dv, 8, t.cflag, 'cflag');
+  setU32(dv, 12, t.lflag, 'lflag');
+  if (!Number.isInteger(t.line) || t.line < 0 || t.line > 0xff) throw new ProtocolError('line', `${t.line} does not fit in a u8`);
+  out[16] = t.line;
+  setBytes(out, 17, t.cc, TERMIOS_NCCS, 'cc');
+  return out;
+}
+
+export const TERMIOS_SIZE = 36;
+
+export function decodeTermios(bytes: Uint8Array): Termios {
+  requireSize(bytes, TERMIOS_SIZE, 'Termios');
+  const dv = view(bytes);
+  return {
+    iflag: dv.getUint32(0, true),
+    oflag: dv.getUint32(4, true),
+    cflag: dv.getUint32(8, true),
+    lflag: dv.getUint32(12, true),
+    line: bytes[16] ?? 0,
+    cc: bytes.slice(17, 17 + TERMIOS_NCCS),
+  };
 }

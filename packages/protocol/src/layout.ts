@@ -108,6 +108,8 @@ export const PORT = {
   log: 0x409,
   /** out32(syscall number): a system call the kernel does not implement. */
   unknownSyscall: 0x40a,
+  /** out32(phys of a Tty): set the terminal's modes, or wait for terminal input (exec-hypercalls.ts). */
+  tty: 0x40b,
 } as const;
 
 /** The mailbox page (docs/protocol.md, "The screen"). */

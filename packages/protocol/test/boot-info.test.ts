@@ -19,6 +19,8 @@ const info: BootInfo = {
   flags: 0n,
   argsAddr: 0x8000n,
   argsSize: 24n,
+  ttyRows: 24,
+  ttyCols: 80,
 };
 
 test('decodes from a larger buffer (the boot info page) and copies the seed', (t) => {
@@ -40,6 +42,15 @@ test('refuses u32 fields that are not u32', (t) => {
   for (const framebufferWidth of [-1, 0x1_0000_0000, 1.5, NaN]) {
     const e = t.throws(() => encodeBootInfo({ ...info, framebufferWidth }), { instanceOf: ProtocolError });
     t.is(e?.field, 'framebufferWidth');
+  }
+});
+
+test('the window size is two u16s at 152 and 154', (t) => {
+  const bytes = encodeBootInfo({ ...info, ttyRows: 0x1234, ttyCols: 0xfffe });
+  t.deepEqual([...bytes.subarray(152, 156)], [0x34, 0x12, 0xfe, 0xff]);
+  for (const ttyRows of [-1, 0x1_0000, 2.5]) {
+    const e = t.throws(() => encodeBootInfo({ ...info, ttyRows }), { instanceOf: ProtocolError });
+    t.is(e?.field, 'ttyRows');
   }
 });
 

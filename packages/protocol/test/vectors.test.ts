@@ -17,6 +17,10 @@ import {
   type ConsoleFd,
   type ConsoleWrite,
   type FaultReport,
+  decodeTty,
+  encodeTty,
+  type Tty,
+  type TtyOp,
 } from '../src/index.js';
 import { fromHex, int, readVectors, toHex, type ValidCase } from './vector-file.js';
 
@@ -52,6 +56,8 @@ function bootInfoOf(c: ValidCase): BootInfo {
     flags: b('flags'),
     argsAddr: b('argsAddr'),
     argsSize: b('argsSize'),
+    ttyRows: n('ttyRows'),
+    ttyCols: n('ttyCols'),
   };
 }
 
@@ -81,6 +87,18 @@ function faultReportOf(c: ValidCase): FaultReport {
     cr3: b('cr3'),
     messageAddr: b('messageAddr'),
     messageLen: b('messageLen'),
+  };
+}
+
+function ttyOf(c: ValidCase): Tty {
+  const m = fieldMap(c);
+  const n = (k: string): number => Number(int(get(m, k)));
+  return {
+    op: n('op') as TtyOp,
+    action: n('action'),
+    result: int(get(m, 'result')),
+    timeoutMs: int(get(m, 'timeoutMs')),
+    termios: { iflag: n('iflag'), oflag: n('oflag'), cflag: n('cflag'), lflag: n('lflag'), line: n('line'), cc: fromHex(get(m, 'cc')) },
   };
 }
 
@@ -119,6 +137,13 @@ const structs = [
     fieldsOf: faultReportOf,
     encode: (v: unknown) => encodeFaultReport(v as FaultReport),
     decode: decodeFaultReport,
+    implied: () => true,
+  },
+  {
+    file: 'tty.vec',
+    fieldsOf: ttyOf,
+    encode: (v: unknown) => encodeTty(v as Tty),
+    decode: decodeTty,
     implied: () => true,
   },
   {

@@ -139,11 +139,13 @@ pub fn run_init(info: &BootInfo, init: &[u8], cwd: &[u8]) -> ! {
     let mut fds = FdTable::new();
     // Like the pipes a program usually gets: stdin read-only, stdout and
     // stderr write-only (`write(0, ..)` is EBADF, as with a pipe).
+    crate::tty::init(info);
     for (fd, out, mode) in [(0, 1, O_RDONLY), (1, 1, O_WRONLY), (2, 2, O_WRONLY)] {
+        let tty = crate::tty::host_fd_is_terminal(fd as u32);
         fds.install(
             fd,
             Fd {
-                file: OpenFile::new(FileKind::Console { out }, console, mode),
+                file: OpenFile::new(FileKind::Console { out, tty }, console, mode),
                 cloexec: false,
             },
         );

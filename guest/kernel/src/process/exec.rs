@@ -190,6 +190,8 @@ fn load_segment(mm: &mut Mm, vfs: &Vfs<'static>, node: NodeId, seg: &Segment) ->
             mm.copy_in(from, src, len);
         }
         mm.protect(first, page_end, prev.prot | prot)?;
+        // Bytes of two segments: no backing makes this page again.
+        mm.vmas.mark_written(first, page_end);
         start = page_end;
     }
     if start < end {

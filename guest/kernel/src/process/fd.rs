@@ -34,10 +34,13 @@ pub const MAX_FDS: usize = 1024;
 /// What an open file is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FileKind {
-    /// The host's terminal: reads come from its stdin, writes go to its
-    /// fd `out` (1 or 2).
+    /// The host's stdin, stdout or stderr: reads come from its stdin,
+    /// writes go to its fd `out` (1 or 2). `tty`: that host fd is the
+    /// terminal (`crate::tty`), else it is ENOTTY like the pipe or file
+    /// it is on the host.
     Console {
         out: u32,
+        tty: bool,
     },
     Device(Device),
     Regular,

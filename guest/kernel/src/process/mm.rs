@@ -11,8 +11,11 @@
 //! memory and bss need. Ring 0 is emulated (~1 us a memory access), so
 //! mapping on demand beats mapping a 2 MiB program page by page at exec.
 //! Every mapped user frame belongs to exactly one page and is freed when
-//! it is unmapped.
+//! it is unmapped. `mapped` remembers where pages were ever mapped, so
+//! that walks of the tables (fork, teardown, munmap, mprotect) skip the
+//! empty rest of the address space.
 
+use super::spans::Spans;
 use super::vmas::{Backing, Vma, VmaKind, Vmas, PROT_ALL, PROT_EXEC, PROT_READ, PROT_WRITE};
 use crate::addr::{PhysAddr, VirtAddr};
 use crate::hypercall;
@@ -20,7 +23,7 @@ use crate::layout::PAGE_SIZE;
 use crate::paging::{self, AddressSpace, KernelFrames, MapError, PageTableFlags, PhysMemory};
 use crate::syscall::user_ptr::UserMemory;
 use crate::syscall::Errno;
-use core::cell::Cell;
+use core::cell::{Cell, RefCell};
 
 /// The main thread's stack ends here (one page below the top of user
 /// space, as hello's) and may grow to `STACK_SIZE`.
@@ -74,6 +77,12 @@ fn map_error(e: MapError) -> Errno {
 
 /// Entries of the translation cache (`Mm::translate_user`).
 const TLB_SIZE: usize = 4;
+/// Fork copies the mapped pages of areas that were never written up to
+/// this size; bigger ones (a 2 MiB program text) stay lazy in the child,
+/// which faults in from the backing only what it touches before it
+/// execs: a fault (~0.3 ms) beats the per-page work of copying hundreds
+/// of pages, a copy beats the fault for a few.
+const SHARE_LAZILY_MIN: u64 = 64 * PAGE_SIZE;
 
 pub struct Mm {
     pub space: AddressSpace,
@@ -84,6 +93,9 @@ pub struct Mm {
     /// Emptied by everything that unmaps or changes a mapping. One
     /// `Cell` per entry: a hit reads one entry, not a copy of the table.
     tlb: [Cell<(u64, u64)>; TLB_SIZE],
+    /// Where pages were ever mapped (a superset of where page tables
+    /// are): walks visit only these ranges.
+    mapped: RefCell<Spans>,
     /// Where the break started and where it is now.
     pub brk_start: u64,
     pub brk: u64,
@@ -96,6 +108,7 @@ impl Mm {
             space: AddressSpace::new_user_space().map_err(map_error)?,
             vmas: Vmas::new(),
             tlb: [const { Cell::new((0, 0)) }; TLB_SIZE],
+            mapped: RefCell::new(Spans::new()),
             brk_start: 0,
             brk: 0,
         })
@@ -122,6 +135,8 @@ impl Mm {
     fn fill(&self, start: u64, count: u64, v: &Vma) -> Result<(), Errno> {
         let flags = page_flags(v.prot);
         let end = start + count * PAGE_SIZE;
+        // Before mapping: tables may be made even if mapping fails.
+        self.mapped.borrow_mut().add(start, end);
         // A handle on the same tables: mapping needs `&mut`, and faulting
         // in is invisible to the owner (the pages were promised already).
         let mut space = self.space.clone();
@@ -233,6 +248,7 @@ impl Mm {
             max_prot: PROT_ALL,
             kind,
             backing,
+            written: prot & PROT_WRITE != 0,
         });
     }
 
@@ -275,10 +291,17 @@ impl Mm {
     pub fn discard(&mut self, start: u64, end: u64) {
         self.forget();
         let mut any = false;
-        self.space.unmap_range(start, end, &mut |_, frame| {
-            paging::free_frame(frame);
-            any = true;
-        });
+        for (from, to) in self.mapped.borrow().within(start, end) {
+            self.space.for_each_leaf_run(from, to, &mut |_, entries| {
+                for e in entries.iter_mut() {
+                    if *e & PageTableFlags::PRESENT.bits() != 0 {
+                        paging::free_frame(PhysAddr::new(*e & paging::PageTableEntry::ADDR_MASK));
+                        *e = 0;
+                        any = true;
+                    }
+                }
+            });
+        }
         if any {
             self.flush();
         }
@@ -294,7 +317,9 @@ impl Mm {
             return Err(Errno::EACCES);
         }
         self.vmas.set_prot(start, end, prot);
-        self.space.protect_range(start, end, page_flags(prot));
+        for (from, to) in self.mapped.borrow().within(start, end) {
+            self.space.protect_range(from, to, page_flags(prot));
+        }
         self.flush();
         Ok(())
     }
@@ -304,9 +329,12 @@ impl Mm {
     pub fn move_area(&mut self, old: u64, len: u64, new: u64, new_len: u64) -> Result<(), Errno> {
         let v = *self.vmas.find(old).ok_or(Errno::EFAULT)?;
         let mut moved = alloc::vec::Vec::new();
-        self.space.unmap_range(old, old + len, &mut |va, frame| {
-            moved.push((va.as_u64() - old, frame))
-        });
+        for (from, to) in self.mapped.borrow().within(old, old + len) {
+            self.space.unmap_range(from, to, &mut |va, frame| {
+                moved.push((va.as_u64() - old, frame))
+            });
+        }
+        self.mapped.borrow_mut().add(new, new + new_len);
         self.vmas.remove(old, old + len);
         self.vmas.insert(Vma {
             start: new,
@@ -367,11 +395,15 @@ impl Mm {
 
 impl Mm {
     /// Gives every frame of this address space back (user pages, page
-    /// tables, the PML4). It must not be the live one (exec switches
-    /// first).
+    /// tables, the PML4), visiting only where pages were ever mapped. It
+    /// must not be the live one (exec switches first).
     pub fn release(mut self) {
-        self.space
-            .clear_lower_half(&mut paging::free_frame, &mut paging::free_frame);
+        let mapped = self.mapped.take();
+        self.space.free_ranges(
+            mapped.as_slice(),
+            &mut |first, count| paging::free_run(first, count),
+            &mut paging::free_frame,
+        );
         paging::free_frame(self.space.root());
     }
 
@@ -379,16 +411,20 @@ impl Mm {
     /// now copied into a frame of its own. Pages are gathered in runs
     /// (consecutive in both address and frame, same flags: the parent
     /// mapped them in blocks) and each run is copied by the host in one
-    /// copy hypercall into contiguous fresh frames, so ring 0 spends a
-    /// few instructions a page on the walk and none on the bytes. Pages
-    /// not mapped yet stay lazy in the child too (their areas' backing is
-    /// the initramfs, which never changes). Device pages (the
-    /// framebuffer) are shared, as a shared mapping is on Linux.
+    /// copy hypercall into contiguous frames, so ring 0 spends a few
+    /// instructions a page on the walk and none on the bytes. Pages not
+    /// mapped yet stay lazy in the child too (their areas' backing is the
+    /// initramfs, which never changes), and so do the pages of big areas
+    /// that were never written (`SHARE_LAZILY_MIN`: a program's text):
+    /// the backing makes them again. Device pages (the framebuffer, the
+    /// vDSO) are shared, as a shared mapping is on Linux.
     pub fn duplicate(&self) -> Result<Mm, Errno> {
         const DEVICE: u64 = 1 << 9; // an ignored PTE bit: a run of device pages
-        const KEEP: u64 = PageTableFlags::WRITABLE.bits()
+        const KEEP: u64 = PageTableFlags::PRESENT.bits()
+            | PageTableFlags::WRITABLE.bits()
             | PageTableFlags::USER.bits()
             | PageTableFlags::NO_EXECUTE.bits();
+        const ADDR: u64 = paging::PageTableEntry::ADDR_MASK;
         let mut child = Mm::new()?;
         child.vmas = self.vmas.clone();
         child.brk_start = self.brk_start;
@@ -396,30 +432,49 @@ impl Mm {
         // (start, first frame, pages, flags)
         let mut runs: alloc::vec::Vec<(u64, u64, u64, u64)> = alloc::vec::Vec::new();
         let mut space = self.space.clone();
+        let mapped = self.mapped.borrow();
         for v in self.vmas.iter() {
             let device = if v.kind == VmaKind::Device { DEVICE } else { 0 };
-            space.for_each_page(v.start, v.end, &mut |va, e| {
-                let (va, frame) = (va.as_u64(), e.addr().as_u64());
-                let flags = (e.flags().bits() & KEEP) | device;
-                if let Some(r) = runs.last_mut() {
-                    if r.0 + r.2 * PAGE_SIZE == va && r.1 + r.2 * PAGE_SIZE == frame && r.3 == flags
-                    {
-                        r.2 += 1;
-                        return;
+            if device == 0 && !v.written && v.end - v.start >= SHARE_LAZILY_MIN {
+                continue;
+            }
+            for (from, to) in mapped.within(v.start, v.end) {
+                space.for_each_leaf_run(from, to, &mut |va, entries| {
+                    // The run being extended: (next va, next frame | flags).
+                    let (mut next_va, mut want) = match runs.last() {
+                        Some(r) => (r.0 + r.2 * PAGE_SIZE, (r.1 + r.2 * PAGE_SIZE) | r.3),
+                        None => (u64::MAX, 0),
+                    };
+                    let mut at = va;
+                    for &e in entries.iter() {
+                        if e & PageTableFlags::PRESENT.bits() != 0 {
+                            let key = (e & (ADDR | KEEP)) | device;
+                            if at == next_va && key == want {
+                                if let Some(r) = runs.last_mut() {
+                                    r.2 += 1;
+                                }
+                            } else {
+                                runs.push((at, e & ADDR, 1, key & !ADDR));
+                            }
+                            next_va = at + PAGE_SIZE;
+                            want = key + PAGE_SIZE;
+                        }
+                        at += PAGE_SIZE;
                     }
-                }
-                runs.push((va, frame, 1, flags));
-            });
+                });
+            }
         }
+        drop(mapped);
+        *child.mapped.borrow_mut() = self.mapped.borrow().clone();
         let copied = runs.iter().try_for_each(|&(va, frame, pages, flags)| {
             let f = PageTableFlags::from_bits_truncate(flags & !DEVICE);
             let base = if flags & DEVICE != 0 {
                 PhysAddr::new(frame)
-            } else if let Some(base) = paging::allocate_contiguous(pages) {
+            } else if let Some(base) = paging::allocate_contiguous_uninit(pages) {
                 hypercall::copy(base.as_u64(), frame, pages * PAGE_SIZE);
                 base
             } else {
-                // No contiguous fresh memory left: a frame at a time.
+                // No contiguous memory left: a frame at a time.
                 for i in 0..pages {
                     let to = paging::allocate_frame().ok_or(Errno::ENOMEM)?;
                     hypercall::copy(to.as_u64(), frame + i * PAGE_SIZE, PAGE_SIZE);

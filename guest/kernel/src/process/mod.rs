@@ -27,15 +27,16 @@ pub mod mm;
 pub mod pipe;
 pub mod sched;
 pub mod signal;
+pub mod spans;
 pub mod stack;
 pub mod table;
 pub mod vmas;
 
 use crate::hypercall;
+use crate::idt::TrapFrame;
 use crate::sync::Global;
 use crate::syscall::user_ptr::Pod;
 use crate::syscall::Errno;
-use crate::idt::TrapFrame;
 use crate::vfs::{NodeId, Vfs};
 use alloc::boxed::Box;
 use alloc::vec::Vec;

@@ -56,6 +56,11 @@ pub struct Vma {
     pub kind: VmaKind,
     /// File bytes, for areas that map a file.
     pub backing: Option<Backing>,
+    /// Its pages may hold bytes other than the ones `backing` gives (the
+    /// area was writable at some time, or the kernel wrote into it).
+    /// While false a page can always be made again from the backing, so
+    /// fork need not copy it (the child faults it in when it touches it).
+    pub written: bool,
 }
 
 /// Every protection.
@@ -164,6 +169,16 @@ impl Vmas {
         let r = self.isolate(start, end);
         for v in &mut self.list[r] {
             v.prot = prot;
+            v.written |= prot & PROT_WRITE != 0;
+        }
+        self.merge();
+    }
+
+    /// The pages of `[start, end)` may differ from their backing now.
+    pub fn mark_written(&mut self, start: u64, end: u64) {
+        let r = self.isolate(start, end);
+        for v in &mut self.list[r] {
+            v.written = true;
         }
         self.merge();
     }
@@ -178,6 +193,7 @@ impl Vmas {
                 && a.kind == b.kind
                 && a.max_prot == b.max_prot
                 && a.backing == b.backing
+                && a.written == b.written
             {
                 self.list[i - 1].end = b.end;
                 self.list.remove(i);
@@ -227,6 +243,7 @@ mod tests {
             max_prot: PROT_ALL,
             kind: VmaKind::Mmap,
             backing: None,
+            written: prot & PROT_WRITE != 0,
         }
     }
 
@@ -285,6 +302,17 @@ mod tests {
         );
         v.set_prot(0x2000, 0x3000, 3);
         assert_eq!(ranges(&v), [(0x1000, 0x5000, 3)]);
+        // Once writable, an area stays `written`: it no longer merges
+        // with a neighbour that never was.
+        let mut w = Vmas::new();
+        w.insert(vma(0x1000, 0x4000, 1));
+        w.set_prot(0x2000, 0x3000, 3);
+        w.set_prot(0x2000, 0x3000, 1);
+        assert_eq!(w.iter().filter(|v| v.written).count(), 1);
+        assert_eq!(ranges(&w).len(), 3);
+        w.mark_written(0x1000, 0x2000);
+        w.mark_written(0x3000, 0x4000);
+        assert_eq!(ranges(&w), [(0x1000, 0x4000, 1)]);
         v.resize(0x1000, 0x9000);
         assert_eq!(ranges(&v), [(0x1000, 0x9000, 3)]);
     }

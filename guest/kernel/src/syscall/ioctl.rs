@@ -1,7 +1,9 @@
 //! `ioctl`. The generic requests work on any descriptor (FIOCLEX,
-//! FIONCLEX, FIONBIO, FIOASYNC; FIONREAD on files). The terminal has no
-//! termios yet: TCGETS, TIOCGWINSZ and the rest are ENOTTY, as for a
-//! pipe, so programs behave as when their output is redirected.
+//! FIONCLEX, FIONBIO, FIOASYNC; FIONREAD on files). Descriptors that are
+//! the terminal (the host's stdin is one: `crate::tty`) take the
+//! terminal's requests (`termios`); on every other one, the console on a
+//! host pipe or file included, TCGETS, TIOCGWINSZ and the rest are
+//! ENOTTY, so programs behave as when their input is redirected.
 //!
 //! `/dev/fb0` (`display`): FBIOGET_VSCREENINFO, FBIOGET_FSCREENINFO,
 //! FBIOPAN_DISPLAY (presents the frame: rings the doorbell and returns
@@ -9,9 +11,9 @@
 //! virtual screen), FBIOPUT_VSCREENINFO (accepted when it asks for the
 //! mode there is, else EINVAL); others ENOTTY, as fbdev's default.
 
-use super::{Args, Errno, UserPtr};
-use crate::process;
+use super::{termios, Args, Errno, UserPtr};
 use crate::display::{self, FbVarScreeninfo};
+use crate::process;
 use crate::process::fd::{FileKind, O_NONBLOCK};
 use crate::process::mm::Mm;
 use crate::vfs::Device;
@@ -21,6 +23,8 @@ const FIONBIO: u64 = 0x5421;
 const FIONCLEX: u64 = 0x5450;
 const FIOCLEX: u64 = 0x5451;
 const FIOASYNC: u64 = 0x5452;
+/// The 0x54xx requests that are not the terminal's.
+const GENERIC: [u64; 5] = [FIONREAD, FIONBIO, FIONCLEX, FIOCLEX, FIOASYNC];
 
 pub(super) fn ioctl(a: &Args) -> Result<usize, Errno> {
     let (fd, req, arg) = (a[0], a[1] as u32 as u64, a[2]);
@@ -34,6 +38,10 @@ pub(super) fn ioctl(a: &Args) -> Result<usize, Errno> {
         // below) first: presenting a frame is the hot one.
         if kind == FileKind::Device(Device::Fb0) && req & !0xff == FB_IOCTL_BASE {
             return fb_ioctl(&sys.proc.mm, req, arg);
+        }
+        if termios::is_tty_request(req) && !GENERIC.contains(&req) && crate::tty::is_terminal(kind)
+        {
+            return termios::tty_ioctl(sys, req, arg);
         }
         match req {
             FIOCLEX | FIONCLEX => {

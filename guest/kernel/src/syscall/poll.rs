@@ -1,8 +1,11 @@
 //! `poll`, `ppoll`, `select`, `pselect6`. Every descriptor kvmos has is
 //! ready for what its access mode allows (files and devices like Linux's
-//! default poll mask; the terminal is reported readable and a read waits
-//! for the host's stdin). When nothing is ready they wait out the timeout
-//! (nothing can become ready meanwhile: there is no other thread) unless
+//! default poll mask; the console on a host pipe or file is reported
+//! readable and a read waits for the host's stdin). The terminal
+//! (`crate::tty`) is readable when the host says input is there. When
+//! nothing is ready they wait out the timeout (nothing can become ready
+//! meanwhile: there is no other thread; with the terminal among the
+//! descriptors the host waits for its input, up to the timeout) unless
 //! another process can run: then the call blocks (`wait`). Pipes are
 //! ready as Linux's `pipe_poll` says.
 //! `/dev/input/event0` is readable when the mailbox has events not read
@@ -14,6 +17,10 @@ use crate::process::fd::FileKind;
 use crate::process::{self, sched, System, RLIMIT_NOFILE};
 use crate::vfs::Device;
 use alloc::vec::Vec;
+use core::sync::atomic::{AtomicBool, Ordering};
+
+/// Whether the call being served looked at the terminal's input.
+static TERMINAL_POLLED: AtomicBool = AtomicBool::new(false);
 
 pub const POLLIN: i16 = 0x001;
 pub const POLLOUT: i16 = 0x004;
@@ -84,7 +91,12 @@ fn readiness(sys: &System, fd: i32) -> Option<i16> {
         });
     }
     let mut r = 0;
-    if !console || f.readable() {
+    if console && f.readable() && crate::tty::is_terminal(f.kind) {
+        TERMINAL_POLLED.store(true, Ordering::Relaxed);
+        if crate::hypercall::tty_wait_input(0) {
+            r |= POLLIN | POLLRDNORM;
+        }
+    } else if !console || f.readable() {
         r |= POLLIN | POLLRDNORM;
     }
     if !console || f.writable() {
@@ -96,9 +108,11 @@ fn readiness(sys: &System, fd: i32) -> Option<i16> {
 /// When nothing was ready: blocks if another process can run (it may
 /// make something ready; the call is tried again once the others wait,
 /// `process::sched`), else waits `timeout` ns (None: for ever), as
-/// nothing can change meanwhile. The timeout starts over when a blocked
-/// call is tried again.
-fn wait(ready: usize, timeout: Option<u64>) -> Result<(), Errno> {
+/// nothing can change meanwhile, but for terminal input: with the
+/// terminal polled the host waits for it, and true says it came (poll
+/// again). The timeout starts over when a blocked call is tried again.
+fn wait(ready: usize, timeout: Option<u64>) -> Result<bool, Errno> {
+    let terminal = TERMINAL_POLLED.swap(false, Ordering::Relaxed);
     if ready == 0 && timeout != Some(0) {
         process::with(|sys| {
             if sched::others_runnable(sys) {
@@ -108,9 +122,13 @@ fn wait(ready: usize, timeout: Option<u64>) -> Result<(), Errno> {
                 Ok(0)
             }
         })?;
+        if terminal {
+            let ms = timeout.map_or(-1, |ns| ns.div_ceil(1_000_000).min(i64::MAX as u64) as i64);
+            return Ok(crate::hypercall::tty_wait_input(ms));
+        }
     }
     sleep(ready, timeout);
-    Ok(())
+    Ok(false)
 }
 
 fn sleep(ready: usize, timeout: Option<u64>) {
@@ -146,6 +164,7 @@ fn write_back_timespec(ptr: u64, left: u64) -> Result<(), Errno> {
 }
 
 fn do_poll(fds: u64, nfds: u64) -> Result<usize, Errno> {
+    TERMINAL_POLLED.store(false, Ordering::Relaxed);
     process::with(|sys| {
         if nfds > sys.proc.rlimits[RLIMIT_NOFILE].cur {
             return Err(Errno::EINVAL);
@@ -173,9 +192,11 @@ fn do_poll(fds: u64, nfds: u64) -> Result<usize, Errno> {
 }
 
 pub(super) fn poll(a: &Args) -> Result<usize, Errno> {
-    let n = do_poll(a[0], a[1])?;
+    let mut n = do_poll(a[0], a[1])?;
     let ms = a[2] as i32;
-    wait(n, (ms >= 0).then_some(ms as u64 * 1_000_000))?;
+    if wait(n, (ms >= 0).then_some(ms as u64 * 1_000_000))? {
+        n = do_poll(a[0], a[1])?;
+    }
     Ok(n)
 }
 
@@ -186,8 +207,10 @@ pub(super) fn ppoll(a: &Args) -> Result<usize, Errno> {
         None
     };
     check_sigmask(a[3], a[4])?;
-    let n = do_poll(a[0], a[1])?;
-    wait(n, timeout)?;
+    let mut n = do_poll(a[0], a[1])?;
+    if wait(n, timeout)? {
+        n = do_poll(a[0], a[1])?;
+    }
     if let Some(t) = timeout {
         if t != 0 {
             write_back_timespec(a[2], if n == 0 { 0 } else { t })?;
@@ -198,7 +221,19 @@ pub(super) fn ppoll(a: &Args) -> Result<usize, Errno> {
 
 /// `select` on `nfds` descriptors: the read and write sets come back as
 /// given (all ready), the exception set empty.
-fn do_select(nfds: u64, sets: [u64; 3]) -> Result<usize, Errno> {
+/// `do_select`, waiting when nothing is ready. The sets are written back
+/// only with the final answer (a blocked call is tried again with them).
+fn select_wait(nfds: u64, sets: [u64; 3], timeout: Option<u64>) -> Result<usize, Errno> {
+    let n = do_select(nfds, sets, false)?;
+    if n > 0 {
+        return Ok(n);
+    }
+    wait(0, timeout)?;
+    do_select(nfds, sets, true)
+}
+
+fn do_select(nfds: u64, sets: [u64; 3], write_empty: bool) -> Result<usize, Errno> {
+    TERMINAL_POLLED.store(false, Ordering::Relaxed);
     let nfds = nfds as i32;
     if !(0..=crate::process::fd::MAX_FDS as i32).contains(&nfds) {
         return Err(Errno::EINVAL);
@@ -235,6 +270,9 @@ fn do_select(nfds: u64, sets: [u64; 3]) -> Result<usize, Errno> {
             bits[2][w] &= !bit;
             n += (bits[0][w] & bit != 0) as usize + (bits[1][w] & bit != 0) as usize;
         }
+        if n == 0 && !write_empty {
+            return Ok(0);
+        }
         for (set, b) in sets.iter().zip(bits.iter()) {
             if *set != 0 {
                 UserPtr::new(*set).copy_to_user(&sys.proc.mm, b)?;
@@ -255,8 +293,7 @@ pub(super) fn select(a: &Args) -> Result<usize, Errno> {
     } else {
         None
     };
-    let n = do_select(a[0], [a[1], a[2], a[3]])?;
-    wait(n, timeout)?;
+    let n = select_wait(a[0], [a[1], a[2], a[3]], timeout)?;
     if let Some(t) = timeout {
         let left = if n == 0 { 0 } else { t };
         let tv = super::time::Timeval {
@@ -293,8 +330,7 @@ pub(super) fn pselect6(a: &Args) -> Result<usize, Errno> {
         let arg: SigsetArg = process::with_value(|sys| UserPtr::new(a[5]).read(&sys.proc.mm))?;
         check_sigmask(arg.set, arg.len)?;
     }
-    let n = do_select(a[0], [a[1], a[2], a[3]])?;
-    wait(n, timeout)?;
+    let n = select_wait(a[0], [a[1], a[2], a[3]], timeout)?;
     if let Some(t) = timeout {
         if t != 0 {
             write_back_timespec(a[4], if n == 0 { 0 } else { t })?;

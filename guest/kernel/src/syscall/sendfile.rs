@@ -23,7 +23,7 @@ pub(super) fn sendfile(a: &Args) -> Result<usize, Errno> {
             return Err(Errno::EINVAL);
         }
         let host_fd = match out.kind {
-            FileKind::Console { out } => Some(out),
+            FileKind::Console { out, .. } => Some(out),
             FileKind::Device(Device::Console | Device::Tty) => Some(STDERR),
             FileKind::Device(Device::Null) => None,
             _ => return Err(Errno::EINVAL),

@@ -46,7 +46,7 @@ pub fn sys_write(fd: u64, buf: UserPtr<u8>, len: usize) -> Result<usize, Errno> 
 /// Where a file's writes go on the host (1 or 2), if it is a terminal.
 fn console_out(kind: FileKind) -> Option<u32> {
     match kind {
-        FileKind::Console { out } => Some(out),
+        FileKind::Console { out, .. } => Some(out),
         FileKind::Device(Device::Console | Device::Tty) => Some(STDERR),
         _ => None,
     }

@@ -11,11 +11,22 @@ import { tmpdir, cpus } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseExecCommand } from '../linux-exec/command.js';
-import { runExec } from '../linux-exec/run.js';
+import { prepareExec, runExec } from '../linux-exec/run.js';
+import { Machine } from '../machine.js';
 import { markdownTable, row, type Row } from './stats.js';
 
 const RUNS = Number(process.env.KVMOS_BENCH_RUNS ?? 30);
 const GETPID_CALLS = 20_000;
+/** Process round trips (spawn.c): batches of rounds, the median batch's time per round. */
+const SPAWN_BATCHES = Number(process.env.KVMOS_BENCH_SPAWN_BATCHES ?? 9);
+const SPAWN_ROUNDS = 4;
+const SPAWN_MODES = [
+  ['fork', 'fork + _exit + waitpid'],
+  ['forkexec', 'fork + execve (a small musl program) + waitpid'],
+  ['vforkexec', 'vfork + execve + waitpid'],
+  ['sh', "fork + execve `busybox sh -c 'ls | wc -l'` + waitpid"],
+] as const;
+const busyboxFixtures = fileURLToPath(new URL('../../../test/busybox/', import.meta.url));
 const programs = fileURLToPath(new URL('../../../src/bench/programs/', import.meta.url));
 const resultsDir = fileURLToPath(new URL('../../../../../bench/results/', import.meta.url));
 // The command as installed (package.json bin): the bundle.
@@ -77,7 +88,63 @@ function getpidNs(cmd: string, args: string[]): number {
   return Number(m[1]);
 }
 
+interface SpawnRow {
+  mode: string;
+  what: string;
+  guestMs: number;
+  nativeMs: number;
+  /** KVM's counters per round trip in the guest (one round vs 1 + 10 rounds). */
+  emulatedPerRound: number;
+  exitsPerRound: number;
+}
+
+function spawnArgs(spawn: string, mode: string, batches: number, rounds: number): string[] {
+  return ['--file', '/bin/busybox:/bin/busybox', '--dir', `${busyboxFixtures}:/data`, '--cwd', '/data', spawn, mode, String(batches), String(rounds)];
+}
+
+function spawnMedianMs(cmd: string, args: string[], cwd: string): number {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', cwd });
+  const m = /"medianNs":(\d+)/.exec(r.stdout);
+  if (!m) throw new Error(`spawn ${args.join(' ')} failed: ${r.stderr}`);
+  return Number(m[1]) / 1e6;
+}
+
+/** Emulated instructions and exits of one guest run of `spawn MODE 1 rounds`. */
+function spawnCounters(spawn: string, mode: string, rounds: number): { insns: number; exits: number } {
+  const cmd = parseExecCommand(spawnArgs(spawn, mode, 1, rounds), {});
+  if (cmd.kind !== 'exec') throw new Error('unreachable');
+  const devnull = openSync('/dev/null', 'r+');
+  const m = Machine.boot({ ...prepareExec(cmd, {}), stdinFd: devnull, stdoutFd: devnull, stderrFd: devnull });
+  try {
+    const status = m.run().exitCode;
+    if (status !== 0) throw new Error(`spawn ${mode} exited ${status} in the guest`);
+    const s = m.vcpuStats();
+    return { insns: Number(s.get('insn_emulation') ?? 0n), exits: Number(s.get('exits') ?? 0n) };
+  } finally {
+    m.close();
+    closeSync(devnull);
+  }
+}
+
+function spawnRows(spawn: string): SpawnRow[] {
+  if (spawnSync('/bin/busybox', ['true']).status !== 0) throw new Error('/bin/busybox is needed (scripts/setup.sh installs busybox-static)');
+  return SPAWN_MODES.map(([mode, what]) => {
+    process.stderr.write(`spawn ${mode}\n`);
+    const one = spawnCounters(spawn, mode, 1);
+    const eleven = spawnCounters(spawn, mode, 11);
+    return {
+      mode,
+      what,
+      guestMs: spawnMedianMs(process.execPath, [cliMain, 'exec', ...spawnArgs(spawn, mode, SPAWN_BATCHES, SPAWN_ROUNDS)], busyboxFixtures),
+      nativeMs: spawnMedianMs(spawn, [mode, String(SPAWN_BATCHES), String(SPAWN_ROUNDS)], busyboxFixtures),
+      emulatedPerRound: Math.round((eleven.insns - one.insns) / 10),
+      exitsPerRound: Math.round((eleven.exits - one.exits) / 10),
+    };
+  });
+}
+
 const hello = compile('hello');
+const spawn = compile('spawn');
 const getpid = compile('getpid');
 const results = [
   wholeProcess('native', hello, []),
@@ -91,6 +158,7 @@ rows.push(inProcess(hello));
 
 const getpidGuest = getpidNs(process.execPath, [cliMain, 'exec', getpid, String(GETPID_CALLS)]);
 const getpidNative = getpidNs(getpid, [String(GETPID_CALLS)]);
+const spawns = spawnRows(spawn);
 
 const byName = (prefix: string) => rows.find((r) => r.name.startsWith(prefix))?.medianMs;
 const kvmos = byName('kvmos (');
@@ -105,7 +173,7 @@ const meta = { date: new Date().toISOString(), node: process.version, cpu: cpus(
 mkdirSync(resultsDir, { recursive: true });
 writeFileSync(
   join(resultsDir, 'linux-exec.json'),
-  JSON.stringify({ ...meta, rows, skipped, getpid: { calls: GETPID_CALLS, guestNsPerCall: getpidGuest, nativeNsPerCall: getpidNative } }, null, 2) + '\n',
+  JSON.stringify({ ...meta, rows, skipped, getpid: { calls: GETPID_CALLS, guestNsPerCall: getpidGuest, nativeNsPerCall: getpidNative }, spawn: { batches: SPAWN_BATCHES, rounds: SPAWN_ROUNDS, rows: spawns } }, null, 2) + '\n',
 );
 const md = `# linux-exec benchmark
 
@@ -117,6 +185,14 @@ ${ratios.map((r) => `- ${r}`).join('\n')}
 
 One getpid round trip (a loop of ${GETPID_CALLS} calls inside the program): ${(getpidGuest / 1000).toFixed(1)} us in the kvmos guest, ${(getpidNative / 1000).toFixed(2)} us natively.
 On this machine ring 0 is emulated (PVM), so a guest system call costs tens of microseconds; on hardware KVM it is a plain syscall.
+
+## Process round trips
+
+A loop inside one program (\`programs/spawn.c\`): the median over ${SPAWN_BATCHES} batches of ${SPAWN_ROUNDS} round trips, in the guest and natively (busybox is Debian's static one, in the guest at /bin/busybox; \`ls\` lists test/busybox). Emulated instructions and VM exits per round trip are KVM's counters for the guest's vCPU (a run of 11 round trips minus a run of 1, over 10).
+
+| round trip | guest median ms | native median ms | guest / native | emulated insns per round | exits per round |
+| --- | ---: | ---: | ---: | ---: | ---: |
+${spawns.map((r) => `| ${r.what.replaceAll('|', '\\|')} | ${r.guestMs.toFixed(2)} | ${r.nativeMs.toFixed(3)} | ${(r.guestMs / r.nativeMs).toFixed(0)}x | ${r.emulatedPerRound} | ${r.exitsPerRound} |`).join('\n')}
 `;
 writeFileSync(join(resultsDir, 'linux-exec.md'), md);
 process.stdout.write(md + `\nwritten to ${resultsDir}linux-exec.{json,md}\n`);

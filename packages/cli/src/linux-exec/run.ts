@@ -33,7 +33,7 @@ export interface ExecBoot {
 export function runExec(cmd: ExecCommand, hostEnv: NodeJS.ProcessEnv, timings?: (t: ExecTimings) => void, io: ExecIo = {}): number {
   const boot = prepareExec(cmd, hostEnv);
   const t0 = process.hrtime.bigint();
-  const machine = Machine.boot({ ...boot, verbose: cmd.verbose, ...io });
+  const machine = Machine.boot({ ...boot, verbose: cmd.verbose, terminal: true, ...io });
   const t1 = process.hrtime.bigint();
   try {
     const result = machine.run();

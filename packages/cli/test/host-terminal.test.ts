@@ -1,0 +1,15 @@
+import test from 'ava';
+import { hostModes, sttyString } from '../src/host-terminal.js';
+
+const cc = Uint8Array.from([3, 0x1c, 0x7f, 0x15, 4, 0, 1, 0, 0x11, 0x13, 0x1a, 0, 0x12, 0x0f, 0x17, 0x16, 0, 0, 0]);
+const linuxPty = { iflag: 0x500, oflag: 5, cflag: 0xbf, lflag: 0x8a3b, line: 0, cc };
+
+test('sttyString is what `stty -g` prints for a fresh Linux pty', (t) => {
+  t.is(sttyString(linuxPty), '500:5:bf:8a3b:3:1c:7f:15:4:0:1:0:11:13:1a:0:12:f:17:16:0:0:0:0:0:0:0:0:0:0:0:0:0:0:0:0');
+});
+
+test("hostModes takes the program's modes and keeps the host's line settings", (t) => {
+  const host = { ...linuxPty, cflag: 0x4bf, line: 0 };
+  const raw = { ...linuxPty, iflag: 0x100, lflag: 0x8a30, cflag: 0x1234, line: 7, cc: new Uint8Array(19) };
+  t.deepEqual(hostModes(host, raw), { ...raw, cflag: 0x4bf, line: 0 });
+});
