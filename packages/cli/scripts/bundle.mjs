@@ -4,7 +4,9 @@
 // the command's start-up (bench/results/linux-exec.md). Both files sit at
 // the same depth as dist/src/*.js, so the paths the code finds relative to
 // import.meta.url (the guests, package.json) are the same. ffi-rs and
-// @kmamal/sdl stay packages: they load native code.
+// @kmamal/sdl stay packages: they load native code; so does ws (the web
+// screen's WebSocket server, CommonJS with optional native add-ons), which
+// @kvmos/display loads only when a web screen starts.
 import { build } from 'esbuild';
 
 const common = {
@@ -12,7 +14,7 @@ const common = {
   platform: 'node',
   format: 'esm',
   target: 'node20',
-  external: ['ffi-rs', '@kmamal/sdl'],
+  external: ['ffi-rs', '@kmamal/sdl', 'ws'],
   sourcemap: 'linked',
   logLevel: 'warning',
 };

@@ -16,9 +16,18 @@ export interface Command {
   display: DisplayCommand | undefined;
 }
 
+/** Where --web serves the screen. */
+export interface WebAddress {
+  host: string;
+  /** 0: a free port, picked when the server starts. */
+  port: number;
+}
+
 export interface DisplayCommand {
   /** No window: run in-process as fast as the guest goes. */
   headless: boolean;
+  /** A web page instead of a window (--web [HOST:]PORT); absent otherwise. */
+  web?: WebAddress;
   /** Ask the guest to quit after this many frames. */
   frames: number | undefined;
   /** Directory for frame-00000.png ... */
@@ -36,6 +45,10 @@ export type Parsed = Command | { kind: 'help' } | { kind: 'version' };
 export const DISPLAY_OPTIONS_USAGE = `  --window          show the ${FRAMEBUFFER_WIDTH}x${FRAMEBUFFER_HEIGHT} screen in a window, at most 60 frames/s (the default);
                     closing it asks the guest to quit
   --headless        no window: run as fast as the guest draws
+  --web [HOST:]PORT show the screen in a web page instead of a window, at most 60 frames/s:
+                    serves http://HOST:PORT/ (HOST defaults to 127.0.0.1, this machine only;
+                    PORT 0 picks a free one) and prints its address; any number of browser
+                    tabs may watch and send input, its stop button asks the guest to quit
   --frames N        ask the guest to quit after N frames (stopped if it draws one more)
   --record DIR      write every frame to DIR/frame-00000.png, frame-00001.png ...
   --screenshot FILE write the last frame to FILE (PNG)
@@ -82,6 +95,7 @@ window.
 Examples:
   kvmos torus                  a window with the spinning torus
   kvmos torus --headless --frames 180 --record frames/ --screenshot torus.png
+  kvmos torus --web 8080       the torus in a browser: open http://127.0.0.1:8080/
   kvmos paint --headless --fixed-time --frames 160 --input docs/images/paint.input --screenshot paint.png
   kvmos exec busybox echo hi   run a static Linux program (kvmos linux-exec --help)
   kvmos hello                  print a greeting from ring 0 and a sqrt from ring 3
@@ -104,6 +118,7 @@ export function parseCommand(argv: string[]): Parsed {
         ram: { type: 'string' },
         window: { type: 'boolean' },
         headless: { type: 'boolean' },
+        web: { type: 'string' },
         frames: { type: 'string' },
         record: { type: 'string' },
         screenshot: { type: 'string' },
@@ -156,6 +171,7 @@ export function parseCommand(argv: string[]): Parsed {
 export interface DisplayValues {
   window?: boolean | undefined;
   headless?: boolean | undefined;
+  web?: string | undefined;
   frames?: string | undefined;
   record?: string | undefined;
   screenshot?: string | undefined;
@@ -165,19 +181,34 @@ export interface DisplayValues {
 
 /** The screen asked for by the display options; none unless one is given or `always`. */
 export function displayCommand(values: DisplayValues, always: boolean): DisplayCommand | undefined {
-  if (values.window && values.headless) throw new UsageError('give --window or --headless, not both');
+  const screens = [values.window && '--window', values.headless && '--headless', values.web !== undefined && '--web'].filter(Boolean);
+  if (screens.length > 1) throw new UsageError(`give --window or --headless or --web, not ${screens.join(' and ')}`);
   const asked =
     values.window || values.headless || values['fixed-time'] ||
-    [values.frames, values.record, values.screenshot, values.input].some((v) => v !== undefined);
+    [values.web, values.frames, values.record, values.screenshot, values.input].some((v) => v !== undefined);
   if (!asked && !always) return undefined;
   return {
     headless: values.headless ?? false,
+    ...(values.web !== undefined && { web: parseWebAddress(values.web) }),
     frames: values.frames === undefined ? undefined : parseIntOption('--frames', values.frames, 1, 100_000_000),
     record: nonEmpty('--record', values.record),
     screenshot: nonEmpty('--screenshot', values.screenshot),
     input: nonEmpty('--input', values.input),
     fixedTime: values['fixed-time'] ?? false,
   };
+}
+
+/**
+ * --web's `[HOST:]PORT`: `8080`, `127.0.0.1:0`, `localhost:8080`,
+ * `0.0.0.0:8080` (every address), `[::1]:8080`.
+ */
+export function parseWebAddress(text: string): WebAddress {
+  const m = /^(?:(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9.-]+)):)?(\d{1,5})$/.exec(text);
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || port > 65535) {
+    throw new UsageError(`--web takes [HOST:]PORT (PORT 0..65535, 0 picks a free one), e.g. 8080 or 127.0.0.1:0, not '${text}'`);
+  }
+  return { host: m[1] ?? m[2] ?? '127.0.0.1', port };
 }
 
 function nonEmpty(name: string, text: string | undefined): string | undefined {

@@ -5,9 +5,10 @@
  * guests through it, including the worker thread of a real window.
  */
 import test from 'ava';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import WebSocket from 'ws';
 import { startXvfb } from '@kvmos/display/testing';
 
 const bundle = fileURLToPath(new URL('../bundle/kvmos.js', import.meta.url));
@@ -44,4 +45,31 @@ test('the bundle opens a window: the vCPU runs in the bundled worker, 30 frames,
   } finally {
     xvfb.stop();
   }
+});
+
+test('the bundle serves a web screen: ws loads from the command\'s package, frames reach a page, stop ends the run', async (t) => {
+  const child = spawn(process.execPath, [bundle, 'torus', '--web', '0', '--frames', '600', '-v'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  t.teardown(() => child.kill('SIGKILL'));
+  let stderr = '';
+  child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+  const exit = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  const url = await new Promise<string>((resolve, reject) => {
+    const poll = setInterval(() => {
+      const m = /^kvmos: open (http:\/\/127\.0\.0\.1:\d+\/) to see the screen$/m.exec(stderr);
+      if (m) resolve(m[1]!);
+      else if (child.exitCode !== null) reject(new Error(stderr));
+      else return;
+      clearInterval(poll);
+    }, 10);
+  });
+  t.regex(await (await fetch(url)).text(), /<canvas/);
+  const ws = new WebSocket(`${url.replace(/^http/, 'ws')}ws`);
+  const frame = await new Promise<Buffer>((resolve, reject) => {
+    ws.on('message', (data, isBinary) => isBinary && resolve(data as Buffer));
+    ws.on('error', reject);
+  });
+  t.deepEqual([frame.readUInt32LE(4), frame.readUInt32LE(8)], [640, 480]);
+  ws.send(JSON.stringify({ type: 'stop' }));
+  t.is(await exit, 0, stderr);
+  t.regex(stderr, /exit code 0 after \d+ frames/);
 });

@@ -1,6 +1,6 @@
 /**
- * How the host shows the guest's framebuffer. Backends: headless (no screen)
- * and an SDL window.
+ * How the host shows the guest's framebuffer. Backends: headless (no screen),
+ * an SDL window, and web pages (a browser).
  */
 
 /** One frame as the guest drew it: XRGB8888, `stride` bytes per row. */
@@ -35,7 +35,7 @@ export interface Display {
   show(frame: Frame): void;
   /** Input gathered since the last call, oldest first. */
   takeInput(): InputEvent[];
-  /** True once the user asked to close (window closed). */
+  /** True once the user asked to close (window closed, stop on the web page). */
   readonly closed: boolean;
   close(): void;
 }

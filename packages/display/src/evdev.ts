@@ -1,6 +1,6 @@
 /**
  * Linux evdev codes (<linux/input-event-codes.h>) and the translation of
- * SDL's keyboard and mouse input into them.
+ * SDL's and a browser's keyboard and mouse input into them.
  */
 import type { InputEvent } from './display.js';
 
@@ -105,19 +105,23 @@ export function linuxButtonFromSdlButton(button: number): number | undefined {
 
 const syn: InputEvent = { type: EV_SYN, code: SYN_REPORT, value: 0 };
 
-/** A key press, repeat or release as one evdev report; [] for an unmapped key. */
-export function keyEvents(scancode: number, state: 'down' | 'repeat' | 'up'): InputEvent[] {
-  const code = linuxKeyFromSdlScancode(scancode);
+export type KeyState = 'down' | 'repeat' | 'up';
+
+/** EV_KEY `code` (a key or button) as one evdev report; [] for undefined (unmapped). */
+function keyReport(code: number | undefined, state: KeyState): InputEvent[] {
   if (code === undefined) return [];
   const value = state === 'up' ? KEY_RELEASED : state === 'down' ? KEY_PRESSED : KEY_REPEATED;
   return [{ type: EV_KEY, code, value }, syn];
 }
 
+/** A key press, repeat or release as one evdev report; [] for an unmapped key. */
+export function keyEvents(scancode: number, state: KeyState): InputEvent[] {
+  return keyReport(linuxKeyFromSdlScancode(scancode), state);
+}
+
 /** A mouse button press or release as one evdev report; [] for an unmapped button. */
 export function buttonEvents(button: number, pressed: boolean): InputEvent[] {
-  const code = linuxButtonFromSdlButton(button);
-  if (code === undefined) return [];
-  return [{ type: EV_KEY, code, value: pressed ? KEY_PRESSED : KEY_RELEASED }, syn];
+  return keyReport(linuxButtonFromSdlButton(button), pressed ? 'down' : 'up');
 }
 
 /** An absolute pointer position (framebuffer pixels) as one evdev report. */
@@ -135,6 +139,72 @@ export function wheelEvents(dx: number, dy: number, flipped: boolean): InputEven
   const out: InputEvent[] = [];
   if (dy !== 0) out.push({ type: EV_REL, code: REL_WHEEL, value: sign * dy });
   if (dx !== 0) out.push({ type: EV_REL, code: REL_HWHEEL, value: sign * dx });
+  if (out.length > 0) out.push(syn);
+  return out;
+}
+
+/**
+ * A browser's KeyboardEvent.code values (UI Events KeyboardEvent code
+ * values: physical keys, named after the US layout) with the Linux key code
+ * of the same physical key. Some keys have an older name too (Firefox).
+ */
+export const BROWSER_KEY_CODES: readonly (readonly [code: string, linux: number])[] = [
+  ...'ABCDEFGHIJKLMNOPQRSTUVWXYZ'.split('').map((c) => [`Key${c}`, KEY[c as keyof typeof KEY]] as const),
+  ...'0123456789'.split('').map((d) => [`Digit${d}`, KEY[d as keyof typeof KEY]] as const),
+  ['Enter', KEY.ENTER], ['Escape', KEY.ESC], ['Backspace', KEY.BACKSPACE], ['Tab', KEY.TAB], ['Space', KEY.SPACE],
+  ['Minus', KEY.MINUS], ['Equal', KEY.EQUAL], ['BracketLeft', KEY.LEFTBRACE], ['BracketRight', KEY.RIGHTBRACE],
+  ['Backslash', KEY.BACKSLASH], ['Semicolon', KEY.SEMICOLON], ['Quote', KEY.APOSTROPHE], ['Backquote', KEY.GRAVE],
+  ['Comma', KEY.COMMA], ['Period', KEY.DOT], ['Slash', KEY.SLASH], ['CapsLock', KEY.CAPSLOCK],
+  ['F1', KEY.F1], ['F2', KEY.F2], ['F3', KEY.F3], ['F4', KEY.F4], ['F5', KEY.F5], ['F6', KEY.F6],
+  ['F7', KEY.F7], ['F8', KEY.F8], ['F9', KEY.F9], ['F10', KEY.F10], ['F11', KEY.F11], ['F12', KEY.F12],
+  ['PrintScreen', KEY.SYSRQ], ['ScrollLock', KEY.SCROLLLOCK], ['Pause', KEY.PAUSE],
+  ['Insert', KEY.INSERT], ['Home', KEY.HOME], ['PageUp', KEY.PAGEUP], ['Delete', KEY.DELETE], ['End', KEY.END], ['PageDown', KEY.PAGEDOWN],
+  ['ArrowRight', KEY.RIGHT], ['ArrowLeft', KEY.LEFT], ['ArrowDown', KEY.DOWN], ['ArrowUp', KEY.UP],
+  ['NumLock', KEY.NUMLOCK], ['NumpadDivide', KEY.KPSLASH], ['NumpadMultiply', KEY.KPASTERISK],
+  ['NumpadSubtract', KEY.KPMINUS], ['NumpadAdd', KEY.KPPLUS], ['NumpadEnter', KEY.KPENTER],
+  ['Numpad1', KEY.KP1], ['Numpad2', KEY.KP2], ['Numpad3', KEY.KP3], ['Numpad4', KEY.KP4], ['Numpad5', KEY.KP5],
+  ['Numpad6', KEY.KP6], ['Numpad7', KEY.KP7], ['Numpad8', KEY.KP8], ['Numpad9', KEY.KP9], ['Numpad0', KEY.KP0],
+  ['NumpadDecimal', KEY.KPDOT], ['NumpadEqual', KEY.KPEQUAL], ['IntlBackslash', KEY['102ND']],
+  ['ContextMenu', KEY.COMPOSE], ['Power', KEY.POWER],
+  ['AudioVolumeMute', KEY.MUTE], ['AudioVolumeUp', KEY.VOLUMEUP], ['AudioVolumeDown', KEY.VOLUMEDOWN],
+  ['VolumeMute', KEY.MUTE], ['VolumeUp', KEY.VOLUMEUP], ['VolumeDown', KEY.VOLUMEDOWN],
+  ['ControlLeft', KEY.LEFTCTRL], ['ShiftLeft', KEY.LEFTSHIFT], ['AltLeft', KEY.LEFTALT], ['MetaLeft', KEY.LEFTMETA], ['OSLeft', KEY.LEFTMETA],
+  ['ControlRight', KEY.RIGHTCTRL], ['ShiftRight', KEY.RIGHTSHIFT], ['AltRight', KEY.RIGHTALT], ['MetaRight', KEY.RIGHTMETA], ['OSRight', KEY.RIGHTMETA],
+];
+
+const keyByBrowserCode = new Map<string, number>(BROWSER_KEY_CODES);
+
+/** The Linux key code for a KeyboardEvent.code, or undefined for keys without one here. */
+export function linuxKeyFromBrowserCode(code: string): number | undefined {
+  return keyByBrowserCode.get(code);
+}
+
+/** MouseEvent.button (0 main, 1 middle, 2 secondary, 3 back, 4 forward) as Linux BTN_ codes. */
+const buttonByBrowserButton = new Map([[0, BTN_LEFT], [1, BTN_MIDDLE], [2, BTN_RIGHT], [3, BTN_SIDE], [4, BTN_EXTRA]]);
+
+export function linuxButtonFromBrowserButton(button: number): number | undefined {
+  return buttonByBrowserButton.get(button);
+}
+
+/** A browser key press, repeat or release (KeyboardEvent.code) as one evdev report; [] for an unmapped key. */
+export function browserKeyEvents(code: string, state: KeyState): InputEvent[] {
+  return keyReport(linuxKeyFromBrowserCode(code), state);
+}
+
+/** A browser mouse button (MouseEvent.button) press or release as one evdev report; [] for an unmapped button. */
+export function browserButtonEvents(button: number, pressed: boolean): InputEvent[] {
+  return keyReport(linuxButtonFromBrowserButton(button), pressed ? 'down' : 'up');
+}
+
+/**
+ * Wheel steps in a browser's direction (WheelEvent: deltaY > 0 scrolls
+ * down, towards the user; deltaX > 0 to the right) as one evdev report.
+ * Linux's REL_WHEEL is positive away from the user, so dy is negated.
+ */
+export function browserWheelEvents(dx: number, dy: number): InputEvent[] {
+  const out: InputEvent[] = [];
+  if (dy !== 0) out.push({ type: EV_REL, code: REL_WHEEL, value: -dy });
+  if (dx !== 0) out.push({ type: EV_REL, code: REL_HWHEEL, value: dx });
   if (out.length > 0) out.push(syn);
   return out;
 }

@@ -2,5 +2,10 @@ export { checkFrame } from './display.js';
 export type { Display, Frame, InputEvent } from './display.js';
 export { HeadlessDisplay } from './headless.js';
 export { SdlDisplay, fitRect, type Rect, type SdlDisplayOptions } from './sdl.js';
+export {
+  WebDisplay, WebDisplayError, parseMessage, hostPort, WEB_FRAME_HEADER_BYTES, WEB_FRAME_XRGB8888, WEB_SOCKET_PATH,
+  WEB_MAX_MESSAGE, WEB_MAX_WHEEL_STEPS, type WebDisplayOptions, type WebMessage,
+} from './web.js';
+export { webPage } from './web-page.js';
 export { encodePng, crc32 } from './png.js';
 export * from './evdev.js';

@@ -5,8 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   ABS_X, ABS_Y, BTN_EXTRA, BTN_LEFT, BTN_MIDDLE, BTN_RIGHT, BTN_SIDE, EV_ABS, EV_KEY, EV_REL, EV_SYN, KEY,
-  REL_HWHEEL, REL_WHEEL, SDL_SCANCODES, SYN_REPORT, buttonEvents, keyEvents, linuxButtonFromSdlButton,
-  linuxKeyFromSdlScancode, positionEvents, wheelEvents,
+  BROWSER_KEY_CODES, REL_HWHEEL, REL_WHEEL, SDL_SCANCODES, SYN_REPORT, browserButtonEvents, browserKeyEvents,
+  browserWheelEvents, buttonEvents, keyEvents, linuxButtonFromBrowserButton, linuxButtonFromSdlButton,
+  linuxKeyFromBrowserCode, linuxKeyFromSdlScancode, positionEvents, wheelEvents,
 } from '../src/index.js';
 
 const SYN = { type: EV_SYN, code: SYN_REPORT, value: 0 };
@@ -84,4 +85,56 @@ test('wheel: up and right are positive, flipped devices are negated, nothing for
     SYN,
   ]);
   t.deepEqual(wheelEvents(0, 0, false), []);
+});
+
+/**
+ * KeyboardEvent.code values and SDL scancodes both name USB HID keyboard
+ * usages (UI Events "code" spec, SDL_scancode.h): the same physical key
+ * must give the same Linux key either way.
+ */
+const BROWSER_TO_SDL: Record<string, string> = {
+  ...Object.fromEntries('ABCDEFGHIJKLMNOPQRSTUVWXYZ'.split('').map((c) => [`Key${c}`, c])),
+  ...Object.fromEntries('0123456789'.split('').map((d) => [`Digit${d}`, d])),
+  ...Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`F${i + 1}`, `F${i + 1}`])),
+  ...Object.fromEntries('0123456789'.split('').map((d) => [`Numpad${d}`, `KP_${d}`])),
+  Enter: 'RETURN', Escape: 'ESCAPE', Backspace: 'BACKSPACE', Tab: 'TAB', Space: 'SPACE', Minus: 'MINUS', Equal: 'EQUALS',
+  BracketLeft: 'LEFTBRACKET', BracketRight: 'RIGHTBRACKET', Backslash: 'BACKSLASH', Semicolon: 'SEMICOLON',
+  Quote: 'APOSTROPHE', Backquote: 'GRAVE', Comma: 'COMMA', Period: 'PERIOD', Slash: 'SLASH', CapsLock: 'CAPSLOCK',
+  PrintScreen: 'PRINTSCREEN', ScrollLock: 'SCROLLLOCK', Pause: 'PAUSE', Insert: 'INSERT', Home: 'HOME', PageUp: 'PAGEUP',
+  Delete: 'DELETE', End: 'END', PageDown: 'PAGEDOWN', ArrowRight: 'RIGHT', ArrowLeft: 'LEFT', ArrowDown: 'DOWN', ArrowUp: 'UP',
+  NumLock: 'NUMLOCKCLEAR', NumpadDivide: 'KP_DIVIDE', NumpadMultiply: 'KP_MULTIPLY', NumpadSubtract: 'KP_MINUS',
+  NumpadAdd: 'KP_PLUS', NumpadEnter: 'KP_ENTER', NumpadDecimal: 'KP_PERIOD', NumpadEqual: 'KP_EQUALS',
+  IntlBackslash: 'NONUSBACKSLASH', ContextMenu: 'APPLICATION', Power: 'POWER',
+  AudioVolumeMute: 'MUTE', AudioVolumeUp: 'VOLUMEUP', AudioVolumeDown: 'VOLUMEDOWN',
+  VolumeMute: 'MUTE', VolumeUp: 'VOLUMEUP', VolumeDown: 'VOLUMEDOWN',
+  ControlLeft: 'LCTRL', ShiftLeft: 'LSHIFT', AltLeft: 'LALT', MetaLeft: 'LGUI', OSLeft: 'LGUI',
+  ControlRight: 'RCTRL', ShiftRight: 'RSHIFT', AltRight: 'RALT', MetaRight: 'RGUI', OSRight: 'RGUI',
+};
+
+test('browser key codes give the Linux key SDL gives for the same physical key', (t) => {
+  const sdlLinux = new Map(SDL_SCANCODES.map(([name, , linux]) => [name, linux]));
+  t.is(BROWSER_KEY_CODES.length, new Set(BROWSER_KEY_CODES.map(([code]) => code)).size, 'no code twice');
+  for (const [code, linux] of BROWSER_KEY_CODES) {
+    const sdl = BROWSER_TO_SDL[code];
+    t.not(sdl, undefined, `${code} has an SDL scancode`);
+    t.is(sdlLinux.get(sdl!), linux, `${code} = SDL ${sdl}`);
+  }
+  t.deepEqual(Object.keys(BROWSER_TO_SDL).sort(), BROWSER_KEY_CODES.map(([code]) => code).sort());
+  t.is(linuxKeyFromBrowserCode('KeyA'), KEY.A);
+  t.is(linuxKeyFromBrowserCode('constructor'), undefined);
+  t.is(linuxKeyFromBrowserCode(''), undefined);
+});
+
+test('browser keys, buttons and wheel as evdev reports', (t) => {
+  t.deepEqual(browserKeyEvents('Escape', 'down'), [{ type: EV_KEY, code: KEY.ESC, value: 1 }, SYN]);
+  t.deepEqual(browserKeyEvents('Escape', 'repeat'), [{ type: EV_KEY, code: KEY.ESC, value: 2 }, SYN]);
+  t.deepEqual(browserKeyEvents('Escape', 'up'), [{ type: EV_KEY, code: KEY.ESC, value: 0 }, SYN]);
+  t.deepEqual(browserKeyEvents('Unidentified', 'down'), []);
+  t.deepEqual([0, 1, 2, 3, 4].map(linuxButtonFromBrowserButton), [BTN_LEFT, BTN_MIDDLE, BTN_RIGHT, BTN_SIDE, BTN_EXTRA]);
+  t.deepEqual(browserButtonEvents(2, true), [{ type: EV_KEY, code: BTN_RIGHT, value: 1 }, SYN]);
+  t.deepEqual(browserButtonEvents(5, true), []);
+  // A browser's deltaY > 0 scrolls down (the wheel turned towards the user): Linux's REL_WHEEL < 0.
+  t.deepEqual(browserWheelEvents(0, 1), [{ type: EV_REL, code: REL_WHEEL, value: -1 }, SYN]);
+  t.deepEqual(browserWheelEvents(2, -3), [{ type: EV_REL, code: REL_WHEEL, value: 3 }, { type: EV_REL, code: REL_HWHEEL, value: 2 }, SYN]);
+  t.deepEqual(browserWheelEvents(0, 0), []);
 });

@@ -1,11 +1,12 @@
 /**
- * `kvmos <guest>` with a screen: headless in this thread, or a window with
- * the vCPU in a worker thread (window.ts). The options' files are checked
- * before the guest boots.
+ * `kvmos <guest>` with a screen: headless in this thread, or a window or a
+ * web page (--web) with the vCPU in a worker thread (window.ts). The
+ * options' files, and the web page's address, are checked before the
+ * guest boots.
  */
 import { FRAMEBUFFER_HEIGHT, FRAMEBUFFER_WIDTH } from '@kvmos/protocol';
-import { SdlDisplay, type Display } from '@kvmos/display';
-import type { DisplayCommand } from '../args.js';
+import { SdlDisplay, WebDisplay, WebDisplayError, type Display } from '@kvmos/display';
+import type { DisplayCommand, WebAddress } from '../args.js';
 import { DisplayUnavailableError } from '../errors.js';
 import { Machine, type BootOptions, type RunResult } from '../machine.js';
 import { readInputScript } from './input-script.js';
@@ -25,7 +26,7 @@ export interface DisplayRun {
   display: DisplayCommand;
 }
 
-/** How long a guest may take to exit after its window was closed. */
+/** How long a guest may take to exit after its window was closed (or stop pressed on its web page). */
 export const QUIT_GRACE_MS = 1000;
 
 export async function runDisplay(run: DisplayRun): Promise<RunResult> {
@@ -38,27 +39,38 @@ export async function runDisplay(run: DisplayRun): Promise<RunResult> {
     ...(process.stderr.isTTY && { progress: (text: string) => void process.stderr.write(text) }),
   });
   let result: RunResult;
+  let web: WebDisplay | undefined;
   try {
     if (display.headless) {
       result = runHeadless(run, session);
     } else {
+      if (display.web !== undefined) {
+        web = await startWeb(display.web);
+        process.stderr.write(`kvmos: open ${web.url} to see the screen\n`);
+      }
+      const page = web;
       const r = await runInWorker({
         image: run.image,
         verbose: run.verbose,
         fixedTime: display.fixedTime,
         geometry: { width: FRAMEBUFFER_WIDTH, height: FRAMEBUFFER_HEIGHT, stride: FRAMEBUFFER_WIDTH * 4 },
         session,
-        openDisplay: openWindow,
+        openDisplay: page ? (onClose) => attachWeb(page, onClose) : openWindow,
         periodMs: FRAME_PERIOD_MS,
         quitGraceMs: QUIT_GRACE_MS,
       });
-      if (r.stopped && run.verbose) process.stderr.write(`kvmos: the guest did not exit within ${QUIT_GRACE_MS} ms of the window closing; stopped it\n`);
+      if (r.stopped && run.verbose) {
+        process.stderr.write(`kvmos: the guest did not exit within ${QUIT_GRACE_MS} ms of ${web ? 'the stop' : 'the window closing'}; stopped it\n`);
+      }
       result = { exitCode: r.exitCode, exits: r.exits, frames: r.frames };
     }
   } catch (e) {
     // The error line must not land on the progress line.
     session.endProgress();
     throw e;
+  } finally {
+    // Also when the guest never booted: the pages learn that it has stopped.
+    web?.close();
   }
   session.finish();
   return result;
@@ -98,4 +110,24 @@ function openWindow(onClose: () => void): Display {
     const why = (e instanceof Error ? e.message : String(e)).split('\n')[0]!.replace(/^SdlDisplay: /, '');
     throw new DisplayUnavailableError(`cannot open a window: ${why} - or run with --headless`);
   }
+}
+
+/** Serves the screen's web page; a port in use or an address that is not this machine's is one line (exit 69). */
+async function startWeb(address: WebAddress): Promise<WebDisplay> {
+  try {
+    return await WebDisplay.start(address);
+  } catch (e) {
+    if (!(e instanceof WebDisplayError)) throw e;
+    const hint = e.code === 'EADDRINUSE' ? 'pick another port, or 0 for a free one'
+      : e.code === 'EACCES' ? 'ports below 1024 need privileges: pick a higher one, or 0 for a free one'
+        : 'give an address of this machine, e.g. 127.0.0.1 (the default) or 0.0.0.0 for all';
+    throw new DisplayUnavailableError(`${e.message} - ${hint}`);
+  }
+}
+
+/** The web page becomes the run's screen once the guest has booted; stop may have been pressed already. */
+function attachWeb(web: WebDisplay, onClose: () => void): Display {
+  web.onClose = onClose;
+  if (web.closed) onClose();
+  return web;
 }

@@ -73,7 +73,7 @@ Examples:
   kvmos exec --headless --frames 60 --screenshot shot.png ./draws-on-fb0`;
 }
 
-const VALUE_OPTIONS = new Set(['--env', '--file', '--dir', '--cwd', '--ram', '--frames', '--record', '--screenshot', '--input']);
+const VALUE_OPTIONS = new Set(['--env', '--file', '--dir', '--cwd', '--ram', '--web', '--frames', '--record', '--screenshot', '--input']);
 
 export function parseExecCommand(argv: string[], hostEnv: NodeJS.ProcessEnv): ParsedExec {
   const cmd: ExecCommand = {
@@ -134,11 +134,12 @@ export function parseExecCommand(argv: string[], hostEnv: NodeJS.ProcessEnv): Pa
       case '--fixed-time':
         display[arg.slice(2) as 'window' | 'headless' | 'fixed-time'] = true;
         break;
+      case '--web':
       case '--frames':
       case '--record':
       case '--screenshot':
       case '--input':
-        display[arg.slice(2) as 'frames' | 'record' | 'screenshot' | 'input'] = value!;
+        display[arg.slice(2) as 'web' | 'frames' | 'record' | 'screenshot' | 'input'] = value!;
         break;
       default:
         throw new UsageError(`unknown option '${arg}' (options go before PROGRAM; see kvmos linux-exec --help)`);

@@ -1,0 +1,357 @@
+/**
+ * WebDisplay with real parts: its HTTP server on a free port, fetched with
+ * fetch(), and real WebSocket clients (the `ws` package's, and a raw TCP
+ * one that stops reading).
+ */
+import test from 'ava';
+import { request } from 'node:http';
+import { connect, type Socket } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import WebSocket from 'ws';
+import {
+  ABS_X, ABS_Y, BTN_LEFT, BTN_MIDDLE, BTN_RIGHT, EV_ABS, EV_KEY, EV_REL, EV_SYN, KEY, REL_HWHEEL, REL_WHEEL, SYN_REPORT,
+  WEB_FRAME_HEADER_BYTES, WebDisplay, WebDisplayError, type Frame, type InputEvent,
+} from '../src/index.js';
+
+const SYN: InputEvent = { type: EV_SYN, code: SYN_REPORT, value: 0 };
+
+/** A frame whose every byte says where it is: row y, byte k of the row -> (y * 7 + k * 3 + seed) & 0xff. */
+function patterned(width: number, height: number, stride: number, seed: number): Frame {
+  const pixels = new Uint8Array(stride * height);
+  for (let y = 0; y < height; y++) for (let k = 0; k < stride; k++) pixels[y * stride + k] = (y * 7 + k * 3 + seed) & 0xff;
+  return { width, height, stride, pixels };
+}
+
+/** The frame's rows without the stride padding: what a frame message carries after its header. */
+function rows(f: Frame): Buffer {
+  const out = Buffer.alloc(f.width * f.height * 4);
+  for (let y = 0; y < f.height; y++) out.set(f.pixels.subarray(y * f.stride, y * f.stride + f.width * 4), y * f.width * 4);
+  return out;
+}
+
+async function waitFor<T>(what: string, probe: () => T | undefined, ms = 5000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = probe();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+interface Client {
+  ws: WebSocket;
+  frames: Buffer[];
+  next(): Promise<Buffer>;
+  send(m: unknown): void;
+  ack(): void;
+  closed: Promise<{ code: number; reason: string }>;
+}
+
+/** A `ws` client of the display that keeps every frame it gets (and acknowledges only when told). */
+async function client(d: WebDisplay, options: WebSocket.ClientOptions = {}): Promise<Client> {
+  const ws = new WebSocket(`ws://127.0.0.1:${d.port}/ws`, options);
+  const frames: Buffer[] = [];
+  let taken = 0;
+  const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+  ws.on('message', (data, isBinary) => {
+    if (isBinary) frames.push(data as Buffer);
+  });
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('error', reject);
+  });
+  return {
+    ws,
+    frames,
+    next: () => waitFor('a frame', () => (frames.length > taken ? frames[taken++] : undefined)),
+    send: (m) => ws.send(typeof m === 'string' ? m : JSON.stringify(m)),
+    ack: () => ws.send('{"type":"ack"}'),
+    closed,
+  };
+}
+
+/** Input gathered until `count` events have come (then a little longer, to see that no more follow). */
+async function input(d: WebDisplay, count: number): Promise<InputEvent[]> {
+  const got: InputEvent[] = [];
+  await waitFor(`${count} events`, () => (got.push(...d.takeInput()), got.length >= count ? true : undefined));
+  await new Promise((r) => setTimeout(r, 30));
+  got.push(...d.takeInput());
+  return got;
+}
+
+async function withDisplay(t: { teardown: (f: () => void) => void }): Promise<WebDisplay> {
+  const d = await WebDisplay.start({ port: 0 });
+  t.teardown(() => d.close());
+  return d;
+}
+
+test('serves the page on 127.0.0.1: a canvas and its script, nothing from elsewhere', async (t) => {
+  const d = await withDisplay(t);
+  t.is(d.host, '127.0.0.1');
+  t.true(d.port > 0);
+  t.is(d.url, `http://127.0.0.1:${d.port}/`);
+  const res = await fetch(d.url);
+  t.is(res.status, 200);
+  t.regex(res.headers.get('content-type') ?? '', /^text\/html/);
+  const html = await res.text();
+  t.regex(html, /<canvas id="screen"/);
+  t.regex(html, /<button id="stop"/);
+  t.regex(html, /new WebSocket\(/);
+  t.notRegex(html, /<script src|<link |https?:\/\//, 'self-contained');
+  t.is((await fetch(`${d.url}nothing`)).status, 404);
+  t.is((await fetch(d.url, { method: 'POST', body: 'x' })).status, 405);
+});
+
+test('a page in the browser under another name (DNS rebinding) or another site is refused', async (t) => {
+  const d = await withDisplay(t);
+  const status = await new Promise<number | undefined>((resolve, reject) => {
+    request({ host: '127.0.0.1', port: d.port, path: '/', headers: { host: `evil.example:${d.port}` } }, (res) => {
+      res.resume();
+      resolve(res.statusCode);
+    }).on('error', reject).end();
+  });
+  t.is(status, 403);
+  const ws = new WebSocket(`ws://127.0.0.1:${d.port}/ws`, { origin: 'http://evil.example' });
+  const refused = await new Promise<string>((resolve) => ws.on('error', (e) => resolve(e.message)));
+  t.regex(refused, /403/);
+  // The page's own origin is welcome.
+  const own = await client(d, { origin: `http://127.0.0.1:${d.port}` });
+  own.ws.close();
+});
+
+test('a page gets the frame shown, its exact pixels (the stride dropped), and the screen as it is when it connects', async (t) => {
+  const d = await withDisplay(t);
+  const c = await client(d);
+  const f = patterned(7, 5, 7 * 4 + 12, 1);
+  d.show(f);
+  const m = await c.next();
+  t.is(m.length, WEB_FRAME_HEADER_BYTES + 7 * 5 * 4);
+  t.deepEqual([m.readUInt32LE(0), m.readUInt32LE(4), m.readUInt32LE(8), m.readUInt32LE(12)], [0, 7, 5, 0]);
+  t.true(m.subarray(WEB_FRAME_HEADER_BYTES).equals(rows(f)));
+
+  // The guest draws on: what was sent was a copy.
+  const before = Buffer.from(m);
+  f.pixels.fill(0);
+  t.true(m.equals(before));
+
+  // A page that comes later is sent the last frame at once.
+  const late = await client(d);
+  const l = await late.next();
+  t.is(l.readUInt32LE(0), 0);
+  t.true(l.subarray(WEB_FRAME_HEADER_BYTES).equals(rows(patterned(7, 5, 7 * 4 + 12, 1))));
+
+  // A full-size frame, after an acknowledgement.
+  c.ack();
+  const big = patterned(640, 480, 2560, 9);
+  await new Promise((r) => setTimeout(r, 20));
+  d.show(big);
+  const b = await c.next();
+  t.deepEqual([b.readUInt32LE(0), b.readUInt32LE(4), b.readUInt32LE(8)], [1, 640, 480]);
+  t.true(b.subarray(WEB_FRAME_HEADER_BYTES).equals(rows(big)));
+  t.is(d.viewers, 2);
+});
+
+test('a page is sent a frame only after it acknowledged the last; then the newest one', async (t) => {
+  const d = await withDisplay(t);
+  const c = await client(d);
+  for (let i = 0; i < 5; i++) d.show(patterned(4, 4, 16, i));
+  const first = await c.next();
+  t.is(first.readUInt32LE(0), 0);
+  await new Promise((r) => setTimeout(r, 50));
+  t.is(c.frames.length, 1, 'frames 1..4 were dropped for it');
+  t.is(d.framesDropped, 4);
+  c.ack();
+  const newest = await c.next();
+  t.is(newest.readUInt32LE(0), 4);
+  t.true(newest.subarray(WEB_FRAME_HEADER_BYTES).equals(rows(patterned(4, 4, 16, 4))));
+  // Acknowledging with nothing new sends nothing.
+  c.ack();
+  await new Promise((r) => setTimeout(r, 50));
+  t.is(c.frames.length, 2);
+  d.show(patterned(4, 4, 16, 5));
+  t.is((await c.next()).readUInt32LE(0), 5);
+});
+
+test('pointer, buttons, wheel and keys become the SDL window\'s evdev reports', async (t) => {
+  const d = await withDisplay(t);
+  const c = await client(d);
+  d.show(patterned(640, 480, 2560, 0));
+  // A 1280x480 canvas element: the 640x480 frame is fitted at x 320..960.
+  c.send({ type: 'move', x: 320 + 100.5, y: 50.9, w: 1280, h: 480 });
+  c.send({ type: 'move', x: 320 + 100.2, y: 50.1, w: 1280, h: 480 }); // the same framebuffer pixel: nothing
+  c.send({ type: 'button', button: 0, down: true, x: 10, y: 600, w: 1280, h: 480 }); // outside: clamped
+  c.send({ type: 'button', button: 0, down: false });
+  c.send({ type: 'button', button: 2, down: true, x: 10, y: 600, w: 1280, h: 480 });
+  c.send({ type: 'button', button: 1, down: false, x: 10, y: 600, w: 1280, h: 480 });
+  c.send({ type: 'wheel', dx: 0, dy: 2 });
+  c.send({ type: 'wheel', dx: -1, dy: -1 });
+  c.send({ type: 'key', code: 'KeyA', down: true });
+  c.send({ type: 'key', code: 'KeyA', down: true, repeat: true });
+  c.send({ type: 'key', code: 'KeyA', down: false });
+  c.send({ type: 'key', code: 'Space', down: true, repeat: false });
+  c.send({ type: 'key', code: 'NoSuchKey', down: true }); // well formed, no Linux key: nothing
+  c.send({ type: 'key', code: 'ArrowUp', down: false });
+  const got = await input(d, 29);
+  t.deepEqual(got, [
+    { type: EV_ABS, code: ABS_X, value: 100 }, { type: EV_ABS, code: ABS_Y, value: 50 }, SYN,
+    { type: EV_ABS, code: ABS_X, value: 0 }, { type: EV_ABS, code: ABS_Y, value: 479 }, SYN,
+    { type: EV_KEY, code: BTN_LEFT, value: 1 }, SYN,
+    { type: EV_KEY, code: BTN_LEFT, value: 0 }, SYN,
+    { type: EV_KEY, code: BTN_RIGHT, value: 1 }, SYN,
+    { type: EV_KEY, code: BTN_MIDDLE, value: 0 }, SYN,
+    { type: EV_REL, code: REL_WHEEL, value: -2 }, SYN,
+    { type: EV_REL, code: REL_WHEEL, value: 1 }, { type: EV_REL, code: REL_HWHEEL, value: -1 }, SYN,
+    { type: EV_KEY, code: KEY.A, value: 1 }, SYN,
+    { type: EV_KEY, code: KEY.A, value: 2 }, SYN,
+    { type: EV_KEY, code: KEY.A, value: 0 }, SYN,
+    { type: EV_KEY, code: KEY.SPACE, value: 1 }, SYN,
+    { type: EV_KEY, code: KEY.UP, value: 0 }, SYN,
+  ]);
+  t.is(d.ignoredMessages, 0);
+});
+
+test('before any frame the pointer maps onto 640x480; a taller canvas letterboxes it', async (t) => {
+  const d = await withDisplay(t);
+  const c = await client(d);
+  // 640x960: the frame at y 240..720.
+  c.send({ type: 'move', x: 639.9, y: 240, w: 640, h: 960 });
+  t.deepEqual(await input(d, 3), [{ type: EV_ABS, code: ABS_X, value: 639 }, { type: EV_ABS, code: ABS_Y, value: 0 }, SYN]);
+});
+
+test('malformed and unknown messages are ignored and counted, the connection lives on', async (t) => {
+  const d = await withDisplay(t);
+  const c = await client(d);
+  const bad: (string | Buffer)[] = [
+    'not json', '', '[]', 'null', '42', '"ack"', '{}', '{"type":"jump"}', '{"type":7}',
+    '{"type":"move","x":1,"y":2}', '{"type":"move","x":"1","y":2,"w":3,"h":4}', '{"type":"move","x":1,"y":2,"w":0,"h":4}',
+    '{"type":"move","x":1e300,"y":2,"w":3,"h":4}', '{"type":"button","button":-1,"down":true}',
+    '{"type":"button","button":0.5,"down":true}', '{"type":"button","button":0,"down":1}',
+    '{"type":"button","button":0,"down":true,"x":5}', '{"type":"wheel","dx":0.5,"dy":0}', '{"type":"wheel","dx":0,"dy":1000}',
+    '{"type":"wheel","dy":1}', '{"type":"key","code":30,"down":true}', '{"type":"key","code":"KeyA"}',
+    '{"type":"key","code":"KeyA","down":true,"repeat":"yes"}', `{"type":"key","code":"${'K'.repeat(100)}","down":true}`,
+    `{"type":"ack","pad":"${'x'.repeat(2000)}"}`, '{"__proto__":{"type":"stop"}}',
+    Buffer.from('{"type":"stop"}'), // binary
+  ];
+  for (const m of bad) c.ws.send(m);
+  c.send({ type: 'key', code: 'KeyQ', down: true });
+  t.deepEqual(await input(d, 2), [{ type: EV_KEY, code: KEY.Q, value: 1 }, SYN]);
+  t.is(d.ignoredMessages, bad.length);
+  t.false(d.closed);
+  t.is(c.ws.readyState, WebSocket.OPEN);
+});
+
+test('a message far too long ends that connection only; the display serves on', async (t) => {
+  const d = await withDisplay(t);
+  const c = await client(d);
+  c.ws.send(Buffer.alloc(1 << 20));
+  const { code } = await c.closed;
+  t.is(code, 1009);
+  await waitFor('the page to go', () => (d.viewers === 0 ? true : undefined));
+  t.true(d.ignoredMessages >= 1);
+  const again = await client(d);
+  d.show(patterned(2, 2, 8, 3));
+  t.is((await again.next()).readUInt32LE(4), 2);
+});
+
+test('stop from a page sets closed and calls onClose once; a tab closing does not', async (t) => {
+  const d = await withDisplay(t);
+  let calls = 0;
+  d.onClose = () => calls++;
+  const a = await client(d);
+  const b = await client(d);
+  a.ws.close();
+  await a.closed;
+  await waitFor('the tab to go', () => (d.viewers === 1 ? true : undefined));
+  t.false(d.closed, 'tabs come and go');
+  b.send({ type: 'stop' });
+  await waitFor('closed', () => (d.closed ? true : undefined));
+  b.send({ type: 'stop' });
+  await new Promise((r) => setTimeout(r, 30));
+  t.is(calls, 1);
+  // The display serves on until its owner closes it.
+  d.show(patterned(2, 2, 8, 0));
+  await b.next();
+  d.close();
+  t.deepEqual(await b.closed, { code: 1001, reason: 'the guest has stopped' });
+  await t.throwsAsync(fetch(d.url));
+});
+
+test('keys and buttons a page held are let go when it goes', async (t) => {
+  const d = await withDisplay(t);
+  const c = await client(d);
+  c.send({ type: 'key', code: 'ShiftLeft', down: true });
+  c.send({ type: 'button', button: 0, down: true, x: 1, y: 1, w: 640, h: 480 });
+  c.send({ type: 'key', code: 'KeyB', down: true });
+  c.send({ type: 'key', code: 'KeyB', down: false });
+  t.is((await input(d, 11)).length, 11);
+  c.ws.close();
+  const released = await input(d, 4);
+  t.deepEqual(released, [{ type: EV_KEY, code: KEY.LEFTSHIFT, value: 0 }, SYN, { type: EV_KEY, code: BTN_LEFT, value: 0 }, SYN]);
+});
+
+/** A WebSocket client on a bare TCP socket: handshake, then it may stop reading and still write. */
+async function rawClient(port: number): Promise<{ socket: Socket; sendText: (s: string) => void }> {
+  const socket = connect(port, '127.0.0.1');
+  await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+  socket.write(
+    `GET /ws HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+      `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+  );
+  await new Promise<void>((resolve, reject) => {
+    let head = '';
+    const onData = (b: Buffer) => {
+      head += b.toString('latin1');
+      if (!head.includes('\r\n\r\n')) return;
+      socket.off('data', onData);
+      socket.pause();
+      if (head.startsWith('HTTP/1.1 101')) resolve();
+      else reject(new Error(head));
+    };
+    socket.on('data', onData);
+  });
+  const sendText = (s: string) => {
+    const payload = Buffer.from(s);
+    const mask = randomBytes(4);
+    const masked = payload.map((b, i) => b ^ mask[i % 4]!);
+    socket.write(Buffer.concat([Buffer.from([0x81, 0x80 | payload.length]), mask, masked]));
+  };
+  return { socket, sendText };
+}
+
+test('a page that stops reading never holds up show(): frames are dropped for it, others get theirs', async (t) => {
+  const d = await withDisplay(t);
+  const stalled = await rawClient(d.port);
+  t.teardown(() => stalled.socket.destroy());
+  const watcher = await client(d);
+  await waitFor('both pages', () => (d.viewers === 2 ? true : undefined));
+  const frame = patterned(640, 480, 2560, 5);
+  let slowest = 0;
+  let watched = 0;
+  for (let i = 0; i < 120; i++) {
+    // The stalled page even acknowledges every frame without reading any.
+    stalled.sendText('{"type":"ack"}');
+    const t0 = performance.now();
+    d.show(frame);
+    slowest = Math.max(slowest, performance.now() - t0);
+    await new Promise((r) => setTimeout(r, 2));
+    if (watcher.frames.length > watched) {
+      watched = watcher.frames.length;
+      watcher.ack();
+    }
+  }
+  t.log(`slowest show() ${slowest.toFixed(2)} ms; sent ${d.framesSent}, dropped ${d.framesDropped}`);
+  t.true(slowest < 100, `show() took ${slowest} ms`);
+  // The stalled one got what the socket buffers hold, a few frames at most: the rest were dropped.
+  t.true(d.framesDropped > 60, `${d.framesDropped} dropped`);
+  t.true(watcher.frames.length >= 10, `the reading page got ${watcher.frames.length} frames`);
+});
+
+test('a port in use is a WebDisplayError with its code', async (t) => {
+  const d = await withDisplay(t);
+  const e = await t.throwsAsync(WebDisplay.start({ port: d.port }), { instanceOf: WebDisplayError });
+  t.is(e?.code, 'EADDRINUSE');
+  t.is(e?.message, `cannot serve the screen on 127.0.0.1:${d.port}: the address is in use`);
+  const bad = await t.throwsAsync(WebDisplay.start({ port: 70000 }), { instanceOf: WebDisplayError });
+  t.regex(bad?.message ?? '', /0\.\.65535/);
+});
