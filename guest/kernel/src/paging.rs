@@ -650,9 +650,9 @@ impl<M: PhysMemory> AddressSpace<M> {
     }
 
     /// Takes the lower half apart: hands every mapped user frame to
-    /// `leaf` and every page-table frame below the PML4 to `table`, and
-    /// empties the PML4's lower half. The address space must not be the
-    /// live one.
+    /// `leaf` and every page-table frame below the PML4 to `table`
+    /// (emptied first, see `free_ranges`), and empties the PML4's lower
+    /// half. The address space must not be the live one.
     pub fn clear_lower_half(
         &mut self,
         leaf: &mut dyn FnMut(PhysAddr),
@@ -684,6 +684,8 @@ impl<M: PhysMemory> AddressSpace<M> {
             } else if !e.flags().contains(PageTableFlags::HUGE_PAGE) {
                 self.free_table(e.addr(), level - 1, leaf, table);
             }
+            // Emptied before the frame is freed (see `free_ranges`).
+            self.write(t, i, PageTableEntry::default());
         }
         table(t);
     }
@@ -747,8 +749,33 @@ impl<M: PhysMemory> AddressSpace<M> {
     /// tables may be: hands every mapped user frame to `leaf`, as runs of
     /// physically consecutive frames `(first, count)`, and every page
     /// table below the PML4 to `table`, once each. Tables and pages
-    /// outside `ranges` must not exist. The tables are left as they are:
-    /// the caller frees the PML4 next (the space must not be live).
+    /// outside `ranges` must not exist. Every entry visited is cleared
+    /// (the PML4's lower-half ones too) before its table is handed on:
+    /// see "Why tables are emptied before they are freed" below. The
+    /// caller frees the PML4 next (the space must not be live).
+    ///
+    /// # Why tables are emptied before they are freed
+    ///
+    /// Under shadow paging (PVM, and KVM without EPT/NPT) the hypervisor
+    /// builds its own tables from the guest's and keeps them by guest
+    /// frame, after the guest stops using them too (a later CR3 load or
+    /// table with the same frame finds them again). It keeps them right
+    /// by tracking the guest's *CPU* writes to frames that are page
+    /// tables (write protection; in emulated ring 0 every store is
+    /// tracked). Writes by the host program into guest RAM (the `copy`
+    /// hypercall: zeroing reused frames, fork's copies, segment bytes,
+    /// pipe data) are not tracked. So a freed table frame still holding
+    /// entries, zeroed by hypercall when it is handed out again and made
+    /// a page table again, came back with the old shadow entries for
+    /// every slot the new owner had not written: pages the guest thinks
+    /// unmapped still led to the old owner's frames (no #PF, so no fault
+    /// in; a forked child or a pipeline stage read another process's
+    /// stale bytes and crashed). Clearing the entries here, by ring-0
+    /// stores the hypervisor sees, leaves no shadow entry derived from
+    /// the frame, so whatever the host writes into it later cannot be
+    /// stale. (The PML4's upper half, the kernel's, is not cleared: a
+    /// frame only becomes a PML4 again through `new_user`, whose copy of
+    /// that half is tracked stores too.)
     pub fn free_ranges(
         &mut self,
         ranges: &[(u64, u64)],
@@ -827,6 +854,11 @@ impl<M: PhysMemory> AddressSpace<M> {
                     table(PhysAddr::new(frame));
                 }
             }
+            // Empties what was visited, by stores the hypervisor tracks
+            // (see `free_ranges`): one `rep stos` over the slots.
+            // SAFETY: entries lo..=hi < 512 of a live page table, which
+            // `&mut self` makes ours; the space is not live (`free_ranges`).
+            unsafe { core::ptr::write_bytes(slots, 0, hi + 1 - lo) };
         }
     }
 
@@ -869,7 +901,10 @@ mod global {
     /// pages) have a list of their own, so that the runs list stays short
     /// and its runs serve `allocate_contiguous` (fault blocks, fork's
     /// copies, program segments) before fresh memory does: without
-    /// reuse, fresh memory runs out after a few hundred execs.
+    /// reuse, fresh memory runs out after a few hundred execs. (The
+    /// zeroing hypercall is a write the hypervisor's shadow paging does
+    /// not see: a frame that was a page table is emptied by ring-0
+    /// stores before it is freed, see `AddressSpace::free_ranges`.)
     struct Frames {
         bump: BumpAllocator,
         /// `freeMemoryStart`: frames below it (the framebuffer, mapped
@@ -891,8 +926,9 @@ mod global {
         single_head: 0,
         free_count: 0,
     });
-    /// Runs of the free list `allocate_contiguous` looks at before giving
-    /// up (each costs a few emulated instructions).
+    /// Runs of the free list `allocate_contiguous` compares for the best
+    /// fit (each costs a few emulated instructions); it looks further
+    /// only if none of them fits.
     const RUNS_SEARCHED: usize = 64;
 
     /// The header of the free run at `run`: (next run, frames).
@@ -962,15 +998,15 @@ mod global {
         );
     }
 
-    /// A zeroed frame: a fresh one while there are, else a freed single
-    /// frame, else one from a free run. (Handing freed single frames out
-    /// first made busybox pipelines crash: a page-table frame seems to be
-    /// used after `release` frees it; to find.)
+    /// A zeroed frame: a freed single frame (the last freed first), else
+    /// one from a free run, else a fresh one, so that fresh memory is
+    /// kept for what needs it contiguous. Freed page tables come back
+    /// here at once: that is safe because `free_ranges` empties a table
+    /// before it is freed (handing them out first used to crash busybox
+    /// pipelines: the hypervisor's shadow of a freed table outlived the
+    /// hypercall that zeroed its frame; see `free_ranges`).
     pub fn allocate_frame() -> Option<PhysAddr> {
         let mut f = FRAMES.lock();
-        if let Some(frame) = f.bump.allocate_frame() {
-            return Some(frame);
-        }
         let frame = if f.single_head != 0 {
             let head = f.single_head;
             take_from_run(&mut f, None, head, 1)
@@ -978,7 +1014,7 @@ mod global {
             let head = f.free_head;
             take_from_run(&mut f, None, head, 1)
         } else {
-            return None;
+            return f.bump.allocate_frame();
         };
         drop(f);
         crate::hypercall::zero(frame, PAGE_SIZE);
@@ -1003,21 +1039,33 @@ mod global {
         if count == 0 {
             return None;
         }
+        // Best fit among the first runs: a small request must not cut
+        // up the one run a program's segments could take whole (first
+        // fit on this LIFO list did, and every exec then took fresh
+        // memory until there was none).
+        // Past the first runs only while none fits: before giving up,
+        // the whole list (rare: memory is tight then).
         let (mut link, mut run) = (None, f.free_head);
-        for _ in 0..RUNS_SEARCHED {
-            if run == 0 {
-                break;
-            }
+        let mut best: Option<(Option<u64>, u64, u64)> = None;
+        let mut searched = 0;
+        while run != 0 && (searched < RUNS_SEARCHED || best.is_none()) {
+            searched += 1;
             let (next, have) = run_header(run);
-            if have >= count {
-                let first = take_from_run(&mut f, link, run, count);
-                drop(f);
-                if zero {
-                    crate::hypercall::zero(first, count * PAGE_SIZE);
+            if have >= count && best.is_none_or(|b| have < b.2) {
+                best = Some((link, run, have));
+                if have == count {
+                    break;
                 }
-                return Some(PhysAddr::new(first));
             }
             (link, run) = (Some(run), next);
+        }
+        if let Some((link, run, _)) = best {
+            let first = take_from_run(&mut f, link, run, count);
+            drop(f);
+            if zero {
+                crate::hypercall::zero(first, count * PAGE_SIZE);
+            }
+            return Some(PhysAddr::new(first));
         }
         if f.bump.remaining() >= count {
             let start = f.bump.next;
@@ -1472,6 +1520,58 @@ mod tests {
         freed.dedup();
         assert_eq!(freed.len(), tables, "every table once");
         assert!(!freed.contains(&s.root().as_u64()));
+    }
+
+    /// A table frame is handed to `table` (freed) only once it is empty,
+    /// and the PML4's lower half is emptied (its upper half, the
+    /// kernel's, stays): frames are zeroed by the host when reused, a
+    /// write a shadow-paging hypervisor does not see, so entries left in
+    /// a freed table would live on in its shadow (see `free_ranges`).
+    #[test]
+    fn teardown_empties_every_table_before_freeing_it() {
+        let mem = FakeMemory::new();
+        let mut s = space(&mem);
+        let mut frames = &mem;
+        let kernel = VirtAddr::new(KERNEL_BASE);
+        s.map(kernel, PhysAddr::new(0x9000), F::WRITABLE, &mut frames)
+            .unwrap();
+        let top = 0x7fff_ffe0_0000u64;
+        for (va, n, pa) in [
+            (0x40_0000u64, 20usize, 0x100_0000u64),
+            (0x60_0000, 3, 0x180_0000),
+            (top - 0x2000, 4, 0x200_0000),
+        ] {
+            s.map_run(
+                VirtAddr::new(va),
+                n,
+                PhysAddr::new(pa),
+                F::USER,
+                &mut frames,
+                &mut |_| {},
+            )
+            .unwrap();
+        }
+        let entries = |t: PhysAddr| {
+            let p = (&mem).ptr(t).cast::<u64>();
+            // SAFETY: a page table of `mem`: 512 entries.
+            (0..ENTRY_COUNT).map(move |i| unsafe { p.add(i).read() })
+        };
+        let ranges = [(0x40_0000, 0x61_0000), (top - 0x2000, top + 0x2000)];
+        let mut freed = Vec::new();
+        s.free_ranges(&ranges, &mut |_, _| {}, &mut |t| {
+            assert!(
+                entries(t).all(|e| e == 0),
+                "table {t:?} freed with entries left in it"
+            );
+            freed.push(t);
+        });
+        assert_eq!(freed.len(), 4 + 2 + 2, "PTs, PDs, PDPTs");
+        let root: Vec<u64> = entries(s.root()).collect();
+        assert!(
+            root[..ENTRY_COUNT / 2].iter().all(|&e| e == 0),
+            "lower half emptied"
+        );
+        assert_ne!(root[kernel.table_index(4)], 0, "the kernel's half stays");
     }
 
     #[test]
