@@ -6,6 +6,18 @@
 //! get their own run of frames, given back to the frame allocator when
 //! freed. Every path is a handful of instructions (ring 0 is emulated at
 //! ~0.5 us an instruction); nothing is zeroed here.
+//!
+//! Out of memory: a failed allocation here ends in `alloc`'s error
+//! handler, a kernel panic. That is left for the kernel's own bookkeeping
+//! (process structures, descriptor tables, fork's list of runs, exec's
+//! argument copy), whose requests are small and come from the class free
+//! lists or an arena (which falls back to a single page when no 64-page
+//! run is free even after the frame allocator coalesced its free memory),
+//! so it happens only when memory is all but gone. Memory for programs
+//! does not come from here: pages, page tables and pipe buffers come from
+//! `paging`'s frame allocator, whose failures the system calls turn into
+//! ENOMEM (fork, exec, mmap with MAP_POPULATE, pipes) or, for a page a
+//! program touches, into the death of that process.
 
 use crate::paging;
 use crate::sync::Global;
@@ -74,8 +86,16 @@ unsafe impl GlobalAlloc for Heap {
         let align = size.min(PAGE);
         let mut at = (st.arena_next + align - 1) & !(align - 1);
         if at + size > st.arena_end {
-            let pages = ARENA_PAGES.max((size / PAGE) as u64);
-            let base = frames_to_ptr(pages) as usize;
+            // A whole arena, else (no run that long is free even after
+            // coalescing) the least this class needs: the kernel's own
+            // bookkeeping fails only when memory is all but gone.
+            let need = ((size / PAGE) as u64).max(1);
+            let mut pages = ARENA_PAGES.max(need);
+            let mut base = frames_to_ptr(pages) as usize;
+            if base == 0 && pages > need {
+                pages = need;
+                base = frames_to_ptr(pages) as usize;
+            }
             if base == 0 {
                 return core::ptr::null_mut();
             }

@@ -29,6 +29,7 @@ pub mod console;
 pub mod cpu;
 pub mod display;
 pub mod elf;
+pub mod frames;
 pub mod gdt;
 pub mod heap;
 pub mod hypercall;

@@ -888,87 +888,30 @@ impl<M: PhysMemory> AddressSpace<M> {
 
 mod global {
     use super::*;
+    use crate::frames::FreeFrames;
     use crate::protocol::BootInfo;
     use crate::sync::Global;
     use core::sync::atomic::{AtomicU64, Ordering};
 
     /// Fresh frames come from the bump allocator (zero from the host);
-    /// freed frames go on lists of runs of consecutive frames, threaded
-    /// through the first frame of each run (word 0: the next run, word 1:
-    /// its frame count), and are zeroed (copy hypercall, one exit per
-    /// run) when handed out again. Freeing a run costs two writes
-    /// however long it is. Single frames (page tables, heap and pipe
-    /// pages) have a list of their own, so that the runs list stays short
-    /// and its runs serve `allocate_contiguous` (fault blocks, fork's
-    /// copies, program segments) before fresh memory does: without
-    /// reuse, fresh memory runs out after a few hundred execs. (The
-    /// zeroing hypercall is a write the hypervisor's shadow paging does
-    /// not see: a frame that was a page table is emptied by ring-0
+    /// freed frames are kept by `FreeFrames` (`crate::frames`: lists of
+    /// runs and single frames, coalesced when no run is long enough) and
+    /// zeroed (copy hypercall, one exit per run) when handed out again.
+    /// Freed runs serve `allocate_contiguous` (fault blocks, fork's
+    /// copies, program segments, heap arenas) before fresh memory does:
+    /// without reuse, fresh memory runs out after a few hundred execs.
+    /// (The zeroing hypercall is a write the hypervisor's shadow paging
+    /// does not see: a frame that was a page table is emptied by ring-0
     /// stores before it is freed, see `AddressSpace::free_ranges`.)
     struct Frames {
         bump: BumpAllocator,
-        /// `freeMemoryStart`: frames below it (the framebuffer, mapped
-        /// into a process by `mmap` of /dev/fb0) are not the allocator's
-        /// and are never put on the free list.
-        floor: u64,
-        /// Physical address of the first free run of 2 or more frames, 0
-        /// if none.
-        free_head: u64,
-        /// The first free single frame, 0 if none (same header).
-        single_head: u64,
-        free_count: u64,
+        free: FreeFrames<DirectMap>,
     }
 
     static FRAMES: Global<Frames> = Global::new(Frames {
         bump: BumpAllocator::empty(),
-        floor: 0,
-        free_head: 0,
-        single_head: 0,
-        free_count: 0,
+        free: FreeFrames::new(DirectMap),
     });
-    /// Runs of the free list `allocate_contiguous` compares for the best
-    /// fit (each costs a few emulated instructions); it looks further
-    /// only if none of them fits.
-    const RUNS_SEARCHED: usize = 64;
-
-    /// The header of the free run at `run`: (next run, frames).
-    fn run_header(run: u64) -> (u64, u64) {
-        // SAFETY: a run on the free list: ours, its first two words are
-        // the header (written by `free_run`).
-        unsafe {
-            let p = DirectMap.ptr(PhysAddr::new(run)).cast::<u64>();
-            (p.read(), p.add(1).read())
-        }
-    }
-
-    fn set_run_header(run: u64, next: u64, count: u64) {
-        // SAFETY: as `run_header`; the frame is the free list's.
-        unsafe {
-            let p = DirectMap.ptr(PhysAddr::new(run)).cast::<u64>();
-            p.write(next);
-            p.add(1).write(count);
-        }
-    }
-
-    /// Takes `count` frames off the end of the free run at `run` (whose
-    /// link is at `*link`); returns the first. The caller zeroes them.
-    fn take_from_run(f: &mut Frames, link: Option<u64>, run: u64, count: u64) -> u64 {
-        let (next, have) = run_header(run);
-        if have == count {
-            match link {
-                None if run == f.single_head => f.single_head = next,
-                None => f.free_head = next,
-                Some(prev) => {
-                    let (_, n) = run_header(prev);
-                    set_run_header(prev, next, n);
-                }
-            }
-        } else {
-            set_run_header(run, next, have - count);
-        }
-        f.free_count -= count;
-        run + (have - count) * PAGE_SIZE
-    }
     static KERNEL_ROOT: AtomicU64 = AtomicU64::new(0);
 
     /// The kernel's frame allocator, as a `FrameAllocator` value.
@@ -981,7 +924,11 @@ mod global {
     }
 
     /// Takes over `[freeMemoryStart, ramSize)` (as far as the direct map
-    /// reaches) and the boot PML4.
+    /// reaches) and the boot PML4. The first fresh frames become the free
+    /// frames' coalescing bitmap (one page per 128 MiB of RAM; zero from
+    /// the host, and never given back). Frames below `freeMemoryStart`
+    /// (the framebuffer, mapped into a process by `mmap` of /dev/fb0) are
+    /// not the allocator's and are never put on the free lists.
     pub fn init(info: &BootInfo) {
         assert!(
             info.free_memory_start <= info.ram_size,
@@ -990,7 +937,15 @@ mod global {
         let end = info.ram_size.min(crate::layout::MAX_RAM_SIZE);
         let mut f = FRAMES.lock();
         f.bump = BumpAllocator::new(info.free_memory_start, end);
-        f.floor = info.free_memory_start;
+        let (base, limit) = (f.bump.next, f.bump.end);
+        let pages = FreeFrames::<DirectMap>::bitmap_pages(base, limit);
+        let bitmap = if f.bump.remaining() > pages {
+            f.bump.next += pages * PAGE_SIZE;
+            base
+        } else {
+            0
+        };
+        f.free.init(base, limit.max(base), bitmap);
         drop(f);
         KERNEL_ROOT.store(
             crate::cpu::read_cr3() & PageTableEntry::ADDR_MASK,
@@ -1007,13 +962,7 @@ mod global {
     /// hypercall that zeroed its frame; see `free_ranges`).
     pub fn allocate_frame() -> Option<PhysAddr> {
         let mut f = FRAMES.lock();
-        let frame = if f.single_head != 0 {
-            let head = f.single_head;
-            take_from_run(&mut f, None, head, 1)
-        } else if f.free_head != 0 {
-            let head = f.free_head;
-            take_from_run(&mut f, None, head, 1)
-        } else {
+        let Some(frame) = f.free.take_one() else {
             return f.bump.allocate_frame();
         };
         drop(f);
@@ -1021,9 +970,11 @@ mod global {
         Some(PhysAddr::new(frame))
     }
 
-    /// `count` physically contiguous zeroed frames: the end of one of the
-    /// first free runs (zeroed by one hypercall), else fresh ones, so
-    /// that one copy hypercall can fill them.
+    /// `count` physically contiguous zeroed frames: the end of the best
+    /// fitting free run (zeroed by one hypercall), else fresh ones, else
+    /// (memory is fragmented) a run the free frames make once coalesced;
+    /// so that one copy hypercall can fill them. None only when no `count`
+    /// consecutive frames are free at all.
     pub fn allocate_contiguous(count: u64) -> Option<PhysAddr> {
         allocate_run(count, true)
     }
@@ -1035,44 +986,27 @@ mod global {
     }
 
     fn allocate_run(count: u64, zero: bool) -> Option<PhysAddr> {
-        let mut f = FRAMES.lock();
         if count == 0 {
             return None;
         }
-        // Best fit among the first runs: a small request must not cut
-        // up the one run a program's segments could take whole (first
-        // fit on this LIFO list did, and every exec then took fresh
-        // memory until there was none).
-        // Past the first runs only while none fits: before giving up,
-        // the whole list (rare: memory is tight then).
-        let (mut link, mut run) = (None, f.free_head);
-        let mut best: Option<(Option<u64>, u64, u64)> = None;
-        let mut searched = 0;
-        while run != 0 && (searched < RUNS_SEARCHED || best.is_none()) {
-            searched += 1;
-            let (next, have) = run_header(run);
-            if have >= count && best.is_none_or(|b| have < b.2) {
-                best = Some((link, run, have));
-                if have == count {
-                    break;
-                }
+        let mut f = FRAMES.lock();
+        let mut reused = f.free.take(count);
+        if reused.is_none() {
+            if f.bump.remaining() >= count {
+                let start = f.bump.next;
+                f.bump.next += count * PAGE_SIZE;
+                return Some(PhysAddr::new(start));
             }
-            (link, run) = (Some(run), next);
-        }
-        if let Some((link, run, _)) = best {
-            let first = take_from_run(&mut f, link, run, count);
-            drop(f);
-            if zero {
-                crate::hypercall::zero(first, count * PAGE_SIZE);
+            if f.free.coalesce() {
+                reused = f.free.take(count);
             }
-            return Some(PhysAddr::new(first));
         }
-        if f.bump.remaining() >= count {
-            let start = f.bump.next;
-            f.bump.next += count * PAGE_SIZE;
-            return Some(PhysAddr::new(start));
+        drop(f);
+        let first = reused?;
+        if zero {
+            crate::hypercall::zero(first, count * PAGE_SIZE);
         }
-        None
+        Some(PhysAddr::new(first))
     }
 
     /// Gives back a frame nothing maps or uses any more.
@@ -1082,34 +1016,17 @@ mod global {
     }
 
     /// Gives back `count` consecutive frames from `first` (two writes
-    /// however many). Frames below the allocator's floor are ignored.
+    /// however many). Frames that were never the allocator's are ignored.
     pub fn free_run(first: PhysAddr, count: u64) {
-        let mut f = FRAMES.lock();
-        let (mut first, mut count) = (first.as_u64(), count);
-        if first < f.floor {
-            let below = ((f.floor - first) / PAGE_SIZE).min(count);
-            first += below * PAGE_SIZE;
-            count -= below;
+        if count != 0 {
+            FRAMES.lock().free.free(first.as_u64(), count);
         }
-        if count == 0 {
-            return;
-        }
-        if count == 1 {
-            let head = f.single_head;
-            set_run_header(first, head, 1);
-            f.single_head = first;
-        } else {
-            let head = f.free_head;
-            set_run_header(first, head, count);
-            f.free_head = first;
-        }
-        f.free_count += count;
     }
 
     /// Frames still available (fresh and freed).
     pub fn free_frames() -> u64 {
         let f = FRAMES.lock();
-        f.bump.remaining() + f.free_count
+        f.bump.remaining() + f.free.count()
     }
 
     impl AddressSpace<DirectMap> {

@@ -116,12 +116,42 @@ pub fn load(
         .as_u64();
 
     let mut mm = Mm::new().map_err(ExecError::Memory)?;
+    // Out of memory (or a bad stack) past this point: the new address
+    // space goes back whole, and execve fails (ENOMEM) as on Linux.
+    match build(&mut mm, vfs, node, &program, path, strings_phys, &offsets, strings_len, argc) {
+        Ok((entry, sp)) => Ok(Image {
+            mm,
+            entry,
+            sp,
+            exe: node,
+        }),
+        Err(e) => {
+            mm.release();
+            Err(e)
+        }
+    }
+}
+
+/// Fills the new address space `mm` for `load`: segments, break, vDSO,
+/// stack. Returns the entry point and the stack pointer.
+#[allow(clippy::too_many_arguments)]
+fn build(
+    mm: &mut Mm,
+    vfs: &mut Vfs<'static>,
+    node: NodeId,
+    program: &elf::Program,
+    path: &[u8],
+    strings_phys: u64,
+    offsets: &[u32],
+    strings_len: usize,
+    argc: usize,
+) -> Result<(u64, u64), ExecError> {
     for seg in &program.segments {
-        load_segment(&mut mm, vfs, node, seg).map_err(ExecError::Memory)?;
+        load_segment(mm, vfs, node, seg).map_err(ExecError::Memory)?;
     }
     mm.brk_start = page_up(program.end);
     mm.brk = mm.brk_start;
-    let vdso = crate::vdso::map(&mut mm).map_err(ExecError::Memory)?;
+    let vdso = crate::vdso::map(mm).map_err(ExecError::Memory)?;
 
     let aux = Aux {
         phdr: program.phdr,
@@ -133,7 +163,7 @@ pub fn load(
     let l = stack::layout(
         STACK_TOP,
         strings_len,
-        &offsets,
+        offsets,
         argc,
         path.len(),
         &aux,
@@ -149,23 +179,18 @@ pub fn load(
     let low = (l.sp & !(PAGE_SIZE - 1)) - STACK_HEADROOM_PAGES * PAGE_SIZE;
     mm.populate(low, STACK_TOP).map_err(ExecError::Memory)?;
     mm.copy_in(l.strings, strings_phys, strings_len as u64);
-    let fill = |va: u64, bytes: &[u8]| UserPtr::<u8>::new(va).copy_to_user(&mm, bytes);
+    let fill = |va: u64, bytes: &[u8]| UserPtr::<u8>::new(va).copy_to_user(mm, bytes);
     fill(l.execfn, path)
         .and_then(|_| fill(l.execfn + path.len() as u64, &[0]))
         .and_then(|_| fill(l.platform, stack::PLATFORM))
         .and_then(|_| fill(l.platform + stack::PLATFORM.len() as u64, &[0]))
-        .and_then(|_| crate::syscall::segments::fill_random(&mm, UserPtr::new(l.random), 16))
-        .and_then(|_| UserPtr::<u64>::new(l.sp).copy_to_user(&mm, &l.words))
+        .and_then(|_| crate::syscall::segments::fill_random(mm, UserPtr::new(l.random), 16))
+        .and_then(|_| UserPtr::<u64>::new(l.sp).copy_to_user(mm, &l.words))
         .map_err(ExecError::Memory)?;
 
     let exe_path = vfs.path_of(node);
     vfs.set_self_exe(&exe_path);
-    Ok(Image {
-        mm,
-        entry: program.entry,
-        sp: l.sp,
-        exe: node,
-    })
+    Ok((program.entry, l.sp))
 }
 
 /// Adds one PT_LOAD segment as an area backed by its file bytes (mapped

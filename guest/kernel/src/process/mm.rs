@@ -68,6 +68,20 @@ pub fn page_flags(prot: u32) -> PageTableFlags {
     f
 }
 
+/// Gives back the frames of the run `base` (`count` frames, meant for
+/// the pages from `va` on) that a failed `map_run` left unmapped.
+fn free_unmapped(space: &AddressSpace, va: u64, base: PhysAddr, count: u64) {
+    for i in 0..count {
+        let frame = base + i * PAGE_SIZE;
+        if space
+            .translate(VirtAddr::new(va + i * PAGE_SIZE))
+            .is_none_or(|t| t.phys != frame)
+        {
+            paging::free_frame(frame);
+        }
+    }
+}
+
 fn map_error(e: MapError) -> Errno {
     match e {
         MapError::OutOfMemory => Errno::ENOMEM,
@@ -176,6 +190,10 @@ impl Mm {
                     // too; they are unused and freed below.
                     hypercall::copy(base.as_u64() + (from - start), src, len);
                 }
+            } else {
+                // Out of memory for a page table part way: the frames
+                // not mapped go back.
+                free_unmapped(&space, start, base, count);
             }
             for p in unused {
                 paging::free_frame(p);
@@ -361,32 +379,49 @@ impl Mm {
         Ok(())
     }
 
-    /// brk: moves the break to `new` if it can and returns the break.
+    /// brk: moves the break to `new` if it can and returns the break
+    /// (unchanged on failure). Linux's rules (mm/mmap.c, `brk`):
+    /// - below the start of the break, or beyond what programs may use:
+    ///   fails;
+    /// - within the same page: only the break moves;
+    /// - shrinking unmaps `[page_up(new), page_up(old))`, whatever is
+    ///   mapped there (a `MAP_FIXED` mapping inside the heap goes too),
+    ///   and fails if nothing is;
+    /// - growing maps `[page_up(old), page_up(new))` as a read-write area
+    ///   of its own (merged with the area that ends where it starts if
+    ///   that one is heap too, as `do_brk_flags` expands the brk VMA),
+    ///   and fails if any mapping starts before `page_up(new)` plus one
+    ///   page (Linux keeps a page free below the next mapping); it never
+    ///   changes another area. (Linux also keeps `stack_guard_gap` below a
+    ///   grows-down stack: here the stack is far above `IMAGE_LIMIT`.)
+    ///
+    /// So a guard page a program maps at the start of the heap (musl's
+    /// malloc maps a PROT_NONE page at the old break) stays what it is,
+    /// and the break grows past it.
     pub fn set_brk(&mut self, new: u64) -> u64 {
         if new < self.brk_start || new > crate::elf::IMAGE_LIMIT {
             return self.brk;
         }
         let old_end = page_up(self.brk);
         let new_end = page_up(new);
-        if new_end > old_end {
-            if !self.vmas.is_free(old_end, new_end) || !may_commit(new_end - old_end) {
+        if new_end < old_end {
+            if self.vmas.is_free(new_end, old_end) {
                 return self.brk;
             }
-            if old_end == self.brk_start {
-                self.add_area(
-                    self.brk_start,
-                    new_end,
-                    PROT_READ | PROT_WRITE,
-                    VmaKind::Heap,
-                );
-            } else {
-                self.vmas.resize(self.brk_start, new_end);
-            }
-        } else if new_end < old_end {
             self.unmap(new_end, old_end);
-            if new_end > self.brk_start {
-                self.vmas.resize(self.brk_start, new_end);
+        } else if new_end > old_end {
+            if !self.vmas.is_free(old_end, new_end + PAGE_SIZE) || !may_commit(new_end - old_end) {
+                return self.brk;
             }
+            self.vmas.insert_merged(Vma {
+                start: old_end,
+                end: new_end,
+                prot: PROT_READ | PROT_WRITE,
+                max_prot: PROT_ALL,
+                kind: VmaKind::Heap,
+                backing: None,
+                written: true,
+            });
         }
         self.brk = new;
         self.brk
@@ -478,25 +513,29 @@ impl Mm {
                 for i in 0..pages {
                     let to = paging::allocate_frame().ok_or(Errno::ENOMEM)?;
                     hypercall::copy(to.as_u64(), frame + i * PAGE_SIZE, PAGE_SIZE);
-                    child
-                        .space
-                        .map(VirtAddr::new(va + i * PAGE_SIZE), to, f, &mut KernelFrames)
-                        .map_err(map_error)?;
+                    if let Err(e) =
+                        child
+                            .space
+                            .map(VirtAddr::new(va + i * PAGE_SIZE), to, f, &mut KernelFrames)
+                    {
+                        paging::free_frame(to);
+                        return Err(map_error(e));
+                    }
                 }
                 return Ok(());
             };
-            child
-                .space
-                .map_run(
-                    VirtAddr::new(va),
-                    pages as usize,
-                    base,
-                    f,
-                    &mut KernelFrames,
-                    &mut |_| {},
-                )
-                .map(|_| ())
-                .map_err(map_error)
+            let r = child.space.map_run(
+                VirtAddr::new(va),
+                pages as usize,
+                base,
+                f,
+                &mut KernelFrames,
+                &mut |_| {},
+            );
+            if r.is_err() && flags & DEVICE == 0 {
+                free_unmapped(&child.space, va, base, pages);
+            }
+            r.map(|_| ()).map_err(map_error)
         });
         match copied {
             Ok(()) => Ok(child),

@@ -126,6 +126,13 @@ impl Vmas {
         self.list.insert(i, vma);
     }
 
+    /// `insert`, then joined with the neighbours it touches if they
+    /// agree (brk's growth: the heap stays one area, as on Linux).
+    pub fn insert_merged(&mut self, vma: Vma) {
+        self.insert(vma);
+        self.merge();
+    }
+
     /// Makes `addr` an area boundary if an area straddles it.
     fn split_at(&mut self, addr: u64) {
         let i = self.first_ending_above(addr);
@@ -315,6 +322,23 @@ mod tests {
         assert_eq!(ranges(&w), [(0x1000, 0x4000, 1)]);
         v.resize(0x1000, 0x9000);
         assert_eq!(ranges(&v), [(0x1000, 0x9000, 3)]);
+    }
+
+    /// brk's growth next to a guard page at the start of the heap: the
+    /// new pages join the heap area, never the guard.
+    #[test]
+    fn insert_merged_joins_only_agreeing_neighbours() {
+        let heap = |start, end| Vma {
+            kind: VmaKind::Heap,
+            ..vma(start, end, 3)
+        };
+        let mut v = Vmas::new();
+        v.insert(vma(0x1000, 0x2000, 0));
+        v.insert(heap(0x2000, 0x3000));
+        v.insert_merged(heap(0x3000, 0x5000));
+        assert_eq!(ranges(&v), [(0x1000, 0x2000, 0), (0x2000, 0x5000, 3)]);
+        v.insert_merged(vma(0x5000, 0x6000, 3));
+        assert_eq!(ranges(&v).len(), 3, "an mmap area stays apart");
     }
 
     #[test]
