@@ -588,48 +588,20 @@ impl<M: PhysMemory> AddressSpace<M> {
         end: u64,
         f: &mut dyn FnMut(VirtAddr, &mut PageTableEntry),
     ) {
-        let end = end.min(crate::layout::USER_END);
-        if start < end {
-            self.walk(self.root, 4, 0, start, end, f);
-        }
-    }
-
-    fn walk(
-        &mut self,
-        table: PhysAddr,
-        level: u32,
-        base: u64,
-        start: u64,
-        end: u64,
-        f: &mut dyn FnMut(VirtAddr, &mut PageTableEntry),
-    ) {
-        let shift = 12 + 9 * (level - 1);
-        let lo = (start.saturating_sub(base) >> shift) as usize;
-        let hi = (((end - 1 - base) >> shift) as usize).min(ENTRY_COUNT - 1);
-        for i in lo..=hi {
-            let e = self.read(table, i);
-            if !e.is_present() {
-                continue;
-            }
-            let va = base + ((i as u64) << shift);
-            if level == 1 {
-                let mut entry = e;
-                f(VirtAddr::new(va), &mut entry);
-                if entry != e {
-                    self.write(table, i, entry);
+        // The leaf-run walk, entry by entry: one walker for both.
+        self.for_each_leaf_run(start, end, &mut |base, entries| {
+            for (i, raw) in entries.iter_mut().enumerate() {
+                let e = PageTableEntry::from_raw(*raw);
+                if !e.is_present() {
+                    continue;
                 }
-            } else if !e.flags().contains(PageTableFlags::HUGE_PAGE) {
-                let size = 1u64 << shift;
-                self.walk(
-                    e.addr(),
-                    level - 1,
-                    va,
-                    start.max(va),
-                    end.min(va + size),
-                    f,
-                );
+                let mut entry = e;
+                f(VirtAddr::new(base + i as u64 * PAGE_SIZE), &mut entry);
+                if entry != e {
+                    *raw = entry.raw();
+                }
             }
-        }
+        });
     }
 
     /// Unmaps every page of `[start, end)` and hands each frame to
