@@ -121,6 +121,25 @@ static __attribute__((unused)) long report_(const char *label, long r, int how)
 
 /* A page that was mapped and is not any more. Call it right before use: a
  * later mmap may reuse the address. */
+/* Whether the kernel can read p: access() on it as a path name fails
+ * with EFAULT only when it cannot (any other answer means it read it). */
+static __attribute__((unused)) const char *readable(const void *p)
+{
+	long r = S(access, p, F_OK);
+	if (r == 0 || errno != EFAULT)
+		return "readable";
+	return errname(errno);
+}
+
+/* Whether the kernel can write p: pread64 of one byte of fd into it. */
+static __attribute__((unused)) const char *writable_by(int fd, void *p)
+{
+	long r = S(pread64, fd, p, 1, 0);
+	if (r == 1)
+		return "writable";
+	return r == -1 ? errname(errno) : "?";
+}
+
 static __attribute__((unused)) void *unmapped_page(void)
 {
 	void *p = (void *)S(mmap, 0, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
