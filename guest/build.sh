@@ -4,6 +4,8 @@
 # host loads it from. Then checks that no ring-0 code contains an SSE/x87
 # instruction: on PVM ring 0 is emulated and SSE arithmetic kills the guest
 # (shared/PLATFORM.md). Only the `.user` section (ring-3 code) may have them.
+# FXSAVE/FXRSTOR are allowed: they only move the user's SSE state to and
+# from memory (signal frames, process/deliver.rs).
 #
 # Toolchain: Debian's rustc + library sources (packages rustc-web,
 # cargo-web, rust-web-src; crates.io is not needed, the std library's own
@@ -68,7 +70,8 @@ for elf in $elfs; do
   bad=""
   for s in $sections; do
     found=$(objdump -d -M intel -j "$s" --no-show-raw-insn "$elf" \
-      | grep -Ei '^\s*[0-9a-f]+:\s+((f[a-z0-9]+|emms)\b|.*\b[xyz]?mm[0-9]+\b)' || true)
+      | grep -Ei '^\s*[0-9a-f]+:\s+((f[a-z0-9]+|emms)\b|.*\b[xyz]?mm[0-9]+\b)' \
+      | grep -Eiv '^\s*[0-9a-f]+:\s+fx(save|rstor)(64)?\s' || true)
     [[ -z $found ]] || bad+="$found"$'\n'
   done
   if [[ -n $bad ]]; then

@@ -20,6 +20,7 @@
 //! | `fault` | CPU exceptions from ring 3: map a page, or kill like Linux |
 
 pub mod boot;
+pub mod deliver;
 pub mod exec;
 pub mod fault;
 pub mod fd;

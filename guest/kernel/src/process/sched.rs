@@ -75,6 +75,10 @@ pub const RESTART: u8 = 1;
 pub const EXIT: u8 = 2;
 pub const FORK: u8 = 3;
 pub const VFORK: u8 = 4;
+/// A signal is to be delivered (or kill) before the return to user space.
+pub const SIGNAL: u8 = 5;
+/// `rt_sigreturn`: restore the registers from the signal frame.
+pub const SIGRETURN: u8 = 6;
 
 /// Read by the #UD fast path after each system call (idt): non-zero
 /// sends the trap through `after_trap`.
@@ -131,6 +135,19 @@ fn decode(v: u64) -> Status {
 /// The running process ends with `status` when the current call returns.
 pub fn exit_current(status: Status) {
     set(EXIT, encode(status));
+}
+
+/// The running process has a signal to deliver: the trap goes through
+/// `after_trap` (which delivers after anything else asked for).
+pub fn signal_pending() {
+    if PENDING.load(Ordering::Relaxed) == NONE {
+        set(SIGNAL, 0);
+    }
+}
+
+/// `rt_sigreturn` from the running process.
+pub fn sigreturn() {
+    set(SIGRETURN, 0);
 }
 
 /// The running process forked `child`: it gets the parent's registers
@@ -306,8 +323,29 @@ pub fn after_trap(frame: &mut TrapFrame) {
             }
         }
         EXIT => exit_running(sys, frame, decode(arg)),
+        SIGRETURN if super::deliver::sigreturn(sys, frame).is_err() => {
+            signal_death(sys, frame, super::signal::SIGSEGV);
+        }
         _ => {}
     }
+    // Signals of the process that runs now, which may die of one.
+    while let Err(sig) = super::deliver::deliver(sys, frame) {
+        signal_death(sys, frame, sig);
+    }
+}
+
+/// The running process dies of `sig` on its way back to user space, told
+/// as `process::die` and the shells tell it.
+fn signal_death(sys: &mut System, frame: &mut TrapFrame, sig: u32) {
+    use super::signal::{describe, SIGINT, SIGPIPE};
+    if sys.proc.pid == 1 {
+        if sig != SIGPIPE && sig != SIGINT {
+            crate::notice!("{}", describe(sig));
+        }
+    } else {
+        crate::diagnostic!("kvmos: pid {}: {}", sys.proc.pid, describe(sig));
+    }
+    exit_running(sys, frame, Status::Signaled(sig));
 }
 
 /// The vfork child that is running is done with its parent's address
@@ -340,6 +378,20 @@ fn bury(sys: &mut System, pid: u32, ppid: u32, pgid: u32, status: Status) {
         sys.proc.ppid = 1;
     }
     sys.zombies.reparent(pid, 1);
+    let running = sys.proc.pid == ppid;
+    if let Some(p) = find_mut(sys, ppid) {
+        let (code, st) = status.siginfo();
+        let info = super::signal::Info {
+            code,
+            pid,
+            status: st,
+            ..Default::default()
+        };
+        let fate = p.signals.send_info(super::signal::SIGCHLD, info);
+        if running && fate == Some(super::signal::Fate::Handler) {
+            signal_pending();
+        }
+    }
     let parent_ignores = find_mut(sys, ppid).is_some_and(|p| {
         let a = &p.signals.actions[super::signal::SIGCHLD as usize - 1];
         a.handler == super::signal::SIG_IGN || a.flags & SA_NOCLDWAIT != 0

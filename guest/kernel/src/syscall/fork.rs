@@ -109,6 +109,7 @@ fn spawn(
             blocked: p.signals.blocked,
             pending: 0,
             altstack: p.signals.altstack,
+            infos: [Default::default(); crate::process::signal::NSIG],
         },
         comm: p.comm,
         rlimits: p.rlimits,

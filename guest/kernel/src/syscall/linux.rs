@@ -144,6 +144,7 @@ pub static LINUX: Table = table(&[
     (nr::KILL, signal::kill),
     (nr::TKILL, signal::tkill),
     (nr::TGKILL, signal::tgkill),
+    (nr::RT_SIGRETURN, signal::rt_sigreturn),
     // The machine.
     (nr::UNAME, uname::uname),
     (nr::SYSINFO, sysinfo::sysinfo),

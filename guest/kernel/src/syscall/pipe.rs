@@ -157,9 +157,12 @@ pub fn write(sys: &mut System, f: &OpenFile, ranges: &[(u64, usize)]) -> Result<
     let pipe = end.pipe.clone();
     let mut p = pipe.borrow_mut();
     if p.readers == 0 {
-        if sys.proc.signals.send(SIGPIPE) == Some(Fate::Kill) {
+        let info = crate::process::signal::Info::user(0, sys.proc.pid);
+        match sys.proc.signals.send_info(SIGPIPE, info) {
             // Shells print nothing for SIGPIPE.
-            sched::exit_current(Status::Signaled(SIGPIPE));
+            Some(Fate::Kill) => sched::exit_current(Status::Signaled(SIGPIPE)),
+            Some(Fate::Handler) => sched::signal_pending(),
+            _ => {}
         }
         return if before > 0 {
             Ok(before)

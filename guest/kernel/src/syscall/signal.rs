@@ -1,8 +1,8 @@
 //! `rt_sigaction`, `rt_sigprocmask`, `rt_sigpending`, `sigaltstack`,
-//! `kill`, `tkill`, `tgkill`. Dispositions and masks are kept and
-//! reported; handlers are not run yet. A signal the process sends itself
-//! with the default action "terminate" ends it as Linux would (status
-//! 128 + signal, after the shell's line, e.g. `Aborted`).
+//! `kill`, `tkill`, `tgkill`, `rt_sigreturn`. A signal the process sends
+//! itself with the default action "terminate" ends it as Linux would
+//! (status 128 + signal, after the shell's line, e.g. `Aborted`); a
+//! caught one runs its handler on the way back (`process::deliver`).
 
 use super::{Args, Errno, UserPtr};
 use crate::process::signal::Fate;
@@ -88,14 +88,38 @@ pub(super) fn rt_sigprocmask(a: &Args) -> Result<usize, Errno> {
     })
 }
 
-/// Pending signals that are no longer blocked take effect.
+/// Pending signals that are no longer blocked take effect: they kill
+/// now, or are delivered on the way back (`process::deliver`).
 fn act_on_unblocked(sys: &mut System) {
-    while let Some((sig, fate)) = sys.proc.signals.next_unblocked() {
-        if fate == Fate::Kill {
-            die_of(sys, sig);
+    loop {
+        let s = &sys.proc.signals;
+        let ready = s.pending & !s.blocked;
+        if ready == 0 {
             return;
         }
+        let sig = ready.trailing_zeros() + 1;
+        match s.fate(sig) {
+            Fate::Handler => {
+                process::sched::signal_pending();
+                return;
+            }
+            Fate::Kill => {
+                sys.proc.signals.pending &= !bit(sig);
+                die_of(sys, sig);
+                return;
+            }
+            Fate::Discard => sys.proc.signals.pending &= !bit(sig),
+        }
     }
+}
+
+/// `rt_sigreturn`: the registers come back from the signal frame once
+/// the call returns (`sched::after_trap`, which has them all).
+pub(super) fn rt_sigreturn(_a: &Args) -> Result<usize, Errno> {
+    process::with(|_| {
+        process::sched::sigreturn();
+        Ok(0)
+    })
 }
 
 pub(super) fn rt_sigpending(a: &Args) -> Result<usize, Errno> {
@@ -163,22 +187,28 @@ fn die_of(sys: &System, sig: u32) {
     process::die(sys.proc.pid, sig, format_args!(""))
 }
 
-/// `sig` sent to this process: pending while blocked, else it kills,
-/// is ignored, or (caught: handlers do not run yet) is dropped.
-fn to_self(sys: &mut System, sig: u64) -> Result<usize, Errno> {
+/// `sig` sent to this process (siginfo code `code`): pending while
+/// blocked, else it kills, is ignored, or is caught (delivered on the
+/// way back).
+fn to_self(sys: &mut System, sig: u64, code: i32) -> Result<usize, Errno> {
     if sig == 0 {
         return Ok(0);
     }
     let sig = valid(sig)? as u32;
-    if sys.proc.signals.send(sig) == Some(Fate::Kill) {
-        die_of(sys, sig);
+    let info = Info::user(code, sys.proc.pid);
+    match sys.proc.signals.send_info(sig, info) {
+        Some(Fate::Kill) => die_of(sys, sig),
+        Some(Fate::Handler) => process::sched::signal_pending(),
+        _ => {}
     }
     Ok(0)
 }
 
-/// `sig` sent to process `others[i]` (not running): as `to_self`.
+/// `sig` sent to process `others[i]` (not running): as `to_self`; a
+/// caught signal is delivered when it runs next.
 fn to_other(sys: &mut System, i: usize, sig: u32) {
-    if sig != 0 && sys.others[i].signals.send(sig) == Some(Fate::Kill) {
+    let info = Info::user(SI_USER, sys.proc.pid);
+    if sig != 0 && sys.others[i].signals.send_info(sig, info) == Some(Fate::Kill) {
         process::sched::kill_other(sys, i, Status::Signaled(sig));
     }
 }
@@ -218,7 +248,7 @@ pub(super) fn kill(a: &Args) -> Result<usize, Errno> {
             }
         }
         if me_too {
-            to_self(sys, a[1])?;
+            to_self(sys, a[1], SI_USER)?;
         }
         Ok(0)
     })
@@ -231,7 +261,7 @@ pub(super) fn tkill(a: &Args) -> Result<usize, Errno> {
     }
     process::with(|sys| {
         if tid as u32 == sys.proc.pid {
-            to_self(sys, a[1])
+            to_self(sys, a[1], SI_TKILL)
         } else {
             Err(Errno::ESRCH)
         }
@@ -245,7 +275,7 @@ pub(super) fn tgkill(a: &Args) -> Result<usize, Errno> {
     }
     process::with(|sys| {
         if tgid as u32 == sys.proc.pid && tid as u32 == sys.proc.pid {
-            to_self(sys, a[2])
+            to_self(sys, a[2], SI_TKILL)
         } else {
             Err(Errno::ESRCH)
         }
