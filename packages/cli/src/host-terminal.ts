@@ -44,6 +44,8 @@ export function hostModes(original: Termios, wanted: Termios): Termios {
 export class HostTerminal {
   private current: Uint8Array;
   private watchdog: ChildProcess | undefined;
+  /** `original` decoded once: each setModes keeps its line settings. */
+  private readonly originalModes: Termios;
   private readonly onExit = (): void => this.restore();
 
   private constructor(
@@ -54,6 +56,7 @@ export class HostTerminal {
     readonly bootFlags: bigint,
   ) {
     this.current = original;
+    this.originalModes = decodeTermios(original);
     process.on('exit', this.onExit);
   }
 
@@ -73,7 +76,7 @@ export class HostTerminal {
 
   /** The guest's TCSETS* (`action`: TTY_ACTION); 0 or -errno. */
   setModes(action: number, wanted: Termios): number {
-    const modes = encodeTermios(hostModes(decodeTermios(this.original), wanted));
+    const modes = encodeTermios(hostModes(this.originalModes, wanted));
     const request = action === TTY_ACTION.flush ? TCSETSF : action === TTY_ACTION.drain ? TCSETSW : TCSETS;
     if (!sameBytes(modes, this.original)) this.startWatchdog();
     const errno = ttySetAttr(this.fd, request, modes);
@@ -120,7 +123,7 @@ export class HostTerminal {
   private startWatchdog(): void {
     if (this.watchdog) return;
     try {
-      const child = spawn('/bin/sh', ['-c', 'read -r _; exec stty "$1" <&3 2>/dev/null', 'kvmos-tty-restore', sttyString(decodeTermios(this.original))], {
+      const child = spawn('/bin/sh', ['-c', 'read -r _; exec stty "$1" <&3 2>/dev/null', 'kvmos-tty-restore', sttyString(this.originalModes)], {
         detached: true,
         stdio: ['pipe', 'ignore', 'ignore', this.fd],
       });

@@ -202,9 +202,5 @@ export function browserButtonEvents(button: number, pressed: boolean): InputEven
  * Linux's REL_WHEEL is positive away from the user, so dy is negated.
  */
 export function browserWheelEvents(dx: number, dy: number): InputEvent[] {
-  const out: InputEvent[] = [];
-  if (dy !== 0) out.push({ type: EV_REL, code: REL_WHEEL, value: -dy });
-  if (dx !== 0) out.push({ type: EV_REL, code: REL_HWHEEL, value: dx });
-  if (out.length > 0) out.push(syn);
-  return out;
+  return wheelEvents(dx, -dy, false);
 }

@@ -109,6 +109,10 @@ export function encodeLog(l: Log): Uint8Array {
 export const TTY_SIZE = 64;
 /** `struct termios` of the Linux kernel (TCGETS): c_cc has 19 slots. */
 export const TERMIOS_NCCS = 19;
+/** The kernel's `struct termios` as TCGETS/TCSETS pass it. */
+export const TERMIOS_SIZE = 36;
+/** Where Tty.termios starts. */
+const TTY_TERMIOS_OFFSET = 24;
 /** Tty.op: set the host terminal's modes; wait for input on it. */
 export const TTY_OP = { setModes: 0, waitInput: 1 } as const;
 export type TtyOp = (typeof TTY_OP)[keyof typeof TTY_OP];
@@ -156,14 +160,7 @@ export function decodeTty(bytes: Uint8Array): Tty {
     action,
     result: dv.getBigInt64(8, true),
     timeoutMs,
-    termios: {
-      iflag: dv.getUint32(24, true),
-      oflag: dv.getUint32(28, true),
-      cflag: dv.getUint32(32, true),
-      lflag: dv.getUint32(36, true),
-      line: bytes[40] ?? 0,
-      cc: bytes.slice(41, 41 + TERMIOS_NCCS),
-    },
+    termios: decodeTermios(bytes.subarray(TTY_TERMIOS_OFFSET, TTY_TERMIOS_OFFSET + TERMIOS_SIZE)),
   };
 }
 
@@ -174,7 +171,7 @@ export function encodeTty(t: Tty): Uint8Array {
   setU32(dv, 4, t.action, 'action');
   setI64(dv, 8, t.result, 'result');
   setI64(dv, 16, t.timeoutMs, 'timeoutMs');
-  out.set(encodeTermios(t.termios), 24);
+  out.set(encodeTermios(t.termios), TTY_TERMIOS_OFFSET);
   return out;
 }
 
@@ -191,8 +188,6 @@ export function encodeTermios(t: Termios): Uint8Array {
   setBytes(out, 17, t.cc, TERMIOS_NCCS, 'cc');
   return out;
 }
-
-export const TERMIOS_SIZE = 36;
 
 export function decodeTermios(bytes: Uint8Array): Termios {
   requireSize(bytes, TERMIOS_SIZE, 'Termios');

@@ -10,17 +10,17 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { FRAMEBUFFER_HEIGHT, FRAMEBUFFER_WIDTH } from '@kvmos/protocol';
 import { SdlDisplay, encodePng, type Display, type Frame } from '@kvmos/display';
 import { Machine } from '../machine.js';
 import { imagePath, readImage } from '../images.js';
+import { SCREEN_GEOMETRY } from '../display/channel.js';
 import { FrameSession } from '../display/session.js';
 import { runInWorker } from '../display/window.js';
 import { median, quantile } from './stats.js';
 
 const FRAMES = Number(process.env.KVMOS_BENCH_FRAMES ?? 2000);
 const RAM = 256 << 20;
-const geometry = { width: FRAMEBUFFER_WIDTH, height: FRAMEBUFFER_HEIGHT, stride: FRAMEBUFFER_WIDTH * 4 };
+const geometry = SCREEN_GEOMETRY;
 
 export interface DisplayRow {
   name: string;

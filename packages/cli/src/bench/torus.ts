@@ -24,11 +24,12 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { DEFAULT_RAM_SIZE, FRAMEBUFFER_HEIGHT, FRAMEBUFFER_WIDTH } from '@kvmos/protocol';
+import { DEFAULT_RAM_SIZE } from '@kvmos/protocol';
 import { SdlDisplay, type Display, type Frame } from '@kvmos/display';
 import { startXvfb, type Xvfb } from '@kvmos/display/testing';
 import { Machine } from '../machine.js';
 import { appInitramfs, imagePath, readImage } from '../images.js';
+import { SCREEN_GEOMETRY } from '../display/channel.js';
 import { FrameSession } from '../display/session.js';
 import { FRAME_PERIOD_MS, runInWorker } from '../display/window.js';
 import { median, quantile } from './stats.js';
@@ -44,7 +45,7 @@ const GOAL_WINDOW_FPS = 60;
 
 const resultsDir = fileURLToPath(new URL('../../../../../bench/results/', import.meta.url));
 const torusBench = fileURLToPath(new URL('../../../../../guest/apps/target/release/torus-bench', import.meta.url));
-const geometry = { width: FRAMEBUFFER_WIDTH, height: FRAMEBUFFER_HEIGHT, stride: FRAMEBUFFER_WIDTH * 4 };
+const geometry = SCREEN_GEOMETRY;
 
 function progress(what: string, i: number, of: number): void {
   if (process.stderr.isTTY) process.stderr.write(`\r${what}: ${i}/${of}`);

@@ -8,6 +8,7 @@
  * Layout: 8 Int32 control words, then CHANNEL_MAX_EVENTS events of two
  * Int32 each (type << 16 | code, value), then the pixels.
  */
+import { FRAMEBUFFER_HEIGHT, FRAMEBUFFER_WIDTH } from '@kvmos/protocol';
 import type { Frame, InputEvent } from '@kvmos/display';
 import type { FrameReply, FrameSink } from './screen.js';
 import { takeReports } from './screen.js';
@@ -34,6 +35,9 @@ export interface FrameGeometry {
   height: number;
   stride: number;
 }
+
+/** The screen the command gives a guest: FRAMEBUFFER_WIDTH x FRAMEBUFFER_HEIGHT XRGB8888, rows unpadded (as planBoot lays it out). */
+export const SCREEN_GEOMETRY: FrameGeometry = { width: FRAMEBUFFER_WIDTH, height: FRAMEBUFFER_HEIGHT, stride: FRAMEBUFFER_WIDTH * 4 };
 
 export function createChannelBuffer(geometry: FrameGeometry): SharedArrayBuffer {
   return new SharedArrayBuffer(CONTROL_BYTES + CHANNEL_MAX_EVENTS * 8 + geometry.stride * geometry.height);

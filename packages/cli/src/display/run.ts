@@ -4,12 +4,12 @@
  * options' files, and the web page's address, are checked before the
  * guest boots.
  */
-import { FRAMEBUFFER_HEIGHT, FRAMEBUFFER_WIDTH } from '@kvmos/protocol';
 import { SdlDisplay, WebDisplay, WebDisplayError, type Display } from '@kvmos/display';
 import type { DisplayCommand, WebAddress } from '../args.js';
 import { DisplayUnavailableError } from '../errors.js';
 import { Machine, type BootOptions, type RunResult } from '../machine.js';
 import { readInputScript } from './input-script.js';
+import { SCREEN_GEOMETRY } from './channel.js';
 import { FrameSession } from './session.js';
 import { FRAME_PERIOD_MS, runInWorker } from './window.js';
 
@@ -53,7 +53,7 @@ export async function runDisplay(run: DisplayRun): Promise<RunResult> {
         image: run.image,
         verbose: run.verbose,
         fixedTime: display.fixedTime,
-        geometry: { width: FRAMEBUFFER_WIDTH, height: FRAMEBUFFER_HEIGHT, stride: FRAMEBUFFER_WIDTH * 4 },
+        geometry: SCREEN_GEOMETRY,
         session,
         openDisplay: page ? (onClose) => attachWeb(page, onClose) : openWindow,
         periodMs: FRAME_PERIOD_MS,
