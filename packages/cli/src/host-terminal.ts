@@ -22,6 +22,15 @@ import {
   type Termios,
 } from '@kvmos/protocol';
 
+/**
+ * poll(2)'s timeout for a guest's wait: the guest asks in 64 bits, poll takes
+ * a C int, so a longer wait is cut to the longest poll can do (~24.8 days)
+ * instead of wrapping to a negative (for ever) or a short one.
+ */
+export function pollTimeout(ms: bigint): number {
+  return ms < 0n ? -1 : Number(ms > 0x7fff_ffffn ? 0x7fff_ffffn : ms);
+}
+
 /** glibc's NCCS: `stty -g` prints this many control characters. */
 const GLIBC_NCCS = 32;
 
@@ -86,8 +95,8 @@ export class HostTerminal {
   }
 
   /** Waits up to `timeoutMs` (-1: for ever) for input; true if there is some. */
-  waitInput(timeoutMs: number): boolean {
-    return waitReadable(this.fd, timeoutMs);
+  waitInput(timeoutMs: bigint): boolean {
+    return waitReadable(this.fd, pollTimeout(timeoutMs));
   }
 
   /** Puts the terminal back as it was found; idempotent. */

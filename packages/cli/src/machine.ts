@@ -264,7 +264,7 @@ export class Machine {
         // Only a guest told it has a terminal asks; without one, say ENOTTY.
         let result = -25n;
         if (terminal && call.tty.op === TTY_OP.setModes) result = BigInt(terminal.setModes(call.tty.action, call.tty.termios));
-        if (terminal && call.tty.op === TTY_OP.waitInput) result = terminal.waitInput(Number(call.tty.timeoutMs)) ? 1n : 0n;
+        if (terminal && call.tty.op === TTY_OP.waitInput) result = terminal.waitInput(call.tty.timeoutMs) ? 1n : 0n;
         this.memory.view(call.resultAddr, 8).writeBigInt64LE(result);
         return undefined;
       }

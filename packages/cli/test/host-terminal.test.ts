@@ -1,5 +1,5 @@
 import test from 'ava';
-import { hostModes, sttyString } from '../src/host-terminal.js';
+import { hostModes, pollTimeout, sttyString } from '../src/host-terminal.js';
 
 const cc = Uint8Array.from([3, 0x1c, 0x7f, 0x15, 4, 0, 1, 0, 0x11, 0x13, 0x1a, 0, 0x12, 0x0f, 0x17, 0x16, 0, 0, 0]);
 const linuxPty = { iflag: 0x500, oflag: 5, cflag: 0xbf, lflag: 0x8a3b, line: 0, cc };
@@ -12,4 +12,13 @@ test("hostModes takes the program's modes and keeps the host's line settings", (
   const host = { ...linuxPty, cflag: 0x4bf, line: 0 };
   const raw = { ...linuxPty, iflag: 0x100, lflag: 0x8a30, cflag: 0x1234, line: 7, cc: new Uint8Array(19) };
   t.deepEqual(hostModes(host, raw), { ...raw, cflag: 0x4bf, line: 0 });
+});
+
+test("pollTimeout: a guest's 64-bit wait fits poll's int: -1 stays for ever, longer waits are cut, never wrapped", (t) => {
+  t.is(pollTimeout(-1n), -1);
+  t.is(pollTimeout(0n), 0);
+  t.is(pollTimeout(250n), 250);
+  t.is(pollTimeout(0x7fff_ffffn), 0x7fff_ffff);
+  t.is(pollTimeout(0x8000_0000n), 0x7fff_ffff);
+  t.is(pollTimeout(0x7fff_ffff_ffff_ffffn), 0x7fff_ffff);
 });
