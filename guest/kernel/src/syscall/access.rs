@@ -2,7 +2,7 @@
 //! system: W_OK is EROFS (devices excepted), X_OK needs an execute bit on
 //! a file, everything else is allowed.
 
-use super::path::{lookup_at, PathBuf, AT_EACCESS, AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW};
+use super::path::{lookup_user_at, AT_EACCESS, AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW};
 use super::{Args, Errno};
 use crate::process;
 use crate::vfs::Kind;
@@ -15,14 +15,7 @@ fn access_at(dirfd: u64, path: u64, mode: u64, flags: u64) -> Result<usize, Errn
         return Err(Errno::EINVAL);
     }
     process::with(|sys| {
-        let p = PathBuf::read(sys, path)?;
-        let node = lookup_at(
-            sys,
-            dirfd,
-            p.as_bytes(),
-            flags,
-            flags & AT_SYMLINK_NOFOLLOW == 0,
-        )?;
+        let node = lookup_user_at(sys, dirfd, path, flags)?;
         let n = sys.vfs.node(node);
         let device = matches!(n.kind, Kind::Device(_));
         if mode & W_OK != 0 && !device {

@@ -120,3 +120,17 @@ pub fn lookup_at(
     let start = start_dir(sys, dirfd, path)?;
     sys.vfs.lookup(start, path, follow)
 }
+
+/// The node the user path at `path` names from `dirfd`, following a
+/// final symlink unless `flags` has AT_SYMLINK_NOFOLLOW (the `*at` calls
+/// with AT_* flags: faccessat2, newfstatat, statx, fchownat, utimensat).
+pub fn lookup_user_at(sys: &System, dirfd: u64, path: u64, flags: u64) -> Result<NodeId, Errno> {
+    let p = PathBuf::read(sys, path)?;
+    lookup_at(
+        sys,
+        dirfd,
+        p.as_bytes(),
+        flags,
+        flags & AT_SYMLINK_NOFOLLOW == 0,
+    )
+}

@@ -7,6 +7,7 @@
 //! the bytes written so far in `restart_done`), and with no reader left
 //! a write is EPIPE after SIGPIPE (whose default action kills).
 
+use super::read::IoVecEntry;
 use super::{Args, Errno, UserPtr};
 use crate::process::fd::{Fd, FileKind, OpenFile, O_CLOEXEC, O_NONBLOCK};
 use crate::process::pipe::{Pipe, CAPACITY};
@@ -109,19 +110,20 @@ pub fn capacity() -> usize {
 }
 
 /// Reads from the pipe end `f` into the user buffers `ranges`, in order.
-pub fn read(sys: &mut System, f: &OpenFile, ranges: &[(u64, usize)]) -> Result<usize, Errno> {
+pub fn read(sys: &mut System, f: &OpenFile, ranges: &[IoVecEntry]) -> Result<usize, Errno> {
     let end = f.pipe.as_ref().ok_or(Errno::EBADF)?;
     if f.kind != FileKind::Pipe || end.write {
         return Err(Errno::EBADF);
     }
-    let want: usize = ranges.iter().map(|r| r.1).sum();
+    let want: usize = ranges.iter().map(|r| r.len as usize).sum();
     if want == 0 {
         return Ok(0);
     }
     let pipe = end.pipe.clone();
     let mut p = pipe.borrow_mut();
     let mut total = 0;
-    for &(base, len) in ranges.iter().filter(|r| r.1 > 0) {
+    for r in ranges.iter().filter(|r| r.len > 0) {
+        let (base, len) = (r.base, r.len as usize);
         let n = match p.read_into(&sys.proc.mm, UserPtr::new(base), len) {
             Ok(n) => n,
             Err(e) if total == 0 => return Err(e),
@@ -147,7 +149,7 @@ pub fn read(sys: &mut System, f: &OpenFile, ranges: &[(u64, usize)]) -> Result<u
 }
 
 /// Writes the user buffers `ranges` to the pipe end `f`.
-pub fn write(sys: &mut System, f: &OpenFile, ranges: &[(u64, usize)]) -> Result<usize, Errno> {
+pub fn write(sys: &mut System, f: &OpenFile, ranges: &[IoVecEntry]) -> Result<usize, Errno> {
     let end = f.pipe.as_ref().ok_or(Errno::EBADF)?;
     if f.kind != FileKind::Pipe || !end.write {
         return Err(Errno::EBADF);
@@ -172,7 +174,7 @@ pub fn write(sys: &mut System, f: &OpenFile, ranges: &[(u64, usize)]) -> Result<
     }
     let want: usize = ranges
         .iter()
-        .map(|r| r.1)
+        .map(|r| r.len as usize)
         .sum::<usize>()
         .min(super::read::MAX_RW);
     if want == 0 {
@@ -181,7 +183,8 @@ pub fn write(sys: &mut System, f: &OpenFile, ranges: &[(u64, usize)]) -> Result<
     let mut done = before;
     let mut skip = before;
     let mut full = false;
-    for &(base, len) in ranges {
+    for r in ranges {
+        let (base, len) = (r.base, r.len as usize);
         if skip >= len {
             skip -= len;
             continue;

@@ -175,7 +175,11 @@ fn read_fd(fd: u64, buf: u64, len: usize, at: Option<u64>) -> Result<usize, Errn
                 return read_file(sys, &mut f, UserPtr::new(buf), len, at);
             }
         }
-        read_may_block(sys, fd, &[(buf, len.min(MAX_RW))], at)
+        let one = IoVecEntry {
+            base: buf,
+            len: len.min(MAX_RW) as u64,
+        };
+        read_may_block(sys, fd, &[one], at)
     })
 }
 
@@ -188,7 +192,7 @@ fn read_fd(fd: u64, buf: u64, len: usize, at: Option<u64>) -> Result<usize, Errn
 fn read_may_block(
     sys: &mut System,
     fd: u64,
-    ranges: &[(u64, usize)],
+    ranges: &[IoVecEntry],
     at: Option<u64>,
 ) -> Result<usize, Errno> {
     let file = sys.proc.fds.get(fd)?.file.clone();
@@ -208,7 +212,8 @@ fn read_may_block(
     // One read of the terminal for all buffers: a second read would wait
     // for more input (musl's stdio reads with readv).
     let mut msg = IoVec::new(STDIN);
-    for &(base, len) in ranges.iter().filter(|r| r.1 > 0) {
+    for r in ranges.iter().filter(|r| r.len > 0) {
+        let (base, len) = (r.base, r.len as usize);
         let n = gather(&sys.proc.mm, UserPtr::new(base), len, true, &mut msg)?;
         if n < len {
             break;
@@ -242,8 +247,7 @@ fn readv_fd(fd: u64, iov: u64, count: u64, at: Option<u64>) -> Result<usize, Err
         let v = read_iovecs(&sys.proc.mm, iov, count)?;
         if may_block(f.kind) {
             drop(f);
-            let ranges: Vec<(u64, usize)> = v.iter().map(|e| (e.base, e.len as usize)).collect();
-            return read_may_block(sys, fd, &ranges, at);
+            return read_may_block(sys, fd, &v, at);
         }
         let mut total = 0;
         for e in &v {

@@ -6,7 +6,7 @@
 //! and friends have nothing to do.
 
 use super::path::{
-    fd_node, lookup_at, start_dir, PathBuf, AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR,
+    fd_node, lookup_at, lookup_user_at, start_dir, PathBuf, AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR,
     AT_SYMLINK_FOLLOW, AT_SYMLINK_NOFOLLOW,
 };
 use super::{Args, Errno, UserPtr};
@@ -188,14 +188,7 @@ pub(super) fn fchownat(a: &Args) -> Result<usize, Errno> {
         return Err(Errno::EINVAL);
     }
     process::with(|sys| {
-        let p = PathBuf::read(sys, a[1])?;
-        lookup_at(
-            sys,
-            a[0],
-            p.as_bytes(),
-            a[4],
-            a[4] & AT_SYMLINK_NOFOLLOW == 0,
-        )?;
+        lookup_user_at(sys, a[0], a[1], a[4])?;
         Err(Errno::EROFS)
     })
 }
@@ -221,14 +214,7 @@ pub(super) fn utimensat(a: &Args) -> Result<usize, Errno> {
         if path == 0 {
             fd_node(sys, dirfd)?;
         } else {
-            let p = PathBuf::read(sys, path)?;
-            lookup_at(
-                sys,
-                dirfd,
-                p.as_bytes(),
-                flags,
-                flags & AT_SYMLINK_NOFOLLOW == 0,
-            )?;
+            lookup_user_at(sys, dirfd, path, flags)?;
         }
         Err(Errno::EROFS)
     })

@@ -1,8 +1,8 @@
 //! `stat`, `lstat`, `fstat`, `newfstatat`, `statx`, `statfs`, `fstatfs`.
 
 use super::path::{
-    lookup_at, PathBuf, AT_EMPTY_PATH, AT_FDCWD, AT_NO_AUTOMOUNT, AT_STATX_SYNC_TYPE,
-    AT_SYMLINK_NOFOLLOW,
+    lookup_at, lookup_user_at, PathBuf, AT_EMPTY_PATH, AT_FDCWD, AT_NO_AUTOMOUNT,
+    AT_STATX_SYNC_TYPE, AT_SYMLINK_NOFOLLOW,
 };
 use super::user_ptr::Pod;
 use super::{Args, Errno, UserPtr};
@@ -20,14 +20,7 @@ fn fstatat(dirfd: u64, path: u64, buf: u64, flags: u64) -> Result<usize, Errno> 
         return Err(Errno::EINVAL);
     }
     process::with(|sys| {
-        let p = PathBuf::read(sys, path)?;
-        let node = lookup_at(
-            sys,
-            dirfd,
-            p.as_bytes(),
-            flags,
-            flags & AT_SYMLINK_NOFOLLOW == 0,
-        )?;
+        let node = lookup_user_at(sys, dirfd, path, flags)?;
         stat_node(sys, node, buf)
     })
 }
@@ -68,14 +61,7 @@ pub(super) fn statx(a: &Args) -> Result<usize, Errno> {
         return Err(Errno::EINVAL);
     }
     process::with(|sys| {
-        let p = PathBuf::read(sys, path)?;
-        let node = lookup_at(
-            sys,
-            dirfd,
-            p.as_bytes(),
-            flags,
-            flags & AT_SYMLINK_NOFOLLOW == 0,
-        )?;
+        let node = lookup_user_at(sys, dirfd, path, flags)?;
         let x = sys.vfs.stat(node).to_statx();
         UserPtr::new(buf).copy_to_user(&sys.proc.mm, &[x])?;
         Ok(0)

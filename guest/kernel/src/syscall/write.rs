@@ -7,7 +7,7 @@
 //! `sys_write` is the console-only `write` of images without processes
 //! (hello): fds 1 and 2 go to the host's stdout and stderr.
 
-use super::read::read_iovecs;
+use super::read::{read_iovecs, IoVecEntry};
 use super::segments::host_result;
 use super::user_ptr::UserMemory;
 use super::{Args, Errno, UserPtr};
@@ -85,7 +85,7 @@ fn sink(f: &OpenFile, len: usize) -> Result<Option<usize>, Errno> {
 /// ConsoleWrites (64 segments, 1 MiB each) as it takes, in order; stops
 /// at a short write or at a page that is not readable (a short write, as
 /// on Linux; EFAULT if nothing was written).
-fn console_write(sys: &System, out: u32, ranges: &[(u64, usize)]) -> Result<usize, Errno> {
+fn console_write(sys: &System, out: u32, ranges: &[IoVecEntry]) -> Result<usize, Errno> {
     let mm = &sys.proc.mm;
     let (mut i, mut off, mut total) = (0, 0, 0);
     loop {
@@ -93,7 +93,7 @@ fn console_write(sys: &System, out: u32, ranges: &[(u64, usize)]) -> Result<usiz
         let mut batch = 0;
         let mut fault = false;
         while i < ranges.len() {
-            let (base, len) = ranges[i];
+            let (base, len) = (ranges[i].base, ranges[i].len as usize);
             if off == len {
                 i += 1;
                 off = 0;
@@ -150,7 +150,14 @@ fn write_fd(fd: u64, buf: u64, len: usize, at: Option<u64>) -> Result<usize, Err
             if at.is_some() {
                 return Err(Errno::ESPIPE);
             }
-            return super::pipe::write(sys, &f, &[(buf, len)]);
+            return super::pipe::write(
+                sys,
+                &f,
+                &[IoVecEntry {
+                    base: buf,
+                    len: len as u64,
+                }],
+            );
         }
         if let Some(n) = sink(&f, len)? {
             return Ok(n);
@@ -158,7 +165,14 @@ fn write_fd(fd: u64, buf: u64, len: usize, at: Option<u64>) -> Result<usize, Err
         if at.is_some() {
             return Err(Errno::ESPIPE);
         }
-        console_write(sys, console_out(f.kind).unwrap_or(STDOUT), &[(buf, len)])
+        console_write(
+            sys,
+            console_out(f.kind).unwrap_or(STDOUT),
+            &[IoVecEntry {
+                base: buf,
+                len: len as u64,
+            }],
+        )
     })
 }
 
@@ -185,9 +199,7 @@ fn writev_fd(fd: u64, iov: u64, count: u64, at: Option<u64>) -> Result<usize, Er
             if at.is_some() {
                 return Err(Errno::ESPIPE);
             }
-            let ranges: alloc::vec::Vec<(u64, usize)> =
-                v.iter().map(|e| (e.base, e.len as usize)).collect();
-            return super::pipe::write(sys, &f, &ranges);
+            return super::pipe::write(sys, &f, &v);
         }
         let total: u64 = v.iter().map(|e| e.len).sum();
         if let Some(n) = sink(&f, total as usize)? {
@@ -198,9 +210,7 @@ fn writev_fd(fd: u64, iov: u64, count: u64, at: Option<u64>) -> Result<usize, Er
         }
         // All buffers in as few messages as fit: one exit for the usual
         // two or three (musl's stdio writes with writev).
-        let ranges: alloc::vec::Vec<(u64, usize)> =
-            v.iter().map(|e| (e.base, e.len as usize)).collect();
-        console_write(sys, console_out(f.kind).unwrap_or(STDOUT), &ranges)
+        console_write(sys, console_out(f.kind).unwrap_or(STDOUT), &v)
     })
 }
 
