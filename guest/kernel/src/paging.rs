@@ -233,6 +233,25 @@ pub struct Translation {
 }
 
 /// A PML4 and everything reachable from it.
+/// Adds `frame` to `run`, a run of physically consecutive frames
+/// `(first, count)` (count 0: none yet); a run `frame` does not continue
+/// goes to `done` first. The caller hands the last run to `done`.
+#[inline(always)]
+pub fn extend_run<F: FnMut(PhysAddr, u64) + ?Sized>(
+    run: &mut (u64, u64),
+    frame: u64,
+    done: &mut F,
+) {
+    if run.1 != 0 && run.0 + run.1 * PAGE_SIZE == frame {
+        run.1 += 1;
+    } else {
+        if run.1 != 0 {
+            done(PhysAddr::new(run.0), run.1);
+        }
+        *run = (frame, 1);
+    }
+}
+
 #[derive(Clone)]
 pub struct AddressSpace<M: PhysMemory = DirectMap> {
     root: PhysAddr,
@@ -349,36 +368,7 @@ impl<M: PhysMemory> AddressSpace<M> {
         if !va.is_aligned(PAGE_SIZE) || !pa.is_aligned(PAGE_SIZE) {
             return Err(MapError::Unaligned);
         }
-        let user = flags & PageTableFlags::USER;
-        let mut table = self.root;
-        for level in (2..=4u32).rev() {
-            let index = va.table_index(level);
-            let e = self.read(table, index);
-            if e.is_present() {
-                if e.flags().contains(PageTableFlags::HUGE_PAGE) {
-                    return Err(MapError::HugePage);
-                }
-                if !e.flags().contains(user) {
-                    self.write(
-                        table,
-                        index,
-                        PageTableEntry::new(e.addr(), e.flags() | user),
-                    );
-                }
-                table = e.addr();
-            } else {
-                let frame = frames.allocate_frame().ok_or(MapError::OutOfMemory)?;
-                self.write(
-                    table,
-                    index,
-                    PageTableEntry::new(
-                        frame,
-                        PageTableFlags::PRESENT | PageTableFlags::WRITABLE | user,
-                    ),
-                );
-                table = frame;
-            }
-        }
+        let table = self.leaf_table(va, flags.contains(PageTableFlags::USER), frames)?;
         let index = va.table_index(1);
         if self.read(table, index).is_present() {
             return Err(MapError::AlreadyMapped);
@@ -467,30 +457,13 @@ impl<M: PhysMemory> AddressSpace<M> {
         count: usize,
         flags: PageTableFlags,
         frames: &mut impl FrameAllocator,
-        mut frame_for: impl FnMut(usize) -> Option<PhysAddr>,
+        frame_for: impl FnMut(usize) -> Option<PhysAddr>,
     ) -> Result<(), MapError> {
         if !va.is_aligned(PAGE_SIZE) {
             return Err(MapError::Unaligned);
         }
-        let user = flags.contains(PageTableFlags::USER);
-        let mut table = PhysAddr::new(0);
-        for i in 0..count {
-            let page = va + i as u64 * PAGE_SIZE;
-            let index = page.table_index(1);
-            if i == 0 || index == 0 {
-                table = self.leaf_table(page, user, frames)?;
-            }
-            if self.read(table, index).is_present() {
-                return Err(MapError::AlreadyMapped);
-            }
-            let frame = frame_for(i).ok_or(MapError::OutOfMemory)?;
-            self.write(
-                table,
-                index,
-                PageTableEntry::new(frame, flags | PageTableFlags::PRESENT),
-            );
-        }
-        Ok(())
+        self.map_each(va, count, flags, frames, false, frame_for)
+            .map(|_| ())
     }
 
     /// Maps `count` pages from `va` to the contiguous frames from `base`
@@ -556,6 +529,22 @@ impl<M: PhysMemory> AddressSpace<M> {
         if !va.is_aligned(PAGE_SIZE) {
             return Err(MapError::Unaligned);
         }
+        self.map_each(va, count, flags, frames, true, |_| next_frame())
+    }
+
+    /// `map_pages` (`skip_mapped` false: stop at a mapped page) and
+    /// `fill_pages` (true: leave it alone): maps the pages of
+    /// `[va, va + count pages)`, page `i` to `frame_for(i)`, walking the
+    /// upper tables once per 2 MiB; returns how many were mapped.
+    fn map_each(
+        &mut self,
+        va: VirtAddr,
+        count: usize,
+        flags: PageTableFlags,
+        frames: &mut impl FrameAllocator,
+        skip_mapped: bool,
+        mut frame_for: impl FnMut(usize) -> Option<PhysAddr>,
+    ) -> Result<usize, MapError> {
         let user = flags.contains(PageTableFlags::USER);
         let mut table = PhysAddr::new(0);
         let mut mapped = 0;
@@ -566,9 +555,12 @@ impl<M: PhysMemory> AddressSpace<M> {
                 table = self.leaf_table(page, user, frames)?;
             }
             if self.read(table, index).is_present() {
-                continue;
+                if skip_mapped {
+                    continue;
+                }
+                return Err(MapError::AlreadyMapped);
             }
-            let frame = next_frame().ok_or(MapError::OutOfMemory)?;
+            let frame = frame_for(i).ok_or(MapError::OutOfMemory)?;
             self.write(
                 table,
                 index,
@@ -619,47 +611,6 @@ impl<M: PhysMemory> AddressSpace<M> {
         self.for_each_page(start, end, &mut |_, e| {
             *e = PageTableEntry::new(e.addr(), flags | PageTableFlags::PRESENT);
         });
-    }
-
-    /// Takes the lower half apart: hands every mapped user frame to
-    /// `leaf` and every page-table frame below the PML4 to `table`
-    /// (emptied first, see `free_ranges`), and empties the PML4's lower
-    /// half. The address space must not be the live one.
-    pub fn clear_lower_half(
-        &mut self,
-        leaf: &mut dyn FnMut(PhysAddr),
-        table: &mut dyn FnMut(PhysAddr),
-    ) {
-        for i in 0..ENTRY_COUNT / 2 {
-            let e = self.read(self.root, i);
-            if e.is_present() {
-                self.free_table(e.addr(), 3, leaf, table);
-                self.write(self.root, i, PageTableEntry::default());
-            }
-        }
-    }
-
-    fn free_table(
-        &mut self,
-        t: PhysAddr,
-        level: u32,
-        leaf: &mut dyn FnMut(PhysAddr),
-        table: &mut dyn FnMut(PhysAddr),
-    ) {
-        for i in 0..ENTRY_COUNT {
-            let e = self.read(t, i);
-            if !e.is_present() {
-                continue;
-            }
-            if level == 1 {
-                leaf(e.addr());
-            } else if !e.flags().contains(PageTableFlags::HUGE_PAGE) {
-                self.free_table(e.addr(), level - 1, leaf, table);
-            }
-            // Emptied before the frame is freed (see `free_ranges`).
-            self.write(t, i, PageTableEntry::default());
-        }
-        table(t);
     }
 
     /// Calls `f(va, entries)` for each run of leaf (level-1) entries
@@ -804,14 +755,7 @@ impl<M: PhysMemory> AddressSpace<M> {
                 }
                 let frame = e & ADDR;
                 if level == 1 {
-                    if run.1 != 0 && run.0 + run.1 * PAGE_SIZE == frame {
-                        run.1 += 1;
-                    } else {
-                        if run.1 != 0 {
-                            leaf(PhysAddr::new(run.0), run.1);
-                        }
-                        *run = (frame, 1);
-                    }
+                    extend_run(run, frame, leaf);
                 } else if e & PS == 0 {
                     let va = base + (((lo + k) as u64) << shift);
                     self.free_in(

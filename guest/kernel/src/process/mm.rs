@@ -283,7 +283,7 @@ impl Mm {
     }
 
     /// Copies `len` bytes from guest-physical `src` to mapped user
-    /// memory at `dst`, one hypercall per physically contiguous run.
+    /// memory at `dst`, one hypercall per page.
     pub fn copy_in(&self, dst: u64, src: u64, len: u64) {
         let mut done = 0;
         while done < len {
@@ -309,16 +309,23 @@ impl Mm {
     pub fn discard(&mut self, start: u64, end: u64) {
         self.forget();
         let mut any = false;
+        // Physically consecutive frames go back as one run (first, count),
+        // as `release` gives them: one free-list write, not one per page.
+        let mut run = (0u64, 0u64);
         for (from, to) in self.mapped.borrow().within(start, end) {
             self.space.for_each_leaf_run(from, to, &mut |_, entries| {
                 for e in entries.iter_mut() {
                     if *e & PageTableFlags::PRESENT.bits() != 0 {
-                        paging::free_frame(PhysAddr::new(*e & paging::PageTableEntry::ADDR_MASK));
+                        let frame = *e & paging::PageTableEntry::ADDR_MASK;
+                        paging::extend_run(&mut run, frame, &mut paging::free_run);
                         *e = 0;
                         any = true;
                     }
                 }
             });
+        }
+        if run.1 != 0 {
+            paging::free_run(PhysAddr::new(run.0), run.1);
         }
         if any {
             self.flush();
