@@ -38,6 +38,17 @@ layout! {
     /// The boot stack grows down from `KERNEL_BASE + BOOT_STACK_TOP`.
     BOOT_STACK_BOTTOM: u64 = 0x0002_0000;
     BOOT_STACK_TOP: u64 = 0x0008_0000;
+    /// Owned by the accelerator before entry (the TCG back end's ROM plan,
+    /// trampoline page tables and last stub; unused on KVM). The kernel
+    /// never reads it, and never allocates it: its frame allocator starts
+    /// at `BootInfo::free_memory_start`, which `paging::init` requires to
+    /// be at or above `KERNEL_IMAGE_END`.
+    ACCEL_BOOT_ADDR: u64 = 0x0008_0000;
+    ACCEL_BOOT_SIZE: u64 = 0x1_0000;
+    /// One page: the `HypercallSlot` of the slot transport (TCG;
+    /// `protocol::BOOT_FLAG_HYPERCALL_SLOT`), reached through the direct
+    /// map. The kernel writes `port`, `value` and `seq`, the host `done`.
+    HYPERCALL_SLOT_ADDR: u64 = 0x0009_0000;
     /// The kernel ELF's PT_LOAD segments (p_paddr).
     KERNEL_IMAGE_ADDR: u64 = 0x0010_0000;
     KERNEL_IMAGE_END: u64 = 0x0100_0000;
@@ -94,6 +105,20 @@ layout! {
     /// `out32(phys of a Tty)`: set the terminal's modes, or wait for its input.
     PORT_TTY: u16 = 0x40b;
 
+    /// The slot transport's doorbell: a one-byte `out dx, al` (value 0)
+    /// here says the HypercallSlot holds a new request (QEMU's
+    /// isa-debugcon forwards only one-byte `out`s).
+    HYPERCALL_DOORBELL_PORT: u16 = 0x410;
+    /// `HypercallSlot` offsets: `u32 port` (the `PORT_*` of the request),
+    /// `u32 value` (what `out dx, eax` would have written), `u32 seq` (the
+    /// kernel's request number), `u32 done` (the host's: the `seq` it has
+    /// finished); 16 bytes in all.
+    HYPERCALL_SLOT_PORT: u64 = 0;
+    HYPERCALL_SLOT_VALUE: u64 = 4;
+    HYPERCALL_SLOT_SEQ: u64 = 8;
+    HYPERCALL_SLOT_DONE: u64 = 12;
+    HYPERCALL_SLOT_SIZE: u64 = 16;
+
     /// The mailbox page (docs/protocol.md, "The screen").
     MAILBOX_MAGIC: u32 = 0x786f_626d;
     MAILBOX_HEADER_SIZE: u64 = 32;
@@ -138,6 +163,19 @@ mod tests {
         })
     }
 
+    /// The `key: value` members of one line of an object literal (one or
+    /// several, comma separated), as `OBJ_KEY`.
+    fn object_members(obj: &str, members: &str, out: &mut BTreeMap<String, u64>) {
+        for member in members.split(',') {
+            let Some((key, value)) = member.split_once(':') else {
+                continue;
+            };
+            let value = value.trim();
+            let v = eval(value).unwrap_or_else(|| panic!("cannot evaluate {obj}.{key}: {value}"));
+            out.insert(format!("{obj}_{}", screaming(key.trim())), v);
+        }
+    }
+
     fn parse_layout_ts(src: &str) -> BTreeMap<String, u64> {
         let mut out = BTreeMap::new();
         let mut object: Option<String> = None;
@@ -148,17 +186,18 @@ mod tests {
             if let Some(obj) = &object {
                 if line.starts_with('}') {
                     object = None;
-                } else if let Some((key, value)) = line.split_once(':') {
-                    let value = value.trim().trim_end_matches(',');
-                    let v = eval(value)
-                        .unwrap_or_else(|| panic!("cannot evaluate {obj}.{key}: {value}"));
-                    out.insert(format!("{obj}_{}", screaming(key.trim())), v);
+                } else {
+                    object_members(obj, line, &mut out);
                 }
             } else if let Some(rest) = line.strip_prefix("export const ") {
                 let (name, value) = rest.split_once('=').expect("export const NAME = value");
                 let value = value.trim().trim_end_matches(';');
-                if value.starts_with('{') {
-                    object = Some(name.trim().to_string());
+                if let Some(body) = value.strip_prefix('{') {
+                    match body.split_once('}') {
+                        // `{ a: 1, b: 2 } as const` on one line.
+                        Some((members, _)) => object_members(name.trim(), members, &mut out),
+                        None => object = Some(name.trim().to_string()),
+                    }
                 } else {
                     let v =
                         eval(value).unwrap_or_else(|| panic!("cannot evaluate {name}: {value}"));
@@ -192,6 +231,29 @@ mod tests {
                 "{name} is in layout.rs but not in layout.ts"
             );
         }
+    }
+
+    #[test]
+    fn parses_objects_on_one_line_and_on_many() {
+        let ts = parse_layout_ts(
+            "export const A = { port: 0, seqNo: 0x8, size: 16 } as const;\n\
+             export const B = 1;\n\
+             export const C = {\n  kernelCode: 0x10,\n  user32Code: 0x23,\n} as const;\n\
+             export const D = 2 * 3;\n",
+        );
+        let want: BTreeMap<String, u64> = [
+            ("A_PORT", 0),
+            ("A_SEQ_NO", 8),
+            ("A_SIZE", 16),
+            ("B", 1),
+            ("C_KERNEL_CODE", 0x10),
+            ("C_USER32_CODE", 0x23),
+            ("D", 6),
+        ]
+        .into_iter()
+        .map(|(n, v)| (n.to_string(), v))
+        .collect();
+        assert_eq!(ts, want);
     }
 
     #[test]

@@ -64,6 +64,11 @@ pub const BOOT_FLAG_STDIN_TTY: u64 = 4;
 pub const BOOT_FLAG_STDOUT_TTY: u64 = 8;
 /// `flags` bit 4: the host's stderr is a terminal.
 pub const BOOT_FLAG_STDERR_TTY: u64 = 16;
+/// `flags` bit 5: every hypercall goes through the slot transport (the
+/// `HypercallSlot` at `HYPERCALL_SLOT_ADDR` and the one-byte doorbell
+/// `HYPERCALL_DOORBELL_PORT`; QEMU TCG) instead of `out dx, eax` (KVM).
+/// Read raw at the very start of `kernel::init`, see `hypercall`.
+pub const BOOT_FLAG_HYPERCALL_SLOT: u64 = 32;
 
 /// What the host tells the kernel at entry, at `BOOT_INFO_ADDR`.
 #[repr(C)]
