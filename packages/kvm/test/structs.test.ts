@@ -43,7 +43,14 @@ function fromHeader(exprs: string[]): Map<string, number> {
     const lines = exprs.map((e) => `  printf("%llu\\n", (unsigned long long)(${e}));`);
     const src = ['#include <linux/kvm.h>', '#include <stddef.h>', '#include <stdio.h>', 'int main(void) {', ...lines, '  return 0;', '}'];
     writeFileSync(join(dir, 'layout.c'), src.join('\n'));
-    execFileSync('cc', ['-o', join(dir, 'layout'), join(dir, 'layout.c')], { stdio: 'pipe' });
+    try {
+      execFileSync('cc', ['-o', join(dir, 'layout'), join(dir, 'layout.c')], { stdio: 'pipe' });
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException & { stderr?: Buffer };
+      throw new Error(
+        `cannot compile the <linux/kvm.h> layout check with cc (Debian packages gcc, libc6-dev and linux-libc-dev; scripts/setup.sh installs them): ${err.stderr?.toString() || err.message}`,
+      );
+    }
     const out = execFileSync(join(dir, 'layout'), { encoding: 'utf8' }).trim().split('\n');
     return new Map(exprs.map((e, i) => [e, Number(out[i])]));
   } finally {
