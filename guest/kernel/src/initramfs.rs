@@ -208,8 +208,8 @@ pub(crate) mod tests {
     use std::process::Command;
 
     /// Builds a newc archive with GNU cpio from a directory tree made by
-    /// `populate`, or returns None if `cpio` is not installed.
-    pub(crate) fn gnu_cpio(name: &str, populate: impl FnOnce(&Path)) -> Option<Vec<u8>> {
+    /// `populate`; panics, naming the Debian package, if `cpio` fails.
+    pub(crate) fn gnu_cpio(name: &str, populate: impl FnOnce(&Path)) -> Vec<u8> {
         let dir = std::env::temp_dir().join(format!("kvmos-cpio-{}-{name}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
@@ -220,13 +220,15 @@ pub(crate) mod tests {
             .current_dir(&dir)
             .output();
         let _ = std::fs::remove_dir_all(&dir);
-        match out {
-            Ok(o) if o.status.success() && !o.stdout.is_empty() => Some(o.stdout),
-            _ => {
-                eprintln!("note: GNU cpio is not installed: skipping a real-archive test");
-                None
-            }
-        }
+        let needs = "this test reads an archive made by GNU cpio: install the Debian package cpio (scripts/setup.sh does)";
+        let o = out.unwrap_or_else(|e| panic!("cannot run sh: {e}"));
+        assert!(
+            o.status.success() && !o.stdout.is_empty(),
+            "find | cpio -o -H newc failed ({}): {}\n{needs}",
+            o.status,
+            String::from_utf8_lossy(&o.stderr)
+        );
+        o.stdout
     }
 
     /// A hand-made newc entry (the host's builder makes the same bytes).
@@ -271,14 +273,12 @@ pub(crate) mod tests {
 
     #[test]
     fn reads_a_gnu_cpio_archive() {
-        let Some(bytes) = gnu_cpio("read", |d| {
+        let bytes = gnu_cpio("read", |d| {
             std::fs::create_dir(d.join("bin")).unwrap();
             std::fs::write(d.join("bin/hello"), b"hello, world\n").unwrap();
             std::fs::write(d.join("empty"), b"").unwrap();
             std::os::unix::fs::symlink("bin/hello", d.join("link")).unwrap();
-        }) else {
-            return;
-        };
+        });
         let entries: Vec<_> = Reader::new(&bytes).map(|e| e.unwrap()).collect();
         let names: Vec<_> = entries
             .iter()
