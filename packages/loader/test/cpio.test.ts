@@ -6,13 +6,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildCpio, CpioError } from '../src/index.js';
 
+/** Runs GNU cpio; throws, naming the Debian package, when it is not installed or fails. */
+function cpio(args: string[]): string {
+  const r = spawnSync('cpio', args, { encoding: 'utf8' });
+  if (r.error) throw new Error(`GNU cpio is needed for this test: install the Debian package cpio (scripts/setup.sh does): ${r.error.message}`);
+  if (r.status !== 0) throw new Error(`cpio ${args.join(' ')} failed (status ${r.status}, signal ${r.signal}): ${r.stderr}`);
+  return r.stdout;
+}
+
 function extract(archive: Uint8Array): string {
   const dir = mkdtempSync(join(tmpdir(), 'kvmos-cpio-'));
   const file = join(dir, 'archive.cpio');
   writeFileSync(file, archive);
-  const r = spawnSync('cpio', ['-idm', '--no-absolute-filenames', '-D', join(dir, 'root'), '-F', file], { encoding: 'utf8' });
-  if (r.error) throw new Error(`cpio is needed for this test (scripts/setup.sh installs it): ${r.error.message}`);
-  if (r.status !== 0) throw new Error(`cpio failed: ${r.stderr}`);
+  cpio(['-idm', '--no-absolute-filenames', '-D', join(dir, 'root'), '-F', file]);
   return join(dir, 'root');
 }
 
@@ -43,9 +49,8 @@ test('the listing GNU cpio prints matches our entries, in order', (t) => {
   ]);
   const dir = mkdtempSync(join(tmpdir(), 'kvmos-cpio-'));
   writeFileSync(join(dir, 'a.cpio'), archive);
-  const r = spawnSync('cpio', ['-it', '-F', join(dir, 'a.cpio')], { encoding: 'utf8' });
-  t.is(r.status, 0, r.stderr);
-  t.deepEqual(r.stdout.trim().split('\n'), ['dev', 'dev/null', 'etc/passwd']);
+  const listing = cpio(['-it', '-F', join(dir, 'a.cpio')]);
+  t.deepEqual(listing.trim().split('\n'), ['dev', 'dev/null', 'etc/passwd']);
 });
 
 test('every entry starts 4-byte aligned and the archive ends with the trailer', (t) => {
