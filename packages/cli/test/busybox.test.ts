@@ -17,6 +17,13 @@ interface Run {
   status: number | null;
   stdout: string;
   stderr: string;
+  /** Why the guest could not be run or waited for (e.g. the timeout), if so. */
+  error?: string;
+}
+
+/** The guest's stderr (and spawn error), for failure messages: a diff alone does not say why. */
+function guestStderr(got: Run): string {
+  return `${got.error ? `spawn error: ${got.error}\n` : ''}guest stderr (status ${got.status}):\n${got.stderr}`;
 }
 
 function native(args: string[], input: string): Run {
@@ -31,7 +38,7 @@ function guest(args: string[], input: string, options: string[] = []): Run {
     encoding: 'utf8',
     timeout: 60_000,
   });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr, error: r.error?.message };
 }
 
 /** [applet and arguments, stdin]: each must print exactly what it prints natively. */
@@ -84,9 +91,9 @@ for (const [args, input] of SAME) {
   test(`busybox ${args.join(' ')}`.slice(0, 100), (t) => {
     const want = native(args, input);
     const got = guest(args, input);
-    t.is(got.stdout, want.stdout);
-    t.is(got.stderr, want.stderr);
-    t.is(got.status, want.status);
+    t.is(got.stdout, want.stdout, `stdout: the guest differs from Linux; ${guestStderr(got)}`);
+    t.is(got.stderr, want.stderr, `stderr: the guest differs from Linux; ${guestStderr(got)}`);
+    t.is(got.status, want.status, `status: the guest differs from Linux; ${guestStderr(got)}`);
   });
 }
 
@@ -94,16 +101,18 @@ test('busybox date: the guest clock is the host clock', (t) => {
   const before = native(['date', '+%s'], '');
   const got = guest(['date', '+%s %Y-%m-%d'], '');
   const after = native(['date', '+%s'], '');
-  t.is(got.status, 0, got.stderr);
+  t.is(got.status, 0, guestStderr(got));
   const [secs, day] = got.stdout.trim().split(' ');
-  t.true(Number(secs) >= Number(before.stdout) && Number(secs) <= Number(after.stdout), `${secs} within [${before.stdout.trim()}, ${after.stdout.trim()}]`);
-  t.is(day, native(['date', '-u', '-d', `@${secs}`, '+%Y-%m-%d'], '').stdout.trim());
-  t.regex(guest(['date'], '').stdout, /^\w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d UTC \d{4}\n$/);
+  t.true(Number(secs) >= Number(before.stdout) && Number(secs) <= Number(after.stdout), `${secs} within [${before.stdout.trim()}, ${after.stdout.trim()}]; ${guestStderr(got)}`);
+  t.is(day, native(['date', '-u', '-d', `@${secs}`, '+%Y-%m-%d'], '').stdout.trim(), guestStderr(got));
+  const date = guest(['date'], '');
+  t.regex(date.stdout, /^\w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d UTC \d{4}\n$/, guestStderr(date));
 });
 
 test('busybox uname -a: the guest kernel, Linux on x86_64', (t) => {
   const got = guest(['uname', '-a'], '');
-  t.is(got.status, 0, got.stderr);
-  t.regex(got.stdout, /^Linux \S+ \S+ .* x86_64 .*\n$/);
-  t.is(guest(['uname', '-s', '-m'], '').stdout, 'Linux x86_64\n');
+  t.is(got.status, 0, guestStderr(got));
+  t.regex(got.stdout, /^Linux \S+ \S+ .* x86_64 .*\n$/, guestStderr(got));
+  const sm = guest(['uname', '-s', '-m'], '');
+  t.is(sm.stdout, 'Linux x86_64\n', guestStderr(sm));
 });

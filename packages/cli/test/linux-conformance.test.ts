@@ -214,7 +214,11 @@ for (const name of programs) {
       difference('stdout', native.stdout, guest.stdout, 'native', 'guest '),
       difference('stderr', native.stderr, guestStderr, 'native', 'guest '),
     ].filter(Boolean);
-    t.deepEqual(differences, [], `${name}: the guest differs from Linux (outputs in ${work}/${name}.{native,guest}.{stdout,stderr})`);
+    t.deepEqual(
+      differences,
+      [],
+      `${name}: the guest differs from Linux (outputs in ${work}/${name}.{native,guest}.{stdout,stderr}); guest stderr (status ${describeStatus(guest)}):\n${guest.stderr.toString()}`,
+    );
   });
 }
 
