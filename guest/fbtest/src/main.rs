@@ -164,6 +164,6 @@ pub extern "C" fn _start(boot_info_phys: u64) -> ! {
 
         // SAFETY: the doorbell port takes 0; the host shows the frame and
         // rewrites the mailbox before this returns.
-        unsafe { kernel::cpu::out32(PORT_DOORBELL, 0) };
+        unsafe { kernel::hypercall::send(PORT_DOORBELL, 0) };
     }
 }

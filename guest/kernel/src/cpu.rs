@@ -9,6 +9,8 @@ pub const MSR_LSTAR: u32 = 0xc000_0082;
 pub const MSR_SFMASK: u32 = 0xc000_0084;
 /// The FS segment base (a Linux thread's TLS pointer, `arch_prctl`).
 pub const MSR_FS_BASE: u32 = 0xc000_0100;
+/// Extended features: SCE, LME, LMA, NXE (docs/protocol.md, entry state).
+pub const MSR_EFER: u32 = 0xc000_0080;
 
 /// `cpuid` (EAX, EBX, ECX, EDX). Unprivileged: the same on the host.
 pub fn cpuid(leaf: u32, subleaf: u32) -> [u32; 4] {
@@ -54,7 +56,8 @@ pub mod rflags {
 mod imp {
     use core::arch::asm;
 
-    /// `out dx, eax`: a hypercall on kvmos.
+    /// `out dx, eax`: a hypercall on KVM. Call `hypercall::send` instead,
+    /// which also knows the slot transport (TCG).
     ///
     /// # Safety
     /// Ring 0 only; the host acts on `value` (for most ports the physical
@@ -66,6 +69,47 @@ mod imp {
         unsafe {
             asm!("out dx, eax", in("dx") port, in("eax") value, options(nostack, preserves_flags))
         }
+    }
+
+    /// `out dx, al`: the slot transport's doorbell (`hypercall::send`).
+    ///
+    /// # Safety
+    /// Ring 0 only; `port` must be one whose write the host expects (the
+    /// host reads guest memory, the HypercallSlot, during the exit).
+    #[inline(always)]
+    pub unsafe fn out8(port: u16, value: u8) {
+        // SAFETY: the caller upholds the port's contract. No `nomem`: the
+        // host reads guest memory during the exit.
+        unsafe {
+            asm!("out dx, al", in("dx") port, in("al") value, options(nostack, preserves_flags))
+        }
+    }
+
+    pub fn read_cr0() -> u64 {
+        let v;
+        // SAFETY: reading CR0 has no side effect.
+        unsafe { asm!("mov {}, cr0", out(reg) v, options(nomem, nostack, preserves_flags)) }
+        v
+    }
+
+    pub fn read_cr4() -> u64 {
+        let v;
+        // SAFETY: reading CR4 has no side effect.
+        unsafe { asm!("mov {}, cr4", out(reg) v, options(nomem, nostack, preserves_flags)) }
+        v
+    }
+
+    /// # Safety
+    /// `msr` must exist on this CPU (else #GP).
+    pub unsafe fn rdmsr(msr: u32) -> u64 {
+        let (lo, hi): (u32, u32);
+        // SAFETY: the caller guarantees the MSR exists; reading it has no
+        // side effect for the MSRs the kernel reads.
+        unsafe {
+            asm!("rdmsr", in("ecx") msr, out("eax") lo, out("edx") hi,
+                 options(nomem, nostack, preserves_flags))
+        }
+        (u64::from(hi) << 32) | u64::from(lo)
     }
 
     pub fn read_cr2() -> u64 {
@@ -131,6 +175,22 @@ mod imp {
     /// # Safety
     /// Never callable off the guest.
     pub unsafe fn out32(_port: u16, _value: u32) {
+        unimplemented!("{MSG}")
+    }
+    /// # Safety
+    /// Never callable off the guest.
+    pub unsafe fn out8(_port: u16, _value: u8) {
+        unimplemented!("{MSG}")
+    }
+    pub fn read_cr0() -> u64 {
+        unimplemented!("{MSG}")
+    }
+    pub fn read_cr4() -> u64 {
+        unimplemented!("{MSG}")
+    }
+    /// # Safety
+    /// Never callable off the guest.
+    pub unsafe fn rdmsr(_msr: u32) -> u64 {
         unimplemented!("{MSG}")
     }
     pub fn read_cr2() -> u64 {

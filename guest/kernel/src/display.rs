@@ -421,7 +421,7 @@ pub fn ring_doorbell() {
     };
     // SAFETY: the doorbell port takes 0; the host writes only the mailbox
     // (and reads the framebuffer) meanwhile.
-    unsafe { crate::cpu::out32(crate::layout::PORT_DOORBELL, 0) };
+    unsafe { crate::hypercall::send(crate::layout::PORT_DOORBELL, 0) };
     // The new frame's time, for the vDSO's clock_gettime.
     crate::vdso::set_frame_clock(s.mailbox.time_ns());
 }

@@ -850,6 +850,14 @@ mod global {
             info.free_memory_start <= info.ram_size,
             "freeMemoryStart is beyond ramSize"
         );
+        // Everything below belongs to the boot structures, the
+        // accelerator (ACCEL_BOOT, HYPERCALL_SLOT) and the kernel image:
+        // never hand it out.
+        assert!(
+            info.free_memory_start >= crate::layout::KERNEL_IMAGE_END,
+            "freeMemoryStart {:#x} is below KERNEL_IMAGE_END",
+            info.free_memory_start
+        );
         let end = info.ram_size.min(crate::layout::MAX_RAM_SIZE);
         let mut f = FRAMES.lock();
         f.bump = BumpAllocator::new(info.free_memory_start, end);

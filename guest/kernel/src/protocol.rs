@@ -528,6 +528,37 @@ impl Tty {
     }
 }
 
+// ---------------------------------------------------------- HypercallSlot
+
+/// The request slot of the slot transport (TCG), at `HYPERCALL_SLOT_ADDR`
+/// (docs/protocol.md, "Hypercall transports"). Every field is accessed
+/// volatile: the host reads and writes the page while the guest runs.
+#[repr(C, align(16))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct HypercallSlot {
+    /// The `PORT_*` of the request (what `out dx, eax` would use).
+    pub port: u32,
+    /// Its value (what `out dx, eax` would write).
+    pub value: u32,
+    /// Written by the kernel, last: the request's number (one more than
+    /// the previous one, wrapping).
+    pub seq: u32,
+    /// Written by the host: the `seq` of the last request it finished.
+    pub done: u32,
+}
+
+const _: () = {
+    use crate::layout::{
+        HYPERCALL_SLOT_DONE, HYPERCALL_SLOT_PORT, HYPERCALL_SLOT_SEQ, HYPERCALL_SLOT_SIZE,
+        HYPERCALL_SLOT_VALUE,
+    };
+    assert!(size_of::<HypercallSlot>() as u64 == HYPERCALL_SLOT_SIZE);
+    assert!(offset_of!(HypercallSlot, port) as u64 == HYPERCALL_SLOT_PORT);
+    assert!(offset_of!(HypercallSlot, value) as u64 == HYPERCALL_SLOT_VALUE);
+    assert!(offset_of!(HypercallSlot, seq) as u64 == HYPERCALL_SLOT_SEQ);
+    assert!(offset_of!(HypercallSlot, done) as u64 == HYPERCALL_SLOT_DONE);
+};
+
 /// `Copy::flags` bit 0: fill `[dst, dst + len)` with zeros; `src` ignored.
 pub const COPY_FLAG_ZERO: u64 = 1;
 
