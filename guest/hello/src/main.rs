@@ -9,6 +9,12 @@
 //! kernel panic, a ring-3 read of a kernel address (#PF), a ring-3 `ud2`.
 //! `selftest=cpl0-syscall` enters ring 3 through the syscall stub's
 //! hardware-KVM (CPL 0) path, which a PVM machine otherwise never runs.
+//! `report=entry-state` prints, right after the greeting, one line on
+//! stdout with the registers the host entered the kernel with (read by
+//! `kernel::init` before it changes any), then goes on as usual:
+//! `entry: cr0=0x80050033 cr3=0x10000 cr4=0x620 efer=0xd01 cs=0x10`:
+//! the words `cr0=`, `cr3=`, `cr4=`, `efer=`, `cs=` in this order, one
+//! space apart, each value lowercase hex with `0x` and no leading zeros.
 
 #![no_std]
 #![no_main]
@@ -63,6 +69,14 @@ pub extern "C" fn _start(boot_info_phys: u64) -> ! {
             false
         }
     };
+    match cmdline.get_str("report") {
+        None => {}
+        Some("entry-state") => match kernel::entry::get() {
+            Some(state) => println!("{state}"),
+            None => eprintln!("hello: report=entry-state: the entry state was not captured"),
+        },
+        Some(other) => eprintln!("hello: unknown report={other}; ignored"),
+    }
     run_user(exit_code, user_crash, via_cpl0_path)
 }
 
