@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { DEFAULT_RAM_SIZE, FRAMEBUFFER_HEIGHT, FRAMEBUFFER_WIDTH } from '@kvmos/protocol';
 import { UsageError } from './errors.js';
+import { ACCEL_USAGE, parseAccel, type AccelChoice } from './accel.js';
 import { DISPLAY_GUESTS, GUESTS } from './images.js';
 
 export interface Command {
@@ -12,6 +13,8 @@ export interface Command {
   cmdline: string;
   ramSize: number;
   verbose: boolean;
+  /** --accel, when given (else KVMOS_ACCEL, else auto: accel.ts). */
+  accel: AccelChoice | undefined;
   /** The screen: for display guests, or when a display option is given. */
   display: DisplayCommand | undefined;
 }
@@ -65,8 +68,9 @@ export function usage(): string {
   return `Usage: kvmos <guest> [options]
        kvmos --kernel FILE [options]
 
-Boots a kvmos guest on /dev/kvm. The host enters the kernel directly in
-64-bit long mode: the first instruction the virtual CPU runs is the kernel's.
+Boots a kvmos guest on /dev/kvm, or on QEMU's software CPU where there is
+no KVM. The host enters the kernel directly in 64-bit long mode: the first
+instruction the kernel sees is its own, with no firmware before it.
 
 Guests (built by guest/build.sh into guest/target/kvmos/):
 ${names}
@@ -76,6 +80,7 @@ Options:
   --exit-code N     ask the guest to exit with N (0-255; hello passes it from ring 3)
   --cmdline TEXT    more kernel command-line words (key=value ...)
   --ram MIB         guest RAM in MiB (default ${DEFAULT_RAM_SIZE / 1024 / 1024})
+${ACCEL_USAGE}
 
 Display (for guests that draw: ${[...DISPLAY_GUESTS].join(', ')}; any of these gives other guests a screen):
 ${DISPLAY_OPTIONS_USAGE}
@@ -84,7 +89,7 @@ ${DISPLAY_OPTIONS_USAGE}
   --version         show the version
 
 Exit status: the guest's own exit code; otherwise 64 bad usage, 65 bad
-kernel image or input script, 66 missing file, 69 KVM or display
+kernel image or input script, 66 missing file, 69 KVM, QEMU or display
 unavailable, 70 the guest crashed, 73 cannot write an output file.
 
 In the window: torus: drag with the left button to orbit, the wheel zooms,
@@ -125,6 +130,7 @@ export function parseCommand(argv: string[]): Parsed {
         input: { type: 'string' },
         'fixed-time': { type: 'boolean' },
         verbose: { type: 'boolean', short: 'v' },
+        accel: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean' },
       },
@@ -163,6 +169,7 @@ export function parseCommand(argv: string[]): Parsed {
     cmdline: words.join(' '),
     ramSize: ramMiB * 1024 * 1024,
     verbose: values.verbose ?? false,
+    accel: values.accel === undefined ? undefined : parseAccel(values.accel, '--accel'),
     display,
   };
 }

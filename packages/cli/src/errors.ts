@@ -5,6 +5,7 @@
  */
 import { KvmError, KvmOpenError, GuestMemoryError } from '@kvmos/kvm';
 import { ElfError, BootPlanError } from '@kvmos/loader';
+import { TcgError } from '@kvmos/tcg';
 import { ProtocolError } from '@kvmos/protocol';
 
 /** Exit codes, from sysexits.h where one fits. */
@@ -146,6 +147,7 @@ export function describeError(e: unknown, verbose = false): { line: string; exit
   if (e instanceof NotExecutableError) return { line: e.message, exitCode: EXIT.notExecutable };
   if (e instanceof KvmOpenError) return { line: e.message, exitCode: EXIT.unavailable };
   if (e instanceof KvmError) return { line: e.message, exitCode: EXIT.unavailable };
+  if (e instanceof TcgError) return { line: e.message, exitCode: EXIT.unavailable };
   if (e instanceof ElfError) return { line: `kernel image: ${e.message}`, exitCode: EXIT.dataErr };
   if (e instanceof BootPlanError) return { line: `cannot boot: ${e.message}`, exitCode: EXIT.dataErr };
   if (e instanceof GuestStoppedError) return { line: e.message, exitCode: EXIT.software };

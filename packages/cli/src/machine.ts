@@ -1,12 +1,14 @@
 /**
- * One kvmos virtual machine: builds the boot plan (loader), creates the VM
- * (kvm), and runs the vCPU, performing what handleExit decides.
+ * One kvmos virtual machine: builds the boot plan (loader), starts it on a
+ * CPU back end (KVM or TCG, accel.ts), and runs it, performing what
+ * handleExit decides. Nothing here knows which back end runs.
  */
 import { readSync, writeSync } from 'node:fs';
 import { randomBytes, randomFillSync } from 'node:crypto';
-import { Kvm, GuestMemory, type Vm, type Vcpu } from '@kvmos/kvm';
 import { planBoot, type BootPlan } from '@kvmos/loader';
 import {
+  type Accelerator,
+  type AcceleratorName,
   BOOT_FLAG_FIXED_TIME,
   FRAMEBUFFER_HEIGHT,
   FRAMEBUFFER_WIDTH,
@@ -25,6 +27,7 @@ import { formatTrace } from './linux-exec/trace.js';
 import { SYSCALL_NAMES } from './linux-exec/syscall-names.js';
 import { Screen, type FrameSink } from './display/screen.js';
 import { HostTerminal } from './host-terminal.js';
+import { accelBootFlags, accelChoice, startAccelerator, type AccelChoice } from './accel.js';
 
 export interface BootOptions {
   kernel: Uint8Array;
@@ -36,6 +39,8 @@ export interface BootOptions {
   stderrFd?: number;
   stdinFd?: number;
   kvmPath?: string;
+  /** The CPU back end; default: KVMOS_ACCEL, else auto (KVM when /dev/kvm opens, else TCG). */
+  accel?: AccelChoice;
   /** linux-exec's args block (protocol's encodeArgsBlock). */
   args?: Uint8Array;
   /** BootInfo.flags (BOOT_FLAG_TRACE, ...). */
@@ -74,12 +79,9 @@ export class Machine {
   private closed = false;
 
   private constructor(
-    private readonly kvm: Kvm,
-    private readonly vm: Vm,
-    private readonly vcpu: Vcpu,
-    readonly memory: GuestMemory,
+    private readonly accel: Accelerator,
     readonly plan: BootPlan,
-    private readonly io: {
+    readonly io: {
       fds: { 0: number; 1: number; 2: number };
       terminal: HostTerminal | undefined;
       diagnostics: (line: string) => void;
@@ -87,6 +89,17 @@ export class Machine {
     },
   ) {
     this.bootHr = process.hrtime.bigint();
+    this.memory = accel.memory;
+  }
+
+  /** Guest RAM (the back end's; the host owns it either way). */
+  readonly memory: Accelerator['memory'];
+  /** Why `auto` did not pick KVM, if it did not. */
+  fallback: string | undefined;
+
+  /** Which CPU back end runs this guest. */
+  get accelerator(): AcceleratorName {
+    return this.accel.name;
   }
 
   private readonly bootHr: bigint;
@@ -107,44 +120,39 @@ export class Machine {
   }
 
   private static bootWith(opts: BootOptions, fds: { 0: number; 1: number; 2: number }, terminal: HostTerminal | undefined): Machine {
-    const plan = planBoot({
+    const planFor = (accel: AcceleratorName): BootPlan => planBoot({
       kernel: opts.kernel,
       ...(opts.ramSize !== undefined && { ramSize: opts.ramSize }),
       ...(opts.cmdline !== undefined && { cmdline: opts.cmdline }),
       ...(opts.initramfs !== undefined && { initramfs: opts.initramfs }),
       ...(opts.args !== undefined && { args: opts.args }),
-      flags: (opts.flags ?? 0n) | (opts.display?.fixedTime ? BOOT_FLAG_FIXED_TIME : 0n) | (terminal?.bootFlags ?? 0n),
+      flags: accelBootFlags(accel) | (opts.flags ?? 0n) | (opts.display?.fixedTime ? BOOT_FLAG_FIXED_TIME : 0n) | (terminal?.bootFlags ?? 0n),
       ...(terminal && { ttySize: terminal.size() }),
       ...(opts.display && { framebuffer: { width: FRAMEBUFFER_WIDTH, height: FRAMEBUFFER_HEIGHT } }),
       bootTimeNs: BigInt(Date.now()) * 1_000_000n,
       randomSeed: randomBytes(32),
     });
-    const kvm = Kvm.open(opts.kvmPath);
-    const cleanup: (() => void)[] = [() => kvm.close()];
+    const started = startAccelerator(accelChoice(opts.accel), planFor, opts.kvmPath !== undefined ? { kvmPath: opts.kvmPath } : {});
+    const plan = started.state;
     try {
-      kvm.apiVersion();
-      const vm = kvm.createVm();
-      cleanup.unshift(() => vm.close());
-      const memory = GuestMemory.allocate(plan.ramSize);
-      cleanup.unshift(() => memory.free());
-      vm.setUserMemoryRegion(0, 0, memory);
-      for (const w of plan.writes) memory.write(w.addr, w.data);
-      const vcpu = vm.createVcpu(0);
-      cleanup.unshift(() => vcpu.close());
-      vcpu.setCpuid(kvm.supportedCpuid());
-      vcpu.setSregs({ ...vcpu.getSregs(), ...plan.sregs });
-      vcpu.setRegs(plan.regs);
-      vcpu.setMsrs(plan.msrs);
-      const machine = new Machine(kvm, vm, vcpu, memory, plan, {
+      const machine = new Machine(started.accel, plan, {
         fds,
         terminal,
         diagnostics: opts.diagnostics ?? ((line) => writeAll(2, Buffer.from(line + '\n'))),
         verbose: opts.verbose ?? false,
       });
+      machine.fallback = started.fallback;
+      if (machine.io.verbose) {
+        machine.io.diagnostics(
+          started.fallback
+            ? `kvmos: running on TCG, QEMU's software CPU: KVM is not available (${started.fallback.split(' - ')[0]})`
+            : `kvmos: running on ${started.accel.name === 'kvm' ? 'KVM' : "TCG, QEMU's software CPU"}`,
+        );
+      }
       if (opts.display) machine.attachScreen(opts.display);
       return machine;
     } catch (e) {
-      for (const f of cleanup) f();
+      started.accel.close();
       throw e;
     }
   }
@@ -153,7 +161,7 @@ export class Machine {
   run(): RunResult {
     let exits = 0;
     for (;;) {
-      const exit = this.vcpu.run();
+      const exit = this.accel.run();
       const exitHr = this.onHostTime ? process.hrtime.bigint() : 0n;
       exits++;
       const action = handleExit(exit, this.memory);
@@ -185,19 +193,16 @@ export class Machine {
     this.onHostTime = display.onHostTime;
   }
 
-  /** KVM's counters for the vCPU (exits, emulated instructions, page faults...): benchmarks. */
+  /** The back end's counters (KVM: the vCPU's exits, emulated instructions, page faults...): benchmarks. */
   vcpuStats(): Map<string, bigint> {
-    return this.vcpu.stats();
+    return this.accel.stats();
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
     this.io.terminal?.close();
-    this.vcpu.close();
-    this.memory.free();
-    this.vm.close();
-    this.kvm.close();
+    this.accel.close();
   }
 
   /** Performs a hypercall; returns an exit code when the guest is done. */
@@ -251,7 +256,7 @@ export class Machine {
         return undefined;
       }
       case 'trace': {
-        const cr3 = this.vcpu.getSregs().cr3;
+        const cr3 = this.accel.location().cr3;
         this.io.diagnostics(formatTrace(call.trace, (va) => readGuestString(this.memory, cr3, va)?.text));
         return undefined;
       }
@@ -278,9 +283,7 @@ export class Machine {
   }
 
   private location(): GuestLocation {
-    const regs = this.vcpu.getRegs();
-    const sregs = this.vcpu.getSregs();
-    return { rip: regs.rip, rsp: regs.rsp, cs: sregs.cs.selector, cr2: sregs.cr2, cr3: sregs.cr3 };
+    return this.accel.location();
   }
 
   private stopError(stop: GuestStop): GuestStoppedError {

@@ -49,7 +49,13 @@ async function main(argv: string[]): Promise<number> {
       const kernel = readImage(path, cmd.kernelPath === undefined);
       const initramfs = app !== undefined ? appInitramfs(app) : undefined;
       const r = await runDisplay({
-        image: { kernel, ramSize: cmd.ramSize, cmdline: cmd.cmdline, ...(initramfs !== undefined && { initramfs }) },
+        image: {
+          kernel,
+          ramSize: cmd.ramSize,
+          cmdline: cmd.cmdline,
+          ...(initramfs !== undefined && { initramfs }),
+          ...(cmd.accel !== undefined && { accel: cmd.accel }),
+        },
         verbose,
         display: cmd.display,
       });
@@ -59,7 +65,13 @@ async function main(argv: string[]): Promise<number> {
       return r.exitCode;
     }
     const t0 = process.hrtime.bigint();
-    const machine = Machine.boot({ kernel: readImage(path, cmd.kernelPath === undefined), ramSize: cmd.ramSize, cmdline: cmd.cmdline });
+    const machine = Machine.boot({
+      kernel: readImage(path, cmd.kernelPath === undefined),
+      ramSize: cmd.ramSize,
+      cmdline: cmd.cmdline,
+      verbose,
+      ...(cmd.accel !== undefined && { accel: cmd.accel }),
+    });
     const t1 = process.hrtime.bigint();
     try {
       const result = machine.run();

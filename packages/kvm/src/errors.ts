@@ -105,11 +105,15 @@ export function openHint(path: string, errno: number): string {
   switch (errno) {
     case 13:
     case 1:
-      return `${path}: permission denied - add your user to the kvm group (sudo usermod -aG kvm $USER) and log in again`;
+      return `${path}: permission denied - add your user to the kvm group (sudo usermod -aG kvm $USER) and log in again, or use --accel tcg`;
     case 2:
     case 19:
     case 6:
-      return `${path} does not exist: KVM is not available - enable virtualization (VT-x/AMD-V) in the firmware and load kvm_intel or kvm_amd (modprobe kvm_intel)`;
+      return (
+        `${path} does not exist: KVM is not available - enable virtualization (VT-x/AMD-V) in the firmware and load kvm_intel or kvm_amd (modprobe kvm_intel); ` +
+        'in a VM, turn on nested virtualization; in a container, pass the device (docker run --device /dev/kvm); ' +
+        "or run on QEMU's software CPU, which works everywhere: --accel tcg"
+      );
     case 16:
       return `${path} is busy: another hypervisor (e.g. VirtualBox) may hold the virtualization extensions`;
     default:

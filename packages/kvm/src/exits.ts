@@ -8,32 +8,10 @@ import {
   KVM_EXIT_MMIO, KVM_EXIT_SHUTDOWN, KVM_EXIT_SYSTEM_EVENT,
 } from './constants.js';
 import { ExitDecodeError } from './errors.js';
+import type { Exit } from '@kvmos/protocol';
 import { RUN, RUN_INTERNAL_DATA_LEN, RUN_MMIO_DATA_LEN, RUN_SYSTEM_EVENT_DATA_LEN } from './structs.js';
 
-export type Exit =
-  | {
-      reason: 'io';
-      direction: 'in' | 'out';
-      port: number;
-      size: 1 | 2 | 4;
-      count: number;
-      /** Zero-copy view into the run mapping (size*count bytes): write into it to answer an 'in'. */
-      data: Buffer;
-    }
-  | {
-      reason: 'mmio';
-      physAddr: bigint;
-      len: number;
-      isWrite: boolean;
-      /** Zero-copy view (len bytes): the written value, or where to put the value of a read. */
-      data: Buffer;
-    }
-  | { reason: 'hlt' }
-  | { reason: 'shutdown' }
-  | { reason: 'internal-error'; suberror: number; data: bigint[] }
-  | { reason: 'fail-entry'; hardwareEntryFailureReason: bigint; cpu: number }
-  | { reason: 'system-event'; type: number; flags: bigint[] }
-  | { reason: 'unknown'; code: number };
+export type { Exit } from '@kvmos/protocol';
 
 function u64s(run: Buffer, at: number, n: number): bigint[] {
   return Array.from({ length: n }, (_, i) => run.readBigUInt64LE(at + 8 * i));

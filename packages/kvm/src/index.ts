@@ -8,3 +8,7 @@ export { Kvm } from './system.js';
 export { Vm } from './vm.js';
 export { Vcpu } from './vcpu.js';
 export { TCGETS, TCSETS, TCSETSW, TCSETSF, ttyGetAttr, ttySetAttr, ttyWindowSize, waitReadable } from './tty.js';
+export {
+  MFD_CLOEXEC, O_CLOEXEC, POLLERR, POLLHUP, POLLIN, ftruncate, memfdCreate, pipe2, poll, sysClose, type SysResult,
+} from './libc.js';
+export { KvmMachine } from './machine.js';

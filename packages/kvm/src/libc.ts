@@ -124,3 +124,84 @@ export function munmap(m: Mapping): SysResult {
   });
   return { value: r.value, errno: r.errnoCode };
 }
+
+export const MFD_CLOEXEC = 0x1;
+export const POLLIN = 0x1;
+export const POLLHUP = 0x10;
+export const POLLERR = 0x8;
+
+/** memfd_create(name, flags): an anonymous file, e.g. guest RAM that another process maps too. */
+export function memfdCreate(name: string, flags: number): SysResult {
+  const r = load<DataType.I32, true>({
+    library: libc(),
+    funcName: 'memfd_create',
+    retType: DataType.I32,
+    paramsType: [DataType.String, DataType.I32],
+    paramsValue: [name, flags],
+    errno: true,
+  });
+  return { value: r.value, errno: r.errnoCode };
+}
+
+export function ftruncate(fd: number, length: number): SysResult {
+  const r = load<DataType.I32, true>({
+    library: libc(),
+    funcName: 'ftruncate',
+    retType: DataType.I32,
+    paramsType: [DataType.I32, DataType.I64],
+    paramsValue: [fd, length],
+    errno: true,
+  });
+  return { value: r.value, errno: r.errnoCode };
+}
+
+let scratchPage: Mapping | undefined;
+
+/** A private page for out-parameters (pipe2's fds, poll's pollfds). */
+function scratch(): Mapping {
+  if (!scratchPage) {
+    const m = mmap(PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1);
+    if ('errno' in m) throw new Error(`mmap of a scratch page failed (errno ${m.errno})`);
+    scratchPage = m;
+  }
+  return scratchPage;
+}
+
+/** pipe2(flags): [read end, write end], or the errno. */
+export function pipe2(flags: number): [number, number] | { errno: number } {
+  const page = scratch();
+  const r = load<DataType.I32, true>({
+    library: libc(),
+    funcName: 'pipe2',
+    retType: DataType.I32,
+    paramsType: [DataType.External, DataType.I32],
+    paramsValue: [page.ptr, flags],
+    errno: true,
+  });
+  if (r.value !== 0) return { errno: r.errnoCode };
+  return [page.buffer.readInt32LE(0), page.buffer.readInt32LE(4)];
+}
+
+/**
+ * poll(fds, timeoutMs): each fd's revents (POLLIN, POLLHUP...), all 0 on a
+ * timeout; EINTR is reported as a timeout so callers simply poll again.
+ */
+export function poll(fds: readonly number[], timeoutMs: number): number[] {
+  const page = scratch();
+  if (fds.length * 8 > PAGE_SIZE) throw new RangeError(`poll on ${fds.length} fds`);
+  fds.forEach((fd, i) => {
+    page.buffer.writeInt32LE(fd, i * 8);
+    page.buffer.writeInt16LE(POLLIN, i * 8 + 4);
+    page.buffer.writeInt16LE(0, i * 8 + 6);
+  });
+  const r = load<DataType.I32, true>({
+    library: libc(),
+    funcName: 'poll',
+    retType: DataType.I32,
+    paramsType: [DataType.External, DataType.U64, DataType.I32],
+    paramsValue: [page.ptr, fds.length, timeoutMs],
+    errno: true,
+  });
+  if (r.value <= 0) return fds.map(() => 0);
+  return fds.map((_, i) => page.buffer.readInt16LE(i * 8 + 6));
+}

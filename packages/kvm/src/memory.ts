@@ -1,33 +1,64 @@
 /**
- * Guest RAM: one anonymous shared mapping, guest-physical 0..size, accessed
- * from the host through a zero-copy Buffer over it.
+ * Guest RAM: one shared mapping, guest-physical 0..size, accessed from the
+ * host through a zero-copy Buffer over it. Anonymous for KVM (one process);
+ * a memfd for a back end whose CPU runs in another process (TCG: QEMU maps
+ * the same file, `fd`).
  */
 import { constants } from 'node:buffer';
 import { GuestMemoryError, KvmError, hintFor } from './errors.js';
 import {
-  MAP_ANONYMOUS, MAP_NORESERVE, MAP_SHARED, PAGE_SIZE, PROT_READ, PROT_WRITE, mmap, munmap, type Mapping,
+  MAP_ANONYMOUS, MAP_NORESERVE, MAP_SHARED, MFD_CLOEXEC, PAGE_SIZE, PROT_READ, PROT_WRITE, ftruncate, memfdCreate, mmap, munmap,
+  sysClose, type Mapping,
 } from './libc.js';
 
 export class GuestMemory {
   readonly size: number;
   #mapping: Mapping | undefined;
 
-  private constructor(mapping: Mapping) {
+  /** The memfd behind a shared() memory (close-on-exec), -1 for allocate()'s. */
+  #fd: number;
+
+  private constructor(mapping: Mapping, fd: number) {
     this.#mapping = mapping;
     this.size = mapping.length;
+    this.#fd = fd;
   }
 
   /** Zero-filled memory of `size` bytes (a positive multiple of 4096); MAP_NORESERVE: pages cost only when touched. */
   static allocate(size: number): GuestMemory {
-    if (!Number.isSafeInteger(size) || size <= 0 || size % PAGE_SIZE !== 0) {
-      throw new RangeError(`guest memory size must be a positive multiple of ${PAGE_SIZE}, got ${size}`);
-    }
-    if (size > constants.MAX_LENGTH) {
-      throw new RangeError(`guest memory of ${size} bytes exceeds Node's Buffer limit of ${constants.MAX_LENGTH}`);
-    }
+    checkSize(size);
     const m = mmap(size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1);
     if ('errno' in m) throw new KvmError('mmap (guest memory)', m.errno, hintFor('mmap', m.errno));
-    return new GuestMemory(m);
+    return new GuestMemory(m, -1);
+  }
+
+  /**
+   * Zero-filled memory of `size` bytes backed by a memfd that another
+   * process can map too (`fd`); nothing is left on disk, and the file is
+   * gone when the last mapping and fd are.
+   */
+  static shared(size: number): GuestMemory {
+    checkSize(size);
+    const fd = memfdCreate('kvmos-guest-ram', MFD_CLOEXEC);
+    if (fd.value < 0) throw new KvmError('memfd_create (guest memory)', fd.errno, hintFor('mmap', fd.errno));
+    const t = ftruncate(fd.value, size);
+    if (t.value !== 0) {
+      sysClose(fd.value);
+      throw new KvmError('ftruncate (guest memory)', t.errno, hintFor('mmap', t.errno));
+    }
+    const m = mmap(size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, fd.value);
+    if ('errno' in m) {
+      sysClose(fd.value);
+      throw new KvmError('mmap (guest memory)', m.errno, hintFor('mmap', m.errno));
+    }
+    return new GuestMemory(m, fd.value);
+  }
+
+  /** The file descriptor of a shared() memory. */
+  get fd(): number {
+    this.#live(0, 0);
+    if (this.#fd < 0) throw new Error('this guest memory is anonymous: use GuestMemory.shared() for a file descriptor');
+    return this.#fd;
   }
 
   /** The host virtual address of guest-physical 0 (for KVM_SET_USER_MEMORY_REGION). */
@@ -95,5 +126,16 @@ export class GuestMemory {
     if (!this.#mapping) return;
     munmap(this.#mapping);
     this.#mapping = undefined;
+    if (this.#fd >= 0) sysClose(this.#fd);
+    this.#fd = -1;
+  }
+}
+
+function checkSize(size: number): void {
+  if (!Number.isSafeInteger(size) || size <= 0 || size % PAGE_SIZE !== 0) {
+    throw new RangeError(`guest memory size must be a positive multiple of ${PAGE_SIZE}, got ${size}`);
+  }
+  if (size > constants.MAX_LENGTH) {
+    throw new RangeError(`guest memory of ${size} bytes exceeds Node's Buffer limit of ${constants.MAX_LENGTH}`);
   }
 }

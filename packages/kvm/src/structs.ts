@@ -5,6 +5,8 @@
  * Encoders write into `out` (e.g. a scratch page) when given, else a new Buffer.
  */
 
+import type { DescriptorTable, LongModeSregs, MsrEntry, Regs, Segment } from '@kvmos/protocol';
+
 export interface StructLayout {
   /** The C struct's tag, as in `struct <tag>`. */
   readonly struct: string;
@@ -13,48 +15,13 @@ export interface StructLayout {
   readonly offsets: Readonly<Record<string, number>>;
 }
 
-export interface Regs {
-  rax: bigint; rbx: bigint; rcx: bigint; rdx: bigint;
-  rsi: bigint; rdi: bigint; rsp: bigint; rbp: bigint;
-  r8: bigint; r9: bigint; r10: bigint; r11: bigint;
-  r12: bigint; r13: bigint; r14: bigint; r15: bigint;
-  rip: bigint; rflags: bigint;
-}
+export type { Regs, Segment, DescriptorTable, MsrEntry } from '@kvmos/protocol';
 
-export interface Segment {
-  base: bigint;
-  limit: number;
-  selector: number;
-  type: number;
-  present: number;
-  dpl: number;
-  db: number;
-  s: number;
-  l: number;
-  g: number;
-  avl: number;
-  unusable: number;
-}
-
-export interface DescriptorTable {
-  base: bigint;
-  limit: number;
-}
-
-export interface Sregs {
-  cs: Segment; ds: Segment; es: Segment; fs: Segment;
-  gs: Segment; ss: Segment; tr: Segment; ldt: Segment;
-  gdt: DescriptorTable;
-  idt: DescriptorTable;
-  cr0: bigint; cr2: bigint; cr3: bigint; cr4: bigint; cr8: bigint;
-  efer: bigint;
+/** struct kvm_sregs: the long-mode state of the boot plan plus what KVM adds. */
+export interface Sregs extends LongModeSregs {
+  cr2: bigint; cr8: bigint;
   apicBase: bigint;
   interruptBitmap: [bigint, bigint, bigint, bigint];
-}
-
-export interface MsrEntry {
-  index: number;
-  data: bigint;
 }
 
 export interface CpuidEntry {

@@ -1,7 +1,7 @@
 /**
  * The vCPU state at entry (docs/protocol.md, "Machine state at entry") as
- * plain data in the shapes of @kvmos/kvm, which passes them to
- * KVM_SET_REGS / KVM_SET_SREGS / KVM_SET_MSRS unchanged.
+ * plain data in the shapes of @kvmos/protocol's cpu-state, which both CPU
+ * back ends consume (KVM through its ioctls, TCG through its ROM).
  */
 import {
   BOOT_GDT_ADDR,
@@ -11,71 +11,14 @@ import {
   DIRECT_MAP_BASE,
   KERNEL_BASE,
   SELECTOR,
+  type LongModeSregs,
+  type MsrEntry,
+  type Regs,
+  type Segment,
 } from '@kvmos/protocol';
 import { BOOT_GDT_SIZE, KERNEL_CODE, KERNEL_DATA, SEGMENT_TYPE, type SegmentDescriptor } from './gdt.js';
 
-export interface Regs {
-  rax: bigint;
-  rbx: bigint;
-  rcx: bigint;
-  rdx: bigint;
-  rsi: bigint;
-  rdi: bigint;
-  rsp: bigint;
-  rbp: bigint;
-  r8: bigint;
-  r9: bigint;
-  r10: bigint;
-  r11: bigint;
-  r12: bigint;
-  r13: bigint;
-  r14: bigint;
-  r15: bigint;
-  rip: bigint;
-  rflags: bigint;
-}
-
-export interface Segment {
-  base: bigint;
-  limit: number;
-  selector: number;
-  type: number;
-  present: number;
-  dpl: number;
-  db: number;
-  s: number;
-  l: number;
-  g: number;
-  avl: number;
-  unusable: number;
-}
-
-export interface DescriptorTable {
-  base: bigint;
-  limit: number;
-}
-
-export interface LongModeSregs {
-  cs: Segment;
-  ds: Segment;
-  es: Segment;
-  fs: Segment;
-  gs: Segment;
-  ss: Segment;
-  tr: Segment;
-  ldt: Segment;
-  gdt: DescriptorTable;
-  idt: DescriptorTable;
-  cr0: bigint;
-  cr3: bigint;
-  cr4: bigint;
-  efer: bigint;
-}
-
-export interface MsrEntry {
-  index: number;
-  data: bigint;
-}
+export type { Regs, Segment, DescriptorTable, LongModeSregs, MsrEntry } from '@kvmos/protocol';
 
 export const CR0 = {
   PE: 1n << 0n,

@@ -23,6 +23,11 @@ export const BOOT_FLAG_STDIN_TTY = 4n;
 export const BOOT_FLAG_STDOUT_TTY = 8n;
 /** flags bit 4: the host's stderr is a terminal. */
 export const BOOT_FLAG_STDERR_TTY = 16n;
+/**
+ * flags bit 5: hypercalls go through the HypercallSlot and the one-byte
+ * doorbell port (TCG) instead of `out dx, eax` (KVM).
+ */
+export const BOOT_FLAG_HYPERCALL_SLOT = 32n;
 
 export interface BootInfo {
   ramSize: bigint;

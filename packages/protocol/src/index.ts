@@ -6,3 +6,5 @@ export * from './cmdline.js';
 export * from './exec-hypercalls.js';
 export * from './args-block.js';
 export * from './mailbox.js';
+export * from './cpu-state.js';
+export * from './accelerator.js';

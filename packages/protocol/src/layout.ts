@@ -14,6 +14,8 @@
  *   0x0000_8000  ARGS                32 KiB: argv and envp of linux-exec's program
  *   0x0001_0000  BOOT_PAGE_TABLES    64 KiB: page tables the host builds (loader)
  *   0x0002_0000  BOOT_STACK          384 KiB, grows down from BOOT_STACK_TOP
+ *   0x0008_0000  ACCEL_BOOT          64 KiB: the TCG back end's ROM plan, trampoline tables and stub (unused on KVM)
+ *   0x0009_0000  HYPERCALL_SLOT      one page: the request slot of the TCG hypercall transport (unused on KVM)
  *   0x0010_0000  KERNEL_IMAGE        the kernel ELF's PT_LOAD segments (p_paddr)
  *   0x0100_0000  FRAMEBUFFER         XRGB8888 pixels, width*height*4 bytes
  *   0x0200_0000  INITRAMFS           cpio newc archive, when there is one
@@ -45,6 +47,19 @@ export const BOOT_PAGE_TABLES_ADDR = 0x0001_0000;
 export const BOOT_PAGE_TABLES_SIZE = 0x1_0000;
 export const BOOT_STACK_BOTTOM = 0x0002_0000;
 export const BOOT_STACK_TOP = 0x0008_0000;
+/**
+ * Owned by the accelerator before entry: the TCG back end writes the plan
+ * its ROM applies, the ROM's trampoline page tables and its last stub here.
+ * The kernel never reads or allocates it.
+ */
+export const ACCEL_BOOT_ADDR = 0x0008_0000;
+export const ACCEL_BOOT_SIZE = 0x1_0000;
+/**
+ * The slot of the TCG hypercall transport (docs/protocol.md, "Hypercall
+ * transports"): a HypercallSlot the kernel fills before ringing the
+ * doorbell port, and whose `done` word the host writes.
+ */
+export const HYPERCALL_SLOT_ADDR = 0x0009_0000;
 export const KERNEL_IMAGE_ADDR = 0x0010_0000;
 export const KERNEL_IMAGE_END = 0x0100_0000;
 export const FRAMEBUFFER_ADDR = 0x0100_0000;
@@ -111,6 +126,14 @@ export const PORT = {
   /** out32(phys of a Tty): set the terminal's modes, or wait for terminal input (exec-hypercalls.ts). */
   tty: 0x40b,
 } as const;
+
+/**
+ * The TCG transport's doorbell: a one-byte `out` here (an isa-debugcon on
+ * the host's side) says the HypercallSlot holds a new request.
+ */
+export const HYPERCALL_DOORBELL_PORT = 0x410;
+/** HypercallSlot: u32 port, u32 value, u32 seq (the kernel's), u32 done (the host's). */
+export const HYPERCALL_SLOT = { port: 0, value: 4, seq: 8, done: 12, size: 16 } as const;
 
 /** The mailbox page (docs/protocol.md, "The screen"). */
 export const MAILBOX_MAGIC = 0x786f_626d;

@@ -3,6 +3,7 @@
  * Options stop at PROGRAM: everything after it belongs to the program, the
  * way `env` and `sudo` read their command lines. Pure, for tests.
  */
+import { ACCEL_USAGE, parseAccel, type AccelChoice } from '../accel.js';
 import { DEFAULT_RAM_SIZE } from '@kvmos/protocol';
 import { DISPLAY_OPTIONS_USAGE, displayCommand, type DisplayCommand, type DisplayValues } from '../args.js';
 import { UsageError } from '../errors.js';
@@ -26,6 +27,8 @@ export interface ExecCommand {
   trace: boolean;
   verbose: boolean;
   ramSize: number;
+  /** --accel, when given (else KVMOS_ACCEL, else auto). */
+  accel: AccelChoice | undefined;
   /** A screen (/dev/fb0, /dev/input/event0), when a display option asks for one. */
   display: DisplayCommand | undefined;
 }
@@ -54,6 +57,7 @@ Options (before PROGRAM):
   --cwd DIR         the program's working directory (default /)
   --trace           print each system call on stderr, like strace
   --ram MIB         guest RAM in MiB (default ${DEFAULT_RAM_SIZE / 1024 / 1024})
+${ACCEL_USAGE}
   -v, --verbose     the host's own messages and timings on stderr
   -h, --help        show this help
 
@@ -73,12 +77,12 @@ Examples:
   kvmos exec --headless --frames 60 --screenshot shot.png ./draws-on-fb0`;
 }
 
-const VALUE_OPTIONS = new Set(['--env', '--file', '--dir', '--cwd', '--ram', '--web', '--frames', '--record', '--screenshot', '--input']);
+const VALUE_OPTIONS = new Set(['--env', '--file', '--dir', '--cwd', '--ram', '--accel', '--web', '--frames', '--record', '--screenshot', '--input']);
 
 export function parseExecCommand(argv: string[], hostEnv: NodeJS.ProcessEnv): ParsedExec {
   const cmd: ExecCommand = {
     kind: 'exec', program: '', args: [], env: [...DEFAULT_ENV], files: [], dirs: [], cwd: '/',
-    trace: false, verbose: false, ramSize: DEFAULT_RAM_SIZE, display: undefined,
+    trace: false, verbose: false, ramSize: DEFAULT_RAM_SIZE, accel: undefined, display: undefined,
   };
   const display: DisplayValues = {};
   let i = 0;
@@ -121,6 +125,9 @@ export function parseExecCommand(argv: string[], hostEnv: NodeJS.ProcessEnv): Pa
       case '--cwd':
         if (!value!.startsWith('/')) throw new UsageError(`--cwd takes an absolute guest path, not '${value}'`);
         cmd.cwd = value!;
+        break;
+      case '--accel':
+        cmd.accel = parseAccel(value!, '--accel');
         break;
       case '--ram': {
         if (!/^\d+$/.test(value!)) throw new UsageError(`--ram takes a whole number of MiB, not '${value}'`);

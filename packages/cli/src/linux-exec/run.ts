@@ -1,4 +1,5 @@
 /** Runs one linux-exec command: the program's exit status is the result. */
+import type { AccelChoice } from '../accel.js';
 import { readFileSync } from 'node:fs';
 import { BOOT_FLAG_TRACE, ProtocolError, encodeArgsBlock } from '@kvmos/protocol';
 import { InputFileError, UsageError } from '../errors.js';
@@ -28,6 +29,7 @@ export interface ExecBoot {
   initramfs: Uint8Array;
   args: Uint8Array;
   flags: bigint;
+  accel?: AccelChoice;
 }
 
 export function runExec(cmd: ExecCommand, hostEnv: NodeJS.ProcessEnv, timings?: (t: ExecTimings) => void, io: ExecIo = {}): number {
@@ -71,5 +73,6 @@ export function prepareExec(cmd: ExecCommand, hostEnv: NodeJS.ProcessEnv): ExecB
     initramfs,
     args,
     flags: cmd.trace ? BOOT_FLAG_TRACE : 0n,
+    ...(cmd.accel !== undefined && { accel: cmd.accel }),
   };
 }

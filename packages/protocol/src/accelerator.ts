@@ -1,0 +1,76 @@
+/**
+ * The one small interface every CPU back end implements (QEMU's `-accel`,
+ * gVisor's platforms, uhyve's back ends): create a machine from a boot
+ * plan, run it until the next exit, say where it stopped, close it. The
+ * run loop (packages/cli machine.ts), the exit handler and the hypercall
+ * handlers never know which back end runs.
+ */
+import type { CpuLocation, LongModeSregs, MsrEntry, Regs } from './cpu-state.js';
+
+export type AcceleratorName = 'kvm' | 'tcg';
+
+/**
+ * Why the vCPU stopped running guest code. KVM decodes these from its
+ * kvm_run page; TCG makes the same shapes (a hypercall is an `io` exit).
+ */
+export type Exit =
+  | {
+      reason: 'io';
+      direction: 'in' | 'out';
+      port: number;
+      size: 1 | 2 | 4;
+      count: number;
+      /** Zero-copy view (size*count bytes): write into it to answer an 'in'. */
+      data: Buffer;
+    }
+  | {
+      reason: 'mmio';
+      physAddr: bigint;
+      len: number;
+      isWrite: boolean;
+      /** Zero-copy view (len bytes): the written value, or where to put the value of a read. */
+      data: Buffer;
+    }
+  | { reason: 'hlt' }
+  | { reason: 'shutdown' }
+  | { reason: 'internal-error'; suberror: number; data: bigint[] }
+  | { reason: 'fail-entry'; hardwareEntryFailureReason: bigint; cpu: number }
+  | { reason: 'system-event'; type: number; flags: bigint[] }
+  | { reason: 'unknown'; code: number };
+
+/** Guest RAM as the host sees it: bounds-checked, zero-copy views. */
+export interface GuestRam {
+  readonly size: number;
+  /** Whether [addr, addr+len) lies inside RAM. */
+  contains(addr: number, len: number): boolean;
+  /** A zero-copy view of [addr, addr+len); throws outside RAM. */
+  view(addr: number, len: number): Buffer;
+  write(addr: number, data: Uint8Array): void;
+}
+
+/** What a back end needs to start a guest: the loader's BootPlan has all of it. */
+export interface BootState {
+  ramSize: number;
+  /** Bytes to put into zeroed RAM before the first instruction. */
+  writes: readonly { addr: number; data: Uint8Array }[];
+  regs: Regs;
+  sregs: LongModeSregs;
+  msrs: readonly MsrEntry[];
+}
+
+export interface Accelerator {
+  readonly name: AcceleratorName;
+  /** Guest RAM, owned by the host: every hypercall is served from here. */
+  readonly memory: GuestRam;
+  /**
+   * Runs the guest until its next exit. Calling it again resumes the
+   * guest: whatever the host wrote into RAM for the last exit is its answer.
+   */
+  run(): Exit;
+  /** Where the guest is now (crash reports, the trace's page walks). */
+  location(): CpuLocation;
+  /** The back end's counters by name (KVM: per-vCPU statistics), for benchmarks. */
+  stats(): Map<string, bigint>;
+  /** Stops the guest and frees everything; idempotent. */
+  close(): void;
+}
