@@ -16,6 +16,8 @@ debs=(
   gcc libc6-dev linux-libc-dev       # tests compile <linux/kvm.h> offsetof checks
   libsdl2-dev xvfb                   # the window (@kmamal/sdl builds against SDL 2.26) and a display for tests
   busybox-static musl-tools          # real Linux programs to run in the guest
+  qemu-system-x86                    # the TCG back end: QEMU's software CPU where /dev/kvm is missing (--accel tcg)
+  util-linux                         # setpriv --pdeathsig: QEMU never outlives the host
   qemu-user-static runsc             # peers to measure against (pnpm bench)
   cpio                               # tests check our initramfs against GNU cpio
   x11-apps xdotool python3           # display tests: xwd screenshots the SDL window, xdotool types and clicks, python3 (ctypes libX11) closes it and reads PNGs
@@ -56,7 +58,7 @@ if [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
   if [ -e /dev/kvm ]; then
     say "warning: /dev/kvm is not readable and writable by $(id -un): add yourself to the kvm group (sudo usermod -aG kvm \$USER) and log in again"
   else
-    say "warning: /dev/kvm does not exist: enable virtualization in your firmware or load kvm_intel / kvm_amd"
+    say "note: /dev/kvm does not exist: guests run on QEMU's software CPU (TCG), slower; for KVM enable virtualization in your firmware or load kvm_intel / kvm_amd"
   fi
 fi
 

@@ -20,3 +20,11 @@ const common = {
 };
 await build({ ...common, entryPoints: ['dist/src/main.js'], outfile: 'dist/bundle/kvmos.js' });
 await build({ ...common, entryPoints: ['dist/src/display/worker.js'], outfile: 'dist/bundle/worker.js' });
+
+// The TCG back end finds its ROM beside its own module (../rom.bin): in the
+// bundle that is dist/rom.bin.
+import { copyFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+const tcgEntry = createRequire(import.meta.url).resolve('@kvmos/tcg');
+copyFileSync(join(dirname(tcgEntry), '..', 'rom.bin'), 'dist/rom.bin');

@@ -44,7 +44,7 @@ const SET_BY_ROM = new Set(['rip', 'rsp', 'rdi', 'rflags']);
 /** The ACCEL_BOOT bytes for `state`; throws TcgError for a state the ROM cannot apply. */
 export function buildAccelBoot(state: BootState): { addr: number; bytes: Uint8Array } {
   const { regs, sregs } = state;
-  for (const [name, value] of Object.entries(regs)) {
+  for (const [name, value] of Object.entries(regs) as [string, bigint][]) {
     if (!SET_BY_ROM.has(name) && value !== 0n) {
       throw new TcgError('boot plan', `register ${name} is 0x${value.toString(16)} at entry; the TCG ROM sets only RIP, RSP, RDI and RFLAGS (the rest are 0)`);
     }

@@ -22,7 +22,7 @@ import {
 import { buildAccelBoot, PLAN_VERSION } from './boot-area.js';
 import { QemuError, TcgError } from './errors.js';
 import { parseInfoRegisters, QmpPipe } from './qmp.js';
-import { CHILD_FD, QEMU_BINARY, findOnPath, qemuArgs } from './qemu.js';
+import { QEMU_BINARY, findOnPath, qemuArgs } from './qemu.js';
 
 export const QEMU_HINT = "install QEMU's x86 system emulator (Debian/Ubuntu: apt-get install qemu-system-x86)";
 /** How long QEMU may take to start and answer its monitor. */
@@ -115,22 +115,28 @@ export class TcgMachine implements Accelerator {
 
   #fds: number[] = [];
 
-  /** QMP handshake, then `cont`: the guest runs from the ROM's reset vector. */
+  /** QMP handshake; the CPU stays paused until the first run(), as a KVM vCPU does until KVM_RUN. */
   #start(): void {
     try {
       const greeting = this.#qmp.read(START_TIMEOUT_MS);
       if (!greeting?.QMP) throw this.#gone('exited before it started');
       if (this.#qmp.command('qmp_capabilities')?.return === undefined) throw this.#gone('did not accept QMP');
-      if (this.#qmp.command('cont')?.return === undefined) throw this.#gone('did not start the guest');
     } catch (e) {
       this.close();
       throw e;
     }
   }
 
+  #started = false;
+
   run(): Exit {
     if (this.#closed) throw new TcgError('run', 'the machine is closed');
     if (this.#stopped) return { reason: 'shutdown' };
+    if (!this.#started) {
+      // The host may still have written RAM after boot (the screen's mailbox): only now does the CPU go.
+      this.#started = true;
+      if (this.#qmp.command('cont')?.return === undefined) throw this.#gone('did not start the guest');
+    }
     if (this.#serving !== undefined) {
       // The answer to the last request is in RAM: completing it resumes the guest.
       this.#slot.writeUInt32LE(this.#serving, HYPERCALL_SLOT.done);
