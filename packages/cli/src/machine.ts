@@ -4,6 +4,7 @@
  * handleExit decides. Nothing here knows which back end runs.
  */
 import { readSync, writeSync } from 'node:fs';
+import { waitReadable } from '@kvmos/kvm';
 import { randomBytes, randomFillSync } from 'node:crypto';
 import { planBoot, type BootPlan } from '@kvmos/loader';
 import {
@@ -63,6 +64,8 @@ export interface DisplayOptions {
   sink: FrameSink;
   /** Mailbox time exactly frame * FRAME_PERIOD_NS, BootInfo flag BOOT_FLAG_FIXED_TIME: reproducible runs. */
   fixedTime?: boolean;
+  /** The sink waits for its window or page at every frame (the host blocks in the doorbell). */
+  paced?: boolean;
   /** Host time spent on each doorbell, from the VM exit to the mailbox written, in ns (benchmarks). */
   onHostTime?: (ns: number) => void;
 }
@@ -105,6 +108,8 @@ export class Machine {
   private readonly bootHr: bigint;
   private readonly unknownSyscalls = new Set<number>();
   private screen: Screen | undefined;
+  /** The sink waits for a window or page at each frame. */
+  private pacedScreen = false;
   private onHostTime: ((ns: number) => void) | undefined;
 
   /** Plans the boot (pure, may throw loader errors), then creates and loads the VM. */
@@ -189,6 +194,7 @@ export class Machine {
       ? { fixed: true as const }
       : { fixed: false as const, sinceBootNs: () => process.hrtime.bigint() - this.bootHr };
     this.screen = new Screen(framebuffer, mailbox, display.sink, clock);
+    this.pacedScreen = display.paced ?? false;
     this.screen.reset();
     this.onHostTime = display.onHostTime;
   }
@@ -225,12 +231,14 @@ export class Machine {
         throw faultError(call.report, call.message);
       case 'doorbell':
         if (!this.screen) throw new GuestStoppedError('the guest rang the frame doorbell', this.location(), 'this guest needs a display');
+        if (this.pacedScreen) this.accel.willBlock();
         if (this.screen.doorbell() === 'quit-ignored') {
           if (this.io.verbose) this.io.diagnostics('kvmos: the guest drew another frame after it was told to quit; stopped it');
           return 0;
         }
         return undefined;
       case 'consoleRead': {
+        if (!waitReadable(this.io.fds[0], 0)) this.accel.willBlock();
         const result = readInto(this.io.fds[0], call.chunks);
         this.memory.view(call.resultAddr, 8).writeBigInt64LE(result);
         return undefined;
@@ -269,7 +277,10 @@ export class Machine {
         // Only a guest told it has a terminal asks; without one, say ENOTTY.
         let result = -25n;
         if (terminal && call.tty.op === TTY_OP.setModes) result = BigInt(terminal.setModes(call.tty.action, call.tty.termios));
-        if (terminal && call.tty.op === TTY_OP.waitInput) result = terminal.waitInput(call.tty.timeoutMs) ? 1n : 0n;
+        if (terminal && call.tty.op === TTY_OP.waitInput) {
+          if (call.tty.timeoutMs !== 0n && !terminal.waitInput(0n)) this.accel.willBlock();
+          result = terminal.waitInput(call.tty.timeoutMs) ? 1n : 0n;
+        }
         this.memory.view(call.resultAddr, 8).writeBigInt64LE(result);
         return undefined;
       }

@@ -218,7 +218,7 @@ test.serial('kvmos torus --web: the page shows the lit torus; space stops the sp
   t.truthy(m, run.stderr());
   t.true(Number(m![1]) < 120, `stopped after ${m![1]} frames, not by --frames`);
   t.deepEqual(await w.closed, { code: 1001, reason: 'the guest has stopped' });
-  t.is(run.stderr().split('\n').filter((l) => l !== '' && !/^kvmos: (open |.*exit code 0 after)/.test(l)).join('\n'), '', 'nothing else on stderr');
+  t.is(run.stderr().split('\n').filter((l) => l !== '' && !/^kvmos: (open |running on |.*exit code 0 after)/.test(l)).join('\n'), '', 'nothing else on stderr');
 });
 
 test.serial('kvmos torus --web: a tab closing changes nothing, --frames still ends the run', async (t) => {

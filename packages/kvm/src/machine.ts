@@ -49,6 +49,9 @@ export class KvmMachine implements Accelerator {
     return this.vcpu.run();
   }
 
+  /** The vCPU is out of KVM_RUN during an exit: nothing runs while the host waits. */
+  willBlock(): void {}
+
   location(): CpuLocation {
     const regs = this.vcpu.getRegs();
     const sregs = this.vcpu.getSregs();

@@ -67,6 +67,13 @@ export interface Accelerator {
    * guest: whatever the host wrote into RAM for the last exit is its answer.
    */
   run(): Exit;
+  /**
+   * The host is about to wait before it answers the current exit (stdin, a
+   * terminal, a paced screen). A back end whose CPU does not stop at an
+   * exit (TCG: the guest spins on its completion word) parks it until the
+   * next run(); on KVM the vCPU is stopped anyway and this does nothing.
+   */
+  willBlock(): void;
   /** Where the guest is now (crash reports, the trace's page walks). */
   location(): CpuLocation;
   /** The back end's counters by name (KVM: per-vCPU statistics), for benchmarks. */

@@ -142,6 +142,10 @@ export class TcgMachine implements Accelerator {
       this.#slot.writeUInt32LE(this.#serving, HYPERCALL_SLOT.done);
       this.#serving = undefined;
     }
+    if (this.#parked) {
+      this.#parked = false;
+      if (this.#qmp.command('cont')?.return === undefined) throw this.#gone('did not resume the guest');
+    }
     const doorbell = Buffer.alloc(256);
     for (;;) {
       const event = this.#qmp.next() ?? this.#qmp.events.shift();
@@ -174,9 +178,26 @@ export class TcgMachine implements Accelerator {
     }
   }
 
-  /** A monitor event: the guest reset or shut down (a triple fault is a reset). */
+  #parked = false;
+
+  /**
+   * While the host waits, the guest would spin on `done` at full speed:
+   * stop the CPU (QMP `stop` returns once it is stopped); run() resumes it
+   * after writing `done`. Two monitor round trips, so only for real waits.
+   */
+  willBlock(): void {
+    if (this.#parked || this.#serving === undefined || this.#closed) return;
+    if (this.#qmp.command('stop')?.return === undefined) throw this.#gone('did not pause the guest');
+    this.#parked = true;
+  }
+
+  /**
+   * A monitor event: the guest reset or shut down. A triple fault is a
+   * reset request, turned into SHUTDOWN (then a pause) by `-action`;
+   * STOP alone is also what our own `stop` causes, so it is not one.
+   */
   #onEvent(name: string): Exit | undefined {
-    if (name === 'SHUTDOWN' || name === 'RESET' || name === 'STOP' || name === 'GUEST_PANICKED') {
+    if (name === 'SHUTDOWN' || name === 'RESET' || name === 'GUEST_PANICKED') {
       this.#stopped = true;
       this.#exits++;
       return { reason: 'shutdown' };

@@ -39,7 +39,7 @@ function run(data: WorkerData): void {
     machine = Machine.boot({
       ...data.image,
       verbose: data.verbose,
-      display: { sink: channel, fixedTime: data.fixedTime, ...(hostTimesNs && { onHostTime: (ns: number) => hostTimesNs.push(ns) }) },
+      display: { sink: channel, paced: true, fixedTime: data.fixedTime, ...(hostTimesNs && { onHostTime: (ns: number) => hostTimesNs.push(ns) }) },
     });
   } catch (e) {
     post({ kind: 'failed', ...describeError(e, data.verbose) });
