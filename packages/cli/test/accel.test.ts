@@ -235,3 +235,10 @@ for (const [how, args, signal, expectStatus] of [
     t.deepEqual(leftovers().filter((f) => !before.has(f)), []);
   });
 }
+
+test('--accel tcg without QEMU: one line naming the package to install, exit 69', (t) => {
+  const r = kvmos(['hello', '--accel', 'tcg'], { PATH: '/nonexistent' });
+  t.is(r.status, 69, r.stderr);
+  t.is(r.stderr.trimEnd().split('\n').length, 1, r.stderr);
+  t.regex(r.stderr, /^kvmos: qemu-system-x86_64: qemu-system-x86_64 was not found on PATH \(install QEMU's x86 system emulator \(Debian\/Ubuntu: apt-get install qemu-system-x86\)\)\n$/);
+});

@@ -101,16 +101,18 @@ test('closing the display asks the guest to quit: exit 0', async (t) => {
 });
 
 test('a guest that computes forever after quit is stopped out of KVM_RUN after the grace time: exit 0', async (t) => {
-  const t0 = performance.now();
+  // Timed from the close, not from the start: booting (QEMU's start-up on
+  // TCG, on a loaded machine) is not what is under test here, the stop is.
+  let closedAt = 0;
   const r = await runInWorker(options({
     image: { kernel, ramSize: 256 << 20, cmdline: 'spin_on_quit' },
     session: FrameSession.open({}),
-    openDisplay: (onClose) => new ClosingDisplay(onClose, 2),
+    openDisplay: (onClose) => new ClosingDisplay(() => ((closedAt = performance.now()), onClose()), 2),
     quitGraceMs: 300,
   }));
-  const ms = performance.now() - t0;
+  const ms = performance.now() - closedAt;
   t.like(r, { exitCode: 0, stopped: true });
-  t.true(ms < 5000, `took ${ms.toFixed(0)} ms`);
+  t.true(closedAt > 0 && ms < 5000, `stopped ${ms.toFixed(0)} ms after the close`);
 });
 
 test('errors in the worker come back as the one-line error', async (t) => {
