@@ -37,6 +37,8 @@ export function buildCpio(entries: readonly CpioEntry[]): Uint8Array {
   let ino = 1;
   for (const e of entries) {
     const path = normalizePath(e.path);
+    // A reader stops at the first entry of this name: everything after it would silently vanish.
+    if (path === TRAILER) throw new CpioError(`${TRAILER} cannot be a path in the initramfs: it is the name that ends a cpio archive`);
     if (seen.has(path)) throw new CpioError(`duplicate path in initramfs: ${path}`);
     seen.add(path);
     const { mode, data, rdevmajor, rdevminor } = describe(e);

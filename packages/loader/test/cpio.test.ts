@@ -67,3 +67,15 @@ test('bad paths are refused with the path named', (t) => {
   t.throws(() => buildCpio([{ kind: 'file', path: '/', data: new Uint8Array(0) }]), { instanceOf: CpioError });
   t.throws(() => buildCpio([{ kind: 'file', path: 'a', data: new Uint8Array(0) }, { kind: 'dir', path: './a' }]), { instanceOf: CpioError, message: /duplicate/ });
 });
+
+test('a root-level file named TRAILER!!! is refused: it would end the archive early', (t) => {
+  const entries = (path: string) => [
+    { kind: 'file' as const, path, data: new Uint8Array([1]) },
+    { kind: 'file' as const, path: 'after', data: new Uint8Array([2]) },
+  ];
+  for (const path of ['TRAILER!!!', '/TRAILER!!!', './TRAILER!!!']) {
+    t.throws(() => buildCpio(entries(path)), { instanceOf: CpioError, message: /TRAILER!!!/ }, path);
+  }
+  // Only the whole path ends an archive: the name below the root is an ordinary file.
+  t.notThrows(() => buildCpio(entries('dir/TRAILER!!!')));
+});
