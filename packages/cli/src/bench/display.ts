@@ -16,7 +16,8 @@ import { imagePath, readImage } from '../images.js';
 import { SCREEN_GEOMETRY } from '../display/channel.js';
 import { FrameSession } from '../display/session.js';
 import { runInWorker } from '../display/window.js';
-import { median, quantile } from './stats.js';
+import type { AcceleratorName } from '@kvmos/protocol';
+import { accelLine, median, quantile } from './stats.js';
 
 const FRAMES = Number(process.env.KVMOS_BENCH_FRAMES ?? 2000);
 const RAM = 256 << 20;
@@ -24,15 +25,17 @@ const geometry = SCREEN_GEOMETRY;
 
 export interface DisplayRow {
   name: string;
+  /** 'kvm' or 'tcg' for guest rows, 'host' for host-only work (PNG encoding). */
+  accel: string;
   samples: number;
   medianUs: number;
   p10Us: number;
   p90Us: number;
 }
 
-function row(name: string, ns: number[]): DisplayRow {
+function row(name: string, accel: string, ns: number[]): DisplayRow {
   const us = ns.map((n) => n / 1000);
-  return { name, samples: us.length, medianUs: median(us), p10Us: quantile(us, 0.1), p90Us: quantile(us, 0.9) };
+  return { name, accel, samples: us.length, medianUs: median(us), p10Us: quantile(us, 0.1), p90Us: quantile(us, 0.9) };
 }
 
 /** Host time per doorbell, and the doorbell-to-doorbell period, headless in this thread. */
@@ -99,7 +102,8 @@ function pngEncode(): number[] {
   return out;
 }
 
-export async function benchDisplay(resultsDir: string): Promise<string> {
+export async function benchDisplay(resultsDir: string, accel: { accel: AcceleratorName; fallback: string | undefined }): Promise<string> {
+  const a = accel.accel;
   const kernel = readImage(imagePath('fbtest'), true);
   process.stderr.write(`display: ${FRAMES} frames of fbtest, headless, then through the window worker\n`);
   const h = headless(kernel);
@@ -107,21 +111,21 @@ export async function benchDisplay(resultsDir: string): Promise<string> {
   // With a display server (DISPLAY): the same through a real SDL window.
   const sdl = process.env.DISPLAY ? await windowPath(kernel, () => new SdlDisplay()) : undefined;
   const rows = [
-    row('headless: host time per frame (doorbell exit -> sink -> mailbox written)', h.host),
-    row('window path, no display: host time per frame (doorbell exit -> copy to the channel -> main thread wakes, replies -> mailbox written), unpaced', w),
-    ...(sdl ? [row(`window path, SDL window on DISPLAY=${process.env.DISPLAY}, unpaced: a guest faster than the display waits for the previous frame's render, which waits for vsync`, sdl)] : []),
-    row('headless: doorbell to doorbell (fbtest drawing in emulated ring 0 + host)', h.period),
-    row('encodePng of one 640x480 frame (what --record adds per frame)', pngEncode()),
+    row('headless: host time per frame (doorbell exit -> sink -> mailbox written)', a, h.host),
+    row('window path, no display: host time per frame (doorbell exit -> copy to the channel -> main thread wakes, replies -> mailbox written), unpaced', a, w),
+    ...(sdl ? [row(`window path, SDL window on DISPLAY=${process.env.DISPLAY}, unpaced: a guest faster than the display waits for the previous frame's render, which waits for vsync`, a, sdl)] : []),
+    row(`headless: doorbell to doorbell (fbtest drawing in ring 0${a === 'tcg' ? ', TCG-translated' : ''} + host)`, a, h.period),
+    row('encodePng of one 640x480 frame (what --record adds per frame)', 'host (no guest)', pngEncode()),
   ];
-  const meta = { date: new Date().toISOString(), node: process.version, cpu: cpus()[0]?.model ?? 'unknown', frames: FRAMES };
+  const meta = { date: new Date().toISOString(), node: process.version, cpu: cpus()[0]?.model ?? 'unknown', frames: FRAMES, accel: a, accelFallback: accel.fallback };
   mkdirSync(resultsDir, { recursive: true });
   writeFileSync(`${resultsDir}/display.json`, JSON.stringify({ ...meta, rows }, null, 2) + '\n');
   const table = [
-    '| what | samples | median us | p10 us | p90 us |',
-    '| --- | ---: | ---: | ---: | ---: |',
-    ...rows.map((r) => `| ${r.name} | ${r.samples} | ${r.medianUs.toFixed(1)} | ${r.p10Us.toFixed(1)} | ${r.p90Us.toFixed(1)} |`),
+    '| what | accel | samples | median us | p10 us | p90 us |',
+    '| --- | --- | ---: | ---: | ---: | ---: |',
+    ...rows.map((r) => `| ${r.name} | ${r.accel} | ${r.samples} | ${r.medianUs.toFixed(1)} | ${r.p10Us.toFixed(1)} | ${r.p90Us.toFixed(1)} |`),
   ].join('\n');
-  const md = `# display benchmark\n\n${meta.date}, Node ${meta.node}, ${meta.cpu}, ${FRAMES} frames of fbtest (--fixed-time).\n\n${table}\n`;
+  const md = `# display benchmark\n\n${meta.date}, Node ${meta.node}, ${meta.cpu}, ${FRAMES} frames of fbtest (--fixed-time).\n${accelLine(accel)}\n\n${table}\n`;
   writeFileSync(`${resultsDir}/display.md`, md);
   return md;
 }
