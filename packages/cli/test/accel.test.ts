@@ -242,3 +242,9 @@ test('--accel tcg without QEMU: one line naming the package to install, exit 69'
   t.is(r.stderr.trimEnd().split('\n').length, 1, r.stderr);
   t.regex(r.stderr, /^kvmos: qemu-system-x86_64: qemu-system-x86_64 was not found on PATH \(install QEMU's x86 system emulator \(Debian\/Ubuntu: apt-get install qemu-system-x86\)\)\n$/);
 });
+
+test(`a kernel that halts with interrupts off is reported, not waited for (${AUTO}): one line, exit 70`, (t) => {
+  const r = kvmos(['--kernel', kernelWithEntry('cli-hlt', Buffer.from([0xfa, 0xf4]))]);
+  t.is(r.status, 70, r.stderr);
+  t.regex(r.stderr, /^kvmos: the guest halted without exiting in ring 0 at RIP 0x[0-9a-f]+ .*the kernel must end with the exit hypercall\n$/);
+});

@@ -21,10 +21,12 @@ import {
 } from '@kvmos/protocol';
 import { buildAccelBoot, PLAN_VERSION } from './boot-area.js';
 import { QemuError, TcgError } from './errors.js';
-import { parseInfoRegisters, QmpPipe } from './qmp.js';
+import { haltedForGood, parseInfoRegisters, QmpPipe } from './qmp.js';
 import { QEMU_BINARY, findOnPath, qemuArgs } from './qemu.js';
 
 export const QEMU_HINT = "install QEMU's x86 system emulator (Debian/Ubuntu: apt-get install qemu-system-x86)";
+/** How long a guest may go without a hypercall before the host looks whether it halted for good. */
+const SILENCE_CHECK_MS = 1000;
 /** How long QEMU may take to start and answer its monitor. */
 const START_TIMEOUT_MS = 30_000;
 
@@ -154,7 +156,16 @@ export class TcgMachine implements Accelerator {
         if (exit) return exit;
         continue;
       }
-      const [bell = 0, monitor = 0] = poll([this.#doorbellFd, this.#qmp.outFd], -1);
+      const [bell = 0, monitor = 0] = poll([this.#doorbellFd, this.#qmp.outFd], SILENCE_CHECK_MS);
+      if (bell === 0 && monitor === 0) {
+        // A quiet guest is usually computing; one halted with interrupts off
+        // never rings again (KVM reports that as a hlt exit; do the same).
+        if (this.#halted()) {
+          this.#stopped = true;
+          return { reason: 'hlt' };
+        }
+        continue;
+      }
       if (monitor & (POLLIN | POLLHUP | POLLERR)) {
         if (!this.#qmp.pump()) throw this.#gone('stopped unexpectedly');
         continue;
@@ -203,6 +214,11 @@ export class TcgMachine implements Accelerator {
       return { reason: 'shutdown' };
     }
     return undefined;
+  }
+
+  #halted(): boolean {
+    const reply = this.#qmp.command('human-monitor-command', { 'command-line': 'info registers' });
+    return typeof reply?.return === 'string' && haltedForGood(reply.return);
   }
 
   location(): CpuLocation {

@@ -95,6 +95,13 @@ export class QmpPipe {
   }
 }
 
+/** Whether the CPU sits in `hlt` with interrupts off: nothing can ever wake it. */
+export function haltedForGood(text: string): boolean {
+  const hlt = /\bHLT=(\d)/.exec(text);
+  const rfl = /\bRFL=([0-9a-f]+)/.exec(text);
+  return hlt?.[1] === '1' && rfl !== null && (Number.parseInt(rfl[1]!, 16) & 0x200) === 0;
+}
+
 /** The registers a crash report needs, from `info registers` (QEMU's x86 dump). */
 export function parseInfoRegisters(text: string): { rip: bigint; rsp: bigint; cs: number; cr2: bigint; cr3: bigint } | undefined {
   const reg = (name: string): bigint | undefined => {

@@ -1,7 +1,7 @@
 /** QEMU's command line and monitor parsing, as plain data. */
 import test from 'ava';
 import { qemuArgs, findOnPath, CHILD_FD } from '../src/qemu.js';
-import { parseInfoRegisters } from '../src/qmp.js';
+import { haltedForGood, parseInfoRegisters } from '../src/qmp.js';
 
 test('QEMU gets only a CPU: TCG, no firmware but the ROM, no defaults, no network, no display, its seccomp sandbox, paused until QMP', (t) => {
   const args = qemuArgs({ ramSize: 256 << 20, romPath: '/x/rom.bin' }).join(' ');
@@ -35,4 +35,11 @@ test('info registers: RIP, RSP, CS, CR2, CR3 from QEMU\'s dump', (t) => {
   ].join('\r\n');
   t.deepEqual(parseInfoRegisters(dump), { rip: 0xffff_ffff_8010_13efn, rsp: 0xffff_ffff_8007_ff38n, cs: 0x10, cr2: 0x1234n, cr3: 0x10000n });
   t.is(parseInfoRegisters('garbage'), undefined);
+});
+
+test('halted for good: HLT=1 with IF clear; HLT=1 with IF set can still be woken', (t) => {
+  t.true(haltedForGood('RIP=ffffffff80100001 RFL=00000002 [-------] CPL=0 II=0 A20=1 SMM=0 HLT=1'));
+  t.false(haltedForGood('RIP=ffffffff80100001 RFL=00000202 [-------] CPL=0 II=0 A20=1 SMM=0 HLT=1'));
+  t.false(haltedForGood('RIP=ffffffff80100001 RFL=00000002 [-------] CPL=0 II=0 A20=1 SMM=0 HLT=0'));
+  t.false(haltedForGood(''));
 });
