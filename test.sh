@@ -5,4 +5,6 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 scripts/setup.sh
-exec pnpm exec turbo run build lint typecheck test --output-logs=new-only --continue=never "$@"
+# One task at a time: guests on TCG take whole cores, and timing-sensitive
+# tests (window close, web pacing) must not share them with another package's guests.
+exec pnpm exec turbo run build lint typecheck test --output-logs=new-only --continue=never --concurrency=1 "$@"
