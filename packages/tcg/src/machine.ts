@@ -96,7 +96,9 @@ export class TcgMachine implements Accelerator {
       const setpriv = findOnPath('setpriv');
       const [file, argv] = setpriv ? [setpriv, ['--pdeathsig', 'KILL', '--', qemu, ...args]] : [qemu, args];
       const stdio = [qmpIn[0], qmpOut[1], stderr.value, memory.fd, doorbell[1]];
-      const child = spawn(file, argv, { stdio, detached: false });
+      // detached: its own session, so the terminal's Ctrl-C reaches the host
+      // alone (which then ends QEMU), as it reaches only the host under KVM.
+      const child = spawn(file, argv, { stdio, detached: true });
       child.on('error', () => { /* reported through the closed pipes */ });
       // The child holds its ends now; ours would keep the pipes from ever reporting its exit.
       for (const fd of [qmpIn[0], qmpOut[1], doorbell[1]]) closeFd(fds, fd);
