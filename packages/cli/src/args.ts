@@ -49,9 +49,11 @@ export const DISPLAY_OPTIONS_USAGE = `  --window          show the ${FRAMEBUFFER
                     closing it asks the guest to quit
   --headless        no window: run as fast as the guest draws
   --web [HOST:]PORT show the screen in a web page instead of a window, at most 60 frames/s:
-                    serves http://HOST:PORT/ (HOST defaults to 127.0.0.1, this machine only;
-                    PORT 0 picks a free one) and prints its address; any number of browser
-                    tabs may watch and send input, its stop button asks the guest to quit
+                    serves http://HOST:PORT/?token=... (HOST defaults to 127.0.0.1, this
+                    machine only; PORT 0 picks a free one) and prints that address: the token
+                    is random for each run and required. Up to 8 browser tabs: the first
+                    drives (input, its stop button asks the guest to quit), the others watch.
+                    A HOST other machines can reach gets a warning: the link is not encrypted
   --frames N        ask the guest to quit after N frames (stopped if it draws one more)
   --record DIR      write every frame to DIR/frame-00000.png, frame-00001.png ...
   --screenshot FILE write the last frame to FILE (PNG)
@@ -100,7 +102,7 @@ window.
 Examples:
   kvmos torus                  a window with the spinning torus
   kvmos torus --headless --frames 180 --record frames/ --screenshot torus.png
-  kvmos torus --web 8080       the torus in a browser: open http://127.0.0.1:8080/
+  kvmos torus --web 8080       the torus in a browser: open the http://127.0.0.1:8080/?token=... printed
   kvmos paint --headless --fixed-time --frames 160 --input docs/images/paint.input --screenshot paint.png
   kvmos exec busybox echo hi   run a static Linux program (kvmos linux-exec --help)
   kvmos hello                  print a greeting from ring 0 and a sqrt from ring 3

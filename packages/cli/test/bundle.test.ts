@@ -55,7 +55,7 @@ test('the bundle serves a web screen: ws loads from the command\'s package, fram
   const exit = new Promise<number | null>((resolve) => child.on('exit', resolve));
   const url = await new Promise<string>((resolve, reject) => {
     const poll = setInterval(() => {
-      const m = /^kvmos: open (http:\/\/127\.0\.0\.1:\d+\/) to see the screen$/m.exec(stderr);
+      const m = /^kvmos: open (http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]+) to see the screen$/m.exec(stderr);
       if (m) resolve(m[1]!);
       else if (child.exitCode !== null) reject(new Error(stderr));
       else return;
@@ -63,7 +63,8 @@ test('the bundle serves a web screen: ws loads from the command\'s package, fram
     }, 10);
   });
   t.regex(await (await fetch(url)).text(), /<canvas/);
-  const ws = new WebSocket(`${url.replace(/^http/, 'ws')}ws`);
+  const page = new URL(url);
+  const ws = new WebSocket(`ws://${page.host}/ws${page.search}`, { origin: page.origin });
   const frame = await new Promise<Buffer>((resolve, reject) => {
     ws.on('message', (data, isBinary) => isBinary && resolve(data as Buffer));
     ws.on('error', reject);

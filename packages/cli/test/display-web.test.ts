@@ -60,9 +60,12 @@ test('errors are one line: a port in use is 69, a bad address 64', async (t) => 
   t.regex(foreign.stderr, /^kvmos: cannot serve the screen on 192\.0\.2\.1:0: no such address on this machine - give an address of this machine.*\n$/);
 });
 
-test('--help tells of --web', (t) => {
+test('--help tells of --web and its token', (t) => {
   const r = spawnSync(process.execPath, [cli, '--help'], { encoding: 'utf8' });
   t.regex(r.stdout, /--web \[HOST:\]PORT/);
+  t.regex(r.stdout, /http:\/\/HOST:PORT\/\?token=\.\.\./);
+  t.regex(r.stdout, /token\s+is random for each run and required/);
+  t.regex(r.stdout, /not encrypted/);
 });
 
 // ---------------------------------------------------------------- end to end
@@ -154,19 +157,26 @@ function start(args: string[]): Run {
   return { child, stderr: () => stderr, exit };
 }
 
-/** The page's address from the run's line on stderr. */
+/** The page's address, token and all, from the run's line on stderr. */
 async function urlOf(run: Run): Promise<string> {
   const end = Date.now() + 20_000;
   for (;;) {
-    const m = /^kvmos: open (http:\/\/127\.0\.0\.1:(\d+)\/) to see the screen$/m.exec(run.stderr());
+    const m = /^kvmos: open (http:\/\/127\.0\.0\.1:(\d+)\/\?token=[\w-]{43}) to see the screen$/m.exec(run.stderr());
     if (m) return m[1]!;
     if (run.child.exitCode !== null || Date.now() > end) throw new Error(`no address on stderr: ${run.stderr()}`);
     await new Promise((r) => setTimeout(r, 10));
   }
 }
 
+/** The WebSocket the page at `url` opens: /ws with the page's token, its origin. */
+function socketOf(url: string): { ws: string; origin: string } {
+  const u = new URL(url);
+  return { ws: `ws://${u.host}/ws${u.search}`, origin: u.origin };
+}
+
 async function watch(url: string): Promise<Watcher> {
-  const ws = new WebSocket(`${url.replace(/^http/, 'ws')}ws`);
+  const { ws: address, origin } = socketOf(url);
+  const ws = new WebSocket(address, { origin });
   await new Promise<void>((resolve, reject) => ws.once('open', () => resolve()).once('error', reject));
   return new Watcher(ws);
 }
@@ -178,6 +188,16 @@ test.serial('kvmos torus --web: the page shows the lit torus; space stops the sp
   const page = await fetch(url);
   t.is(page.status, 200);
   t.regex(await page.text(), /<canvas/);
+  // Without the run's token: the 403 page, and no WebSocket.
+  const bare = url.replace(/\?token=.*$/, '');
+  const refused = await fetch(bare);
+  t.is(refused.status, 403);
+  t.regex(await refused.text(), /needs its token/);
+  const { ws: address, origin } = socketOf(url);
+  for (const wrong of [address.replace(/\?token=.*$/, ''), address.replace(/token=./, 'token=x')]) {
+    const ws = new WebSocket(wrong, { origin });
+    t.regex(await new Promise<string>((resolve) => ws.once('error', (e) => resolve(e.message)).once('open', () => resolve('open'))), /403/, wrong);
+  }
 
   const w = await watch(url);
   const lit = await w.until('with the torus lit in the middle', (s) => litInMiddle(s) > 5000);
@@ -219,6 +239,20 @@ test.serial('kvmos torus --web: the page shows the lit torus; space stops the sp
   t.true(Number(m![1]) < 120, `stopped after ${m![1]} frames, not by --frames`);
   t.deepEqual(await w.closed, { code: 1001, reason: 'the guest has stopped' });
   t.is(run.stderr().split('\n').filter((l) => l !== '' && !/^kvmos: (open |running on |.*exit code 0 after)/.test(l)).join('\n'), '', 'nothing else on stderr');
+});
+
+test.serial('kvmos torus --web 0.0.0.0:0 warns that the link is unencrypted, and still wants the token', async (t) => {
+  const run = start([cli, 'torus', '--web', '0.0.0.0:0', '--frames', '90']);
+  t.teardown(() => run.child.kill('SIGKILL'));
+  const url = await urlOf(run);
+  t.regex(run.stderr(), /^kvmos: warning: 0\.0\.0\.0:\d+ can be reached from other machines, and the link is not encrypted \(http, ws\): .*ssh -L$/m);
+  t.is((await fetch(url.replace(/\?token=.*$/, ''))).status, 403);
+  const w = await watch(url);
+  await w.until('a first frame', () => true, 60_000);
+  t.is(await run.exit, 0, run.stderr());
+  // On loopback, no warning.
+  const local = spawnSync(process.execPath, [cli, 'hello', '--web', '0', '--frames', '1'], { encoding: 'utf8', timeout: 60_000 });
+  t.notRegex(local.stderr, /warning/);
 });
 
 test.serial('kvmos torus --web: a tab closing changes nothing, --frames still ends the run', async (t) => {

@@ -3,7 +3,8 @@
  * build step, nothing fetched from elsewhere. It shows the frames in a
  * canvas scaled to fit the window with the aspect kept (CSS object-fit,
  * nearest-neighbour), and sends the pointer, buttons, wheel and keys over
- * the WebSocket (web.ts has the protocol).
+ * the WebSocket (web.ts has the protocol). The page keeps the token of its
+ * address (`?token=`) and presents it on the WebSocket's.
  */
 
 const SCRIPT = String.raw`
@@ -18,12 +19,15 @@ let pending = null;      // the newest frame received, not drawn yet
 let scheduled = false;
 let frames = 0;
 let open = false;
+let drives = true;
 const held = new Set();  // KeyboardEvent.code values down
 const buttons = new Set();
 
-const ws = new WebSocket((location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/ws');
+const token = new URLSearchParams(location.search).get('token') || '';
+const ws = new WebSocket((location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/ws?token=' + encodeURIComponent(token));
 ws.binaryType = 'arraybuffer';
-const send = (m) => { if (open) ws.send(JSON.stringify(m)); };
+// Acknowledgements always; input only from the page that drives (the server ignores the others').
+const send = (m) => { if (open && (drives || m.type === 'ack')) ws.send(JSON.stringify(m)); };
 
 ws.onopen = () => { open = true; status.textContent = 'connected, waiting for a frame'; };
 ws.onclose = (e) => {
@@ -33,6 +37,16 @@ ws.onclose = (e) => {
   document.body.classList.add('ended');
 };
 ws.onmessage = (e) => {
+  if (typeof e.data === 'string') {
+    let m = null;
+    try { m = JSON.parse(e.data); } catch (err) { return; }
+    if (m && m.type === 'role') {
+      drives = m.role === 'driver';
+      stop.disabled = !drives || !open;
+      status.textContent = drives ? 'connected: this page drives' : 'watching: another page drives';
+    }
+    return;
+  }
   if (!(e.data instanceof ArrayBuffer) || e.data.byteLength < HEADER) return;
   pending = e.data;
   if (!scheduled) { scheduled = true; requestAnimationFrame(draw); }
@@ -62,7 +76,7 @@ function draw() {
     }
     ctx.putImageData(image, 0, 0);
     frames++;
-    if ((frames & 31) === 1) status.textContent = 'frame ' + n + ', ' + w + 'x' + h;
+    if ((frames & 31) === 1) status.textContent = 'frame ' + n + ', ' + w + 'x' + h + (drives ? '' : ', watching: another page drives');
   }
   send({ type: 'ack' });
 }

@@ -15,15 +15,36 @@
  * SDL window produces; "stop" sets `closed` (the user's "close the window").
  * Anything else is ignored and counted (`ignoredMessages`).
  *
- * Several pages may watch at once; a page closing changes nothing for the
- * guest (keys and buttons it held are released).
+ * Access: a random token per display (`token`, in `url`), required on the
+ * page (`/?token=...`) and on the WebSocket upgrade (`/ws?token=...`),
+ * compared in constant time; without it the page is a 403 page that says
+ * so, and the upgrade is refused. Host must be a name of the address
+ * listened on (its own name or address; on loopback the loopback names;
+ * on 0.0.0.0 or :: also this machine's addresses and host name), with the
+ * port: a DNS-rebinding page is refused. A WebSocket must carry an Origin
+ * that is the page's own (Host's).
+ *
+ * Limits: at most `maxViewers` pages at once (more are refused with 503);
+ * the oldest drives (its input reaches the guest, its stop stops) and the
+ * others watch (told by `{"type":"role","role":"watcher"}`), the next
+ * oldest driving when it goes; a page's queued input is at most
+ * WEB_MAX_QUEUED_EVENTS (pointer moves coalesced, the oldest reports
+ * dropped and counted in `inputDropped`); a page that sends more than
+ * WEB_MAX_MESSAGES_PER_FRAME messages between two takeInput() calls is not
+ * read again until the next one (TCP holds the rest); messages over
+ * WEB_MAX_PAYLOAD end the connection. So a slow or hostile page holds a
+ * bounded amount of host memory and main-thread time, and never the guest.
+ * A page closing changes nothing for the guest (keys and buttons it held
+ * are released).
  *
  * `ws` is loaded when the first WebDisplay starts, not when this package is
  * imported.
  */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import { isIP, type AddressInfo } from 'node:net';
+import { hostname, networkInterfaces } from 'node:os';
 import type { Duplex } from 'node:stream';
 import type { WebSocket, WebSocketServer } from 'ws';
 import { checkFrame, type Display, type Frame, type InputEvent } from './display.js';
@@ -51,8 +72,18 @@ export const WEB_FRAME_XRGB8888 = 0;
 export const WEB_SOCKET_PATH = '/ws';
 /** Longest message from a page that is read (longer: ignored); far longer ones end the connection. */
 export const WEB_MAX_MESSAGE = 1024;
+/** Messages longer than this end the connection (WebSocket close 1009). */
+export const WEB_MAX_PAYLOAD = 64 * 1024;
 /** Largest wheel step count in one message. */
 export const WEB_MAX_WHEEL_STEPS = 100;
+/** Pages connected at once, by default: one drives, the others watch. */
+export const WEB_MAX_VIEWERS = 8;
+/** Input events a page may have queued for the guest; beyond, the oldest reports are dropped. */
+export const WEB_MAX_QUEUED_EVENTS = 256;
+/** Messages read from a page between two takeInput() calls (frames); then it is not read until the next. */
+export const WEB_MAX_MESSAGES_PER_FRAME = 512;
+/** Open TCP connections the server keeps (pages, page loads); more are closed at once. */
+const MAX_CONNECTIONS = 64;
 
 /** What a page may send (text, JSON). Positions are CSS pixels in the canvas element (w x h). */
 export type WebMessage =
@@ -64,11 +95,23 @@ export type WebMessage =
   | { type: 'wheel'; dx: number; dy: number }
   | { type: 'key'; code: string; down: boolean; repeat?: boolean };
 
+/** What the server tells a page besides frames (text, JSON): whether its input reaches the guest. */
+export interface WebRoleMessage {
+  type: 'role';
+  role: 'driver' | 'watcher';
+}
+
 export interface WebDisplayOptions {
   /** The address to listen on; default 127.0.0.1 (this machine only). */
   host?: string;
   /** The TCP port; default 0: a free one (see `port`, `url`). */
   port?: number;
+  /** The access token pages must present; default 32 random bytes, base64url. */
+  token?: string;
+  /** More names (or addresses) Host may carry, besides those of `host`. */
+  hostNames?: string[];
+  /** Pages at once; default WEB_MAX_VIEWERS. */
+  maxViewers?: number;
   /** Called once when a page asks to stop (not by close()). */
   onClose?: () => void;
 }
@@ -111,12 +154,22 @@ interface Client {
   sentN: number;
   /** EV_KEY codes (keys, buttons) this page holds down: released when it goes. */
   held: Set<number>;
+  /** Its input not yet taken, a report (events ending in SYN_REPORT) an entry. */
+  queue: InputEvent[][];
+  /** Events in `queue`. */
+  queued: number;
+  /** The last report queued is a pointer position (the next one replaces it). */
+  lastIsMove: boolean;
+  /** Messages read since the last takeInput(). */
+  messages: number;
+  paused: boolean;
 }
 
 /** Pages whose socket already holds this much unsent are not sent frames. */
 const BACKLOG_BYTES = 64 * 1024;
 
 const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '::1']);
+const UNSPECIFIED = new Set(['0.0.0.0', '::']);
 
 /** A screen in web pages: see the module comment. Start it with WebDisplay.start(). */
 export class WebDisplay implements Display {
@@ -127,9 +180,18 @@ export class WebDisplay implements Display {
   /** Frames sent to pages, and frames a page missed because it had not acknowledged the last one. */
   framesSent = 0;
   framesDropped = 0;
+  /** Input events dropped because a page queued more than WEB_MAX_QUEUED_EVENTS. */
+  inputDropped = 0;
+  /** Requests and upgrades refused: no or a wrong token, a foreign Host or Origin, too many pages. */
+  refused = 0;
 
+  /** In the order they came: the first drives. */
   private readonly clients = new Set<Client>();
-  private pending: InputEvent[] = [];
+  /** Releases of what departed pages held. */
+  private released: InputEvent[] = [];
+  private upgrading = 0;
+  private readonly tokenDigest: Buffer;
+  private readonly hostNames: Set<string>;
   private isClosed = false;
   private ended = false;
   private latest: Packet | undefined;
@@ -145,7 +207,13 @@ export class WebDisplay implements Display {
     readonly host: string,
     /** The port listened on (the real one when 0 was asked for). */
     readonly port: number,
+    /** What pages must present: in `url`. */
+    readonly token: string,
+    hostNames: string[],
+    readonly maxViewers: number,
   ) {
+    this.tokenDigest = digest(token);
+    this.hostNames = allowedHostNames(host, hostNames);
     server.on('request', (req, res) => this.request(req, res));
     server.on('upgrade', (req, socket, head) => this.upgrade(req, socket, head));
     // After listening: an accept() that fails (EMFILE) must not end the process.
@@ -157,8 +225,13 @@ export class WebDisplay implements Display {
     const host = options.host ?? '127.0.0.1';
     const port = options.port ?? 0;
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new WebDisplayError(host, port, 'EINVAL', 'the port must be 0..65535');
+    const token = options.token ?? randomBytes(32).toString('base64url');
+    if (token.length === 0) throw new WebDisplayError(host, port, 'EINVAL', 'the token must not be empty');
+    const maxViewers = options.maxViewers ?? WEB_MAX_VIEWERS;
+    if (!Number.isInteger(maxViewers) || maxViewers < 1) throw new WebDisplayError(host, port, 'EINVAL', 'maxViewers must be at least 1');
     const ws = loadWs();
-    const server = createServer();
+    const server = createServer({ headersTimeout: 10_000, requestTimeout: 10_000, maxHeaderSize: 8192 });
+    server.maxConnections = MAX_CONNECTIONS;
     try {
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
@@ -172,17 +245,29 @@ export class WebDisplay implements Display {
       const code = (e as { code?: string }).code ?? 'EIO';
       throw new WebDisplayError(host, port, code, REASONS[code] ?? (e instanceof Error ? e.message : String(e)));
     }
-    const wss = new ws.WebSocketServer({ noServer: true, maxPayload: 64 * 1024, perMessageDeflate: false, clientTracking: false });
-    const display = new WebDisplay(server, wss, host, (server.address() as AddressInfo).port);
+    const wss = new ws.WebSocketServer({ noServer: true, maxPayload: WEB_MAX_PAYLOAD, perMessageDeflate: false, clientTracking: false });
+    const display = new WebDisplay(server, wss, host, (server.address() as AddressInfo).port, token, options.hostNames ?? [], maxViewers);
     display.onClose = options.onClose;
     return display;
   }
 
-  /** The page's address, for a browser on this machine. */
+  /** The page's address with its token, for a browser on this machine. */
   get url(): string {
     // An unspecified address listens on all of them: loopback is one.
     const host = this.host === '0.0.0.0' ? '127.0.0.1' : this.host === '::' ? '::1' : this.host;
-    return `http://${hostPort(host, this.port)}/`;
+    return `http://${hostPort(host, this.port)}/?token=${encodeURIComponent(this.token)}`;
+  }
+
+  /** Listening on loopback only: no other machine can reach the page. */
+  get loopbackOnly(): boolean {
+    return isLoopback(this.host);
+  }
+
+  /** Input events queued for the guest now (all pages). */
+  get queuedEvents(): number {
+    let n = this.released.length;
+    for (const c of this.clients) n += c.queued;
+    return n;
   }
 
   get closed(): boolean {
@@ -208,9 +293,21 @@ export class WebDisplay implements Display {
     }
   }
 
+  /** The input queued since the last call, reports whole; pages paused for sending too much are read again. */
   takeInput(): InputEvent[] {
-    const out = this.pending;
-    this.pending = [];
+    const out = this.released;
+    this.released = [];
+    for (const c of this.clients) {
+      for (const r of c.queue) for (const e of r) out.push(e);
+      c.queue = [];
+      c.queued = 0;
+      c.lastIsMove = false;
+      c.messages = 0;
+      if (c.paused) {
+        c.paused = false;
+        c.socket.resume();
+      }
+    }
     return out;
   }
 
@@ -264,11 +361,25 @@ export class WebDisplay implements Display {
   }
 
   private request(req: IncomingMessage, res: ServerResponse): void {
-    if (!this.hostAllowed(req)) return void res.writeHead(403, { 'content-type': 'text/plain' }).end('forbidden host\n');
+    if (!this.hostAllowed(req)) {
+      this.refused++;
+      return void res.writeHead(403, { 'content-type': 'text/plain' }).end('forbidden host\n');
+    }
     const path = (req.url ?? '/').split('?')[0];
     if (path !== '/' && path !== '/index.html') return void res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       return void res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' }).end('method not allowed\n');
+    }
+    if (!this.tokenAllowed(req)) {
+      this.refused++;
+      const page = Buffer.from(FORBIDDEN_PAGE, 'utf8');
+      return void res.writeHead(403, {
+        'content-type': 'text/html; charset=utf-8',
+        'content-length': page.length,
+        'cache-control': 'no-store',
+        'x-content-type-options': 'nosniff',
+        'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+      }).end(req.method === 'HEAD' ? undefined : page);
     }
     const body = Buffer.from(webPage(), 'utf8');
     res.writeHead(200, {
@@ -278,6 +389,8 @@ export class WebDisplay implements Display {
       'x-content-type-options': 'nosniff',
       'content-security-policy':
         "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self' ws: wss:; frame-ancestors 'none'",
+      // The token is in the address: not to be sent on to anywhere.
+      'referrer-policy': 'no-referrer',
     });
     res.end(req.method === 'HEAD' ? undefined : body);
   }
@@ -289,17 +402,45 @@ export class WebDisplay implements Display {
     };
     if (this.ended) return refuse('503 Service Unavailable');
     if ((req.url ?? '').split('?')[0] !== WEB_SOCKET_PATH) return refuse('404 Not Found');
-    // Another site's page in the same browser must not drive the guest.
-    if (!this.hostAllowed(req) || !originAllowed(req)) return refuse('403 Forbidden');
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.connected(ws));
+    // Another site's page in the same browser, or a program without the token, must not watch or drive the guest.
+    if (!this.hostAllowed(req) || !originAllowed(req) || !this.tokenAllowed(req)) {
+      this.refused++;
+      return refuse('403 Forbidden');
+    }
+    if (this.clients.size + this.upgrading >= this.maxViewers) {
+      this.refused++;
+      return refuse('503 Service Unavailable');
+    }
+    this.upgrading++;
+    let done = false;
+    const finish = () => {
+      if (!done) this.upgrading--;
+      done = true;
+    };
+    // A handshake that fails (a bad key) never calls back: the socket closing ends it.
+    socket.once('close', finish);
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      finish();
+      this.connected(ws);
+    });
+  }
+
+  /** The token in the query (`?token=`), compared in constant time (digests of equal length). */
+  private tokenAllowed(req: IncomingMessage): boolean {
+    let given: string | null;
+    try {
+      given = new URL(req.url ?? '/', 'http://x').searchParams.get('token');
+    } catch {
+      return false;
+    }
+    return given !== null && timingSafeEqual(digest(given), this.tokenDigest);
   }
 
   /**
-   * Listening on loopback, only loopback names may be in Host: a DNS
-   * rebinding page (evil.example resolving to 127.0.0.1) is refused.
+   * Host must be a name of the address listened on, with its port: a DNS
+   * rebinding page (evil.example resolving to this machine) is refused.
    */
   private hostAllowed(req: IncomingMessage): boolean {
-    if (!isLoopback(this.host)) return true;
     const header = req.headers.host;
     if (header === undefined) return false;
     let name: string;
@@ -311,31 +452,49 @@ export class WebDisplay implements Display {
     } catch {
       return false;
     }
-    return (LOOPBACK_NAMES.has(name) || name === this.host) && (port === '' ? '80' : port) === String(this.port);
+    return this.hostNames.has(name.toLowerCase()) && (port === '' ? '80' : port) === String(this.port);
   }
 
   private connected(socket: WebSocket): void {
     if (this.ended) return socket.terminate();
-    const c: Client = { socket, waiting: false, sentN: -1, held: new Set() };
+    const c: Client = { socket, waiting: false, sentN: -1, held: new Set(), queue: [], queued: 0, lastIsMove: false, messages: 0, paused: false };
     this.clients.add(c);
     socket.on('message', (data, isBinary) => this.message(c, data, isBinary));
     // A protocol error (a message beyond maxPayload, bad framing): ws closes the connection.
     socket.on('error', () => this.ignoredMessages++);
     socket.on('close', () => {
+      const drove = this.driver() === c;
       this.clients.delete(c);
-      for (const code of c.held) this.pending.push({ type: EV_KEY, code, value: KEY_RELEASED }, { type: EV_SYN, code: SYN_REPORT, value: 0 });
+      // What it queued and had not been taken goes with it; what it held is let go.
+      for (const code of c.held) this.released.push({ type: EV_KEY, code, value: KEY_RELEASED }, { type: EV_SYN, code: SYN_REPORT, value: 0 });
       c.held.clear();
+      const next = this.driver();
+      if (drove && next !== undefined) tell(next, 'driver');
     });
+    tell(c, this.driver() === c ? 'driver' : 'watcher');
     // A page that comes in gets the screen as it is.
     this.send(c);
   }
 
+  /** The page whose input reaches the guest: the oldest. */
+  private driver(): Client | undefined {
+    for (const c of this.clients) return c;
+    return undefined;
+  }
+
   private message(c: Client, data: WsData, isBinary: boolean): void {
+    // A page sending faster than frames are shown waits for the next one (TCP holds what it sends meanwhile).
+    if (++c.messages >= WEB_MAX_MESSAGES_PER_FRAME && !c.paused) {
+      c.paused = true;
+      c.socket.pause();
+    }
     const m = isBinary ? undefined : parseMessage(asText(data));
     if (m === undefined) {
       this.ignoredMessages++;
       return;
     }
+    // Watchers are sent frames; their input and stop go nowhere.
+    if (m.type !== 'ack' && this.driver() !== c) return;
     switch (m.type) {
       case 'ack':
         c.waiting = false;
@@ -349,27 +508,27 @@ export class WebDisplay implements Display {
         }
         break;
       case 'move':
-        this.pointer(m);
+        this.pointer(c, m);
         break;
       case 'button': {
-        if (m.x !== undefined) this.pointer(m as Required<typeof m>);
+        if (m.x !== undefined) this.pointer(c, m as Required<typeof m>);
         hold(c, linuxButtonFromBrowserButton(m.button), m.down);
-        this.pending.push(...browserButtonEvents(m.button, m.down));
+        this.queue(c, browserButtonEvents(m.button, m.down), false);
         break;
       }
       case 'wheel':
-        this.pending.push(...browserWheelEvents(m.dx, m.dy));
+        this.queue(c, browserWheelEvents(m.dx, m.dy), false);
         break;
       case 'key': {
         hold(c, linuxKeyFromBrowserCode(m.code), m.down);
-        this.pending.push(...browserKeyEvents(m.code, m.down ? (m.repeat ? 'repeat' : 'down') : 'up'));
+        this.queue(c, browserKeyEvents(m.code, m.down ? (m.repeat ? 'repeat' : 'down') : 'up'), false);
         break;
       }
     }
   }
 
   /** Queues the pointer position (CSS pixels in a w x h canvas showing the frame fitted) as framebuffer pixels, when it changed. */
-  private pointer(m: { x: number; y: number; w: number; h: number }): void {
+  private pointer(c: Client, m: { x: number; y: number; w: number; h: number }): void {
     const { width, height } = this.size;
     const rect = fitRect(width, height, m.w, m.h);
     const x = clamp(Math.floor(((m.x - rect.x) * width) / rect.width), 0, width - 1);
@@ -377,8 +536,55 @@ export class WebDisplay implements Display {
     if (x === this.lastX && y === this.lastY) return;
     this.lastX = x;
     this.lastY = y;
-    this.pending.push(...positionEvents(x, y));
+    this.queue(c, positionEvents(x, y), true);
   }
+
+  /**
+   * Adds a report to a page's queue: a move right after a move replaces it
+   * (the guest sees where the pointer is, not every step); past
+   * WEB_MAX_QUEUED_EVENTS the oldest reports go, counted in inputDropped.
+   */
+  private queue(c: Client, report: InputEvent[], move: boolean): void {
+    if (report.length === 0) return;
+    if (move && c.lastIsMove) {
+      const last = c.queue.pop()!;
+      c.queued -= last.length;
+    }
+    c.queue.push(report);
+    c.queued += report.length;
+    c.lastIsMove = move;
+    while (c.queued > WEB_MAX_QUEUED_EVENTS) {
+      const old = c.queue.shift()!;
+      c.queued -= old.length;
+      this.inputDropped += old.length;
+    }
+  }
+}
+
+/** Tells a page whether its input reaches the guest. */
+function tell(c: Client, role: WebRoleMessage['role']): void {
+  if (c.socket.readyState === c.socket.OPEN) c.socket.send(JSON.stringify({ type: 'role', role } satisfies WebRoleMessage));
+}
+
+function digest(text: string): Buffer {
+  return createHash('sha256').update(text, 'utf8').digest();
+}
+
+/**
+ * The names Host may carry: the address listened on as given; on loopback
+ * the loopback names; on an unspecified address (every address) also this
+ * machine's addresses and host name; and any given.
+ */
+function allowedHostNames(host: string, extra: string[]): Set<string> {
+  const bare = (h: string) => h.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  const names = new Set<string>([bare(host), ...extra.map(bare)]);
+  if (isLoopback(host) || UNSPECIFIED.has(bare(host))) for (const n of LOOPBACK_NAMES) names.add(n);
+  if (UNSPECIFIED.has(bare(host))) {
+    names.delete(bare(host));
+    names.add(hostname().toLowerCase());
+    for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) names.add(bare(a.address.split('%')[0]!));
+  }
+  return names;
 }
 
 /** Notes what a page holds down, to let it go if the page goes. */
@@ -434,10 +640,10 @@ export function parseMessage(text: string | undefined): WebMessage | undefined {
   }
 }
 
-/** A browser sends Origin on WebSocket requests: it must be this server's own page. */
+/** A browser sends Origin on WebSocket requests: it must be there, and be this server's own page (Host, checked already). */
 function originAllowed(req: IncomingMessage): boolean {
   const origin = req.headers.origin;
-  if (origin === undefined) return true; // not a browser (a program on this machine)
+  if (origin === undefined) return false;
   try {
     const u = new URL(origin);
     return (u.protocol === 'http:' || u.protocol === 'https:') && u.host === req.headers.host?.toLowerCase();
@@ -446,7 +652,22 @@ function originAllowed(req: IncomingMessage): boolean {
   }
 }
 
-function isLoopback(host: string): boolean {
+/** The page a request without the token gets (403). */
+const FORBIDDEN_PAGE = `<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><title>kvmos: forbidden</title>
+<style>body { margin: 2em; background: #000; color: #ccc; font: 16px system-ui, sans-serif; } code { color: #fff; }</style>
+</head>
+<body>
+<h1>403: this page needs its token</h1>
+<p>The guest's screen is shown only at the address kvmos printed when it started,
+<code>http://HOST:PORT/?token=...</code>, token included. Open that one.</p>
+</body>
+</html>
+`;
+
+/** Listening on this address, only this machine can connect. */
+export function isLoopback(host: string): boolean {
   const bare = host.replace(/^\[(.*)\]$/, '$1');
   return LOOPBACK_NAMES.has(bare) || (isIP(bare) === 4 && bare.startsWith('127.'));
 }

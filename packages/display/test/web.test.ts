@@ -8,9 +8,10 @@ import { request } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
+import { networkInterfaces } from 'node:os';
 import {
   ABS_X, ABS_Y, BTN_LEFT, BTN_MIDDLE, BTN_RIGHT, EV_ABS, EV_KEY, EV_REL, EV_SYN, KEY, REL_HWHEEL, REL_WHEEL, SYN_REPORT,
-  WEB_FRAME_HEADER_BYTES, WebDisplay, WebDisplayError, type Frame, type InputEvent,
+  WEB_FRAME_HEADER_BYTES, WEB_MAX_QUEUED_EVENTS, WEB_MAX_VIEWERS, WebDisplay, WebDisplayError, type Frame, type InputEvent,
 } from '../src/index.js';
 
 const SYN: InputEvent = { type: EV_SYN, code: SYN_REPORT, value: 0 };
@@ -42,20 +43,45 @@ async function waitFor<T>(what: string, probe: () => T | undefined, ms = 5000): 
 interface Client {
   ws: WebSocket;
   frames: Buffer[];
+  /** The roles the server told it, in order ('driver', 'watcher'). */
+  roles: string[];
   next(): Promise<Buffer>;
   send(m: unknown): void;
   ack(): void;
   closed: Promise<{ code: number; reason: string }>;
 }
 
+/** The display's WebSocket address with its token (or another), as its page makes it. */
+function wsUrl(d: WebDisplay, token: string | null = d.token): string {
+  return `ws://127.0.0.1:${d.port}/ws${token === null ? '' : `?token=${encodeURIComponent(token)}`}`;
+}
+
+/** What a browser showing the page at 127.0.0.1 sends as Origin. */
+const own = (d: WebDisplay) => ({ origin: `http://127.0.0.1:${d.port}` });
+
+/** An upgrade's outcome: 'open', or the refusal's message (`Unexpected server response: 403`); an open one is closed unless `keep` gets it. */
+async function tryConnect(url: string, options: WebSocket.ClientOptions, keep?: (ws: WebSocket) => void): Promise<string> {
+  const ws = new WebSocket(url, options);
+  return await new Promise<string>((resolve) => {
+    ws.once('open', () => {
+      if (keep) keep(ws);
+      else ws.close();
+      resolve('open');
+    });
+    ws.once('error', (e) => resolve(e.message));
+  });
+}
+
 /** A `ws` client of the display that keeps every frame it gets (and acknowledges only when told). */
-async function client(d: WebDisplay, options: WebSocket.ClientOptions = {}): Promise<Client> {
-  const ws = new WebSocket(`ws://127.0.0.1:${d.port}/ws`, options);
+async function client(d: WebDisplay, options: WebSocket.ClientOptions = own(d)): Promise<Client> {
+  const ws = new WebSocket(wsUrl(d), options);
   const frames: Buffer[] = [];
+  const roles: string[] = [];
   let taken = 0;
   const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
   ws.on('message', (data, isBinary) => {
     if (isBinary) frames.push(data as Buffer);
+    else roles.push((JSON.parse((data as Buffer).toString()) as { role: string }).role);
   });
   await new Promise<void>((resolve, reject) => {
     ws.once('open', () => resolve());
@@ -64,6 +90,7 @@ async function client(d: WebDisplay, options: WebSocket.ClientOptions = {}): Pro
   return {
     ws,
     frames,
+    roles,
     next: () => waitFor('a frame', () => (frames.length > taken ? frames[taken++] : undefined)),
     send: (m) => ws.send(typeof m === 'string' ? m : JSON.stringify(m)),
     ack: () => ws.send('{"type":"ack"}'),
@@ -80,8 +107,8 @@ async function input(d: WebDisplay, count: number): Promise<InputEvent[]> {
   return got;
 }
 
-async function withDisplay(t: { teardown: (f: () => void) => void }): Promise<WebDisplay> {
-  const d = await WebDisplay.start({ port: 0 });
+async function withDisplay(t: { teardown: (f: () => void) => void }, options: Parameters<typeof WebDisplay.start>[0] = {}): Promise<WebDisplay> {
+  const d = await WebDisplay.start({ port: 0, ...options });
   t.teardown(() => d.close());
   return d;
 }
@@ -90,7 +117,9 @@ test('serves the page on 127.0.0.1: a canvas and its script, nothing from elsewh
   const d = await withDisplay(t);
   t.is(d.host, '127.0.0.1');
   t.true(d.port > 0);
-  t.is(d.url, `http://127.0.0.1:${d.port}/`);
+  t.regex(d.token, /^[\w-]{43}$/, '32 random bytes, base64url');
+  t.is(d.url, `http://127.0.0.1:${d.port}/?token=${d.token}`);
+  t.true(d.loopbackOnly);
   const res = await fetch(d.url);
   t.is(res.status, 200);
   t.regex(res.headers.get('content-type') ?? '', /^text\/html/);
@@ -99,25 +128,138 @@ test('serves the page on 127.0.0.1: a canvas and its script, nothing from elsewh
   t.regex(html, /<button id="stop"/);
   t.regex(html, /new WebSocket\(/);
   t.notRegex(html, /<script src|<link |https?:\/\//, 'self-contained');
-  t.is((await fetch(`${d.url}nothing`)).status, 404);
+  t.regex(html, /searchParams|URLSearchParams\(location\.search\)\.get\('token'\)/, 'the page keeps its token');
+  t.is(res.headers.get('referrer-policy'), 'no-referrer');
+  t.is((await fetch(`http://127.0.0.1:${d.port}/nothing`)).status, 404);
   t.is((await fetch(d.url, { method: 'POST', body: 'x' })).status, 405);
+  const tokens = new Set([d.token]);
+  for (let i = 0; i < 3; i++) {
+    const other = await withDisplay(t);
+    tokens.add(other.token);
+  }
+  t.is(tokens.size, 4, 'a token per display');
 });
 
-test('a page in the browser under another name (DNS rebinding) or another site is refused', async (t) => {
-  const d = await withDisplay(t);
-  const status = await new Promise<number | undefined>((resolve, reject) => {
-    request({ host: '127.0.0.1', port: d.port, path: '/', headers: { host: `evil.example:${d.port}` } }, (res) => {
-      res.resume();
-      resolve(res.statusCode);
+/** An HTTP GET with the Host header given: its status and body. */
+async function get(port: number, path: string, host: string): Promise<{ status: number | undefined; body: string }> {
+  return await new Promise((resolve, reject) => {
+    request({ host: '127.0.0.1', port, path, headers: { host } }, (res) => {
+      let body = '';
+      res.on('data', (b: Buffer) => (body += b.toString()));
+      res.on('end', () => resolve({ status: res.statusCode, body }));
     }).on('error', reject).end();
   });
-  t.is(status, 403);
-  const ws = new WebSocket(`ws://127.0.0.1:${d.port}/ws`, { origin: 'http://evil.example' });
-  const refused = await new Promise<string>((resolve) => ws.on('error', (e) => resolve(e.message)));
-  t.regex(refused, /403/);
+}
+
+test('without the token, or with a wrong one, the page is a 403 page that says why and the WebSocket is refused', async (t) => {
+  const d = await withDisplay(t);
+  const base = `http://127.0.0.1:${d.port}`;
+  for (const path of ['/', '/index.html', '/?token=', `/?token=${d.token.slice(1)}`, `/?token=${d.token}x`, `/?token=${'A'.repeat(43)}`, `/?tokens=${d.token}`]) {
+    const res = await fetch(`${base}${path}`);
+    t.is(res.status, 403, path);
+    t.regex(res.headers.get('content-type') ?? '', /^text\/html/);
+    const html = await res.text();
+    t.regex(html, /needs its token/, path);
+    t.notRegex(html, new RegExp(d.token), 'the 403 page does not give the token away');
+  }
+  t.is((await fetch(`${base}/index.html?token=${d.token}`)).status, 200);
+  for (const token of [null, '', 'wrong', d.token.slice(0, -1), `${d.token}=`]) {
+    t.regex(await tryConnect(wsUrl(d, token), own(d)), /Unexpected server response: 403/, `token ${token}`);
+  }
+  t.is(await tryConnect(wsUrl(d), own(d)), 'open');
+  await waitFor('it to close', () => (d.viewers === 0 ? true : undefined));
+  t.true(d.refused >= 12, `${d.refused} refused`);
+});
+
+test('a given token is the one required; compared whole', async (t) => {
+  const d = await withDisplay(t, { token: 'sesame' });
+  t.is(d.url, `http://127.0.0.1:${d.port}/?token=sesame`);
+  t.is((await fetch(d.url)).status, 200);
+  t.is((await fetch(`http://127.0.0.1:${d.port}/?token=sesam`)).status, 403);
+  t.is((await fetch(`http://127.0.0.1:${d.port}/?token=sesame2`)).status, 403);
+  await t.throwsAsync(WebDisplay.start({ token: '' }), { instanceOf: WebDisplayError, message: /token/ });
+});
+
+test('a page in the browser under another name (DNS rebinding), another site, or no Origin is refused, token or not', async (t) => {
+  const d = await withDisplay(t);
+  const path = `/?token=${d.token}`;
+  t.is((await get(d.port, path, `evil.example:${d.port}`)).status, 403);
+  t.is((await get(d.port, path, '127.0.0.1')).status, 403, 'another port');
+  t.is((await get(d.port, path, `localhost:${d.port}`)).status, 200);
+  t.is((await get(d.port, path, `[::1]:${d.port}`)).status, 200);
+  t.regex(await tryConnect(wsUrl(d), { origin: 'http://evil.example' }), /403/);
+  t.regex(await tryConnect(wsUrl(d), { origin: `http://evil.example:${d.port}`, headers: { host: `evil.example:${d.port}` } }), /403/);
+  t.regex(await tryConnect(wsUrl(d), {}), /403/, 'no Origin: not a page of ours');
+  t.regex(await tryConnect(wsUrl(d), { origin: 'null' }), /403/);
+  t.regex(await tryConnect(wsUrl(d), { origin: `http://127.0.0.1:${d.port + 1}` }), /403/);
   // The page's own origin is welcome.
-  const own = await client(d, { origin: `http://127.0.0.1:${d.port}` });
-  own.ws.close();
+  t.is(await tryConnect(wsUrl(d), own(d)), 'open');
+});
+
+test('listening on 0.0.0.0: Host must still be this machine\'s (addresses, host name), and the token is still required', async (t) => {
+  const d = await withDisplay(t, { host: '0.0.0.0' });
+  t.false(d.loopbackOnly);
+  t.is(d.url, `http://127.0.0.1:${d.port}/?token=${d.token}`);
+  const path = `/?token=${d.token}`;
+  t.is((await get(d.port, path, `evil.example:${d.port}`)).status, 403, 'DNS rebinding');
+  t.is((await get(d.port, path, `0.0.0.0:${d.port}`)).status, 403);
+  t.is((await get(d.port, path, `127.0.0.1:${d.port}`)).status, 200);
+  const addresses = Object.values(networkInterfaces()).flatMap((l) => l ?? []).filter((a) => a.family === 'IPv4').map((a) => a.address);
+  for (const a of addresses) t.is((await get(d.port, path, `${a}:${d.port}`)).status, 200, a);
+  t.is((await get(d.port, '/', `127.0.0.1:${d.port}`)).status, 403, 'no token');
+  const rebound = { origin: `http://evil.example:${d.port}`, headers: { host: `evil.example:${d.port}` } };
+  t.regex(await tryConnect(wsUrl(d), rebound), /403/);
+  t.regex(await tryConnect(wsUrl(d, null), own(d)), /403/);
+  t.regex(await tryConnect(wsUrl(d), {}), /403/);
+  t.is(await tryConnect(wsUrl(d), own(d)), 'open');
+  // Extra names are allowed when given.
+  const named = await withDisplay(t, { host: '0.0.0.0', hostNames: ['kvmos.example'] });
+  t.is((await get(named.port, `/?token=${named.token}`, `KVMOS.example:${named.port}`)).status, 200);
+});
+
+test('at most maxViewers pages: the oldest drives, the others watch; the next oldest drives when it goes', async (t) => {
+  const d = await withDisplay(t, { maxViewers: 3 });
+  t.is(WEB_MAX_VIEWERS, (await withDisplay(t)).maxViewers);
+  const a = await client(d);
+  const b = await client(d);
+  const c = await client(d);
+  t.regex(await tryConnect(wsUrl(d), own(d)), /Unexpected server response: 503/, 'a fourth');
+  await waitFor('roles', () => (a.roles.length && b.roles.length && c.roles.length ? true : undefined));
+  t.deepEqual([a.roles, b.roles, c.roles], [['driver'], ['watcher'], ['watcher']]);
+  // A watcher's input and stop go nowhere; it is sent frames.
+  b.send({ type: 'key', code: 'KeyB', down: true });
+  b.send({ type: 'stop' });
+  a.send({ type: 'key', code: 'KeyA', down: true });
+  t.deepEqual(await input(d, 2), [{ type: EV_KEY, code: KEY.A, value: 1 }, SYN]);
+  t.false(d.closed);
+  d.show(patterned(2, 2, 8, 0));
+  await b.next();
+  a.ws.close();
+  // a held KeyA: let go; b drives now.
+  await waitFor('b to drive', () => (b.roles.at(-1) === 'driver' ? true : undefined));
+  t.deepEqual(c.roles, ['watcher']);
+  b.send({ type: 'key', code: 'KeyB', down: true });
+  t.deepEqual(await input(d, 4), [{ type: EV_KEY, code: KEY.A, value: 0 }, SYN, { type: EV_KEY, code: KEY.B, value: 1 }, SYN]);
+  // Room for one more now.
+  const e = await client(d);
+  await waitFor('its role', () => (e.roles.length ? true : undefined));
+  t.deepEqual(e.roles, ['watcher']);
+  t.is(d.viewers, 3);
+});
+
+test('300 connections at once: a few pages, the rest refused, and the display serves on', async (t) => {
+  const d = await withDisplay(t);
+  const kept: WebSocket[] = [];
+  const results = await Promise.all(Array.from({ length: 300 }, () => tryConnect(wsUrl(d), own(d), (ws) => kept.push(ws))));
+  const opened = results.filter((r) => r === 'open').length;
+  t.log(`${opened} opened, ${results.length - opened} refused (${[...new Set(results.filter((r) => r !== 'open'))].join('; ')})`);
+  t.true(opened >= 1 && opened <= WEB_MAX_VIEWERS, `${opened} opened`);
+  t.is(d.viewers, opened);
+  for (const ws of kept) ws.close();
+  await waitFor('them to close', () => (d.viewers === 0 ? true : undefined));
+  const c = await client(d);
+  d.show(patterned(2, 2, 8, 1));
+  t.is((await c.next()).readUInt32LE(4), 2);
 });
 
 test('a page gets the frame shown, its exact pixels (the stride dropped), and the screen as it is when it connects', async (t) => {
@@ -180,6 +322,9 @@ test('pointer, buttons, wheel and keys become the SDL window\'s evdev reports', 
   // A 1280x480 canvas element: the 640x480 frame is fitted at x 320..960.
   c.send({ type: 'move', x: 320 + 100.5, y: 50.9, w: 1280, h: 480 });
   c.send({ type: 'move', x: 320 + 100.2, y: 50.1, w: 1280, h: 480 }); // the same framebuffer pixel: nothing
+  t.deepEqual(await input(d, 3), [{ type: EV_ABS, code: ABS_X, value: 100 }, { type: EV_ABS, code: ABS_Y, value: 50 }, SYN]);
+  // A position right after a position replaces it (taken or not, the guest sees where the pointer is).
+  c.send({ type: 'move', x: 320 + 300, y: 300, w: 1280, h: 480 });
   c.send({ type: 'button', button: 0, down: true, x: 10, y: 600, w: 1280, h: 480 }); // outside: clamped
   c.send({ type: 'button', button: 0, down: false });
   c.send({ type: 'button', button: 2, down: true, x: 10, y: 600, w: 1280, h: 480 });
@@ -192,9 +337,8 @@ test('pointer, buttons, wheel and keys become the SDL window\'s evdev reports', 
   c.send({ type: 'key', code: 'Space', down: true, repeat: false });
   c.send({ type: 'key', code: 'NoSuchKey', down: true }); // well formed, no Linux key: nothing
   c.send({ type: 'key', code: 'ArrowUp', down: false });
-  const got = await input(d, 29);
+  const got = await input(d, 26);
   t.deepEqual(got, [
-    { type: EV_ABS, code: ABS_X, value: 100 }, { type: EV_ABS, code: ABS_Y, value: 50 }, SYN,
     { type: EV_ABS, code: ABS_X, value: 0 }, { type: EV_ABS, code: ABS_Y, value: 479 }, SYN,
     { type: EV_KEY, code: BTN_LEFT, value: 1 }, SYN,
     { type: EV_KEY, code: BTN_LEFT, value: 0 }, SYN,
@@ -239,6 +383,43 @@ test('malformed and unknown messages are ignored and counted, the connection liv
   t.is(d.ignoredMessages, bad.length);
   t.false(d.closed);
   t.is(c.ws.readyState, WebSocket.OPEN);
+});
+
+test('a flood of input: the queue stays bounded, pointer moves coalesce, the oldest are dropped and counted', async (t) => {
+  const d = await withDisplay(t);
+  const c = await client(d);
+  // Moves alone coalesce: 1000 moves are one position report.
+  for (let i = 0; i < 1000; i++) c.send({ type: 'move', x: i % 640, y: 7, w: 640, h: 480 });
+  c.send({ type: 'key', code: 'KeyM', down: true });
+  t.deepEqual(await input(d, 5), [{ type: EV_ABS, code: ABS_X, value: 999 % 640 }, { type: EV_ABS, code: ABS_Y, value: 7 }, SYN, { type: EV_KEY, code: KEY.M, value: 1 }, SYN]);
+  t.is(d.inputDropped, 0);
+
+  // 200,000 wheel messages (3 events each) with a key at the end, while the guest takes its input once a "frame".
+  const floods = 200_000;
+  const heap0 = process.memoryUsage().heapUsed;
+  const wheel = '{"type":"wheel","dx":1,"dy":1}';
+  for (let i = 0; i < floods; i++) c.ws.send(wheel);
+  c.send({ type: 'key', code: 'KeyQ', down: true });
+  let most = 0;
+  let taken = 0;
+  let sawQ = false;
+  let heapMost = 0;
+  const end = Date.now() + 60_000;
+  while (!sawQ) {
+    if (Date.now() > end) throw new Error(`the flood did not end: ${taken} events taken, ${d.inputDropped} dropped`);
+    await new Promise((r) => setTimeout(r, 4));
+    most = Math.max(most, d.queuedEvents);
+    heapMost = Math.max(heapMost, process.memoryUsage().heapUsed);
+    const got = d.takeInput();
+    taken += got.length;
+    sawQ = got.some((e) => e.type === EV_KEY && e.code === KEY.Q);
+  }
+  t.log(`queued at most ${most} events, took ${taken}, dropped ${d.inputDropped} (of ${floods * 3 + 2}); heap grew at most ${((heapMost - heap0) / 1e6).toFixed(1)} MB (this process holds the sender too)`);
+  t.true(most <= WEB_MAX_QUEUED_EVENTS, `${most} queued`);
+  t.is(taken + d.inputDropped, floods * 3 + 2, 'every event taken or counted as dropped');
+  t.true(d.inputDropped > 0);
+  t.is(d.ignoredMessages, 0);
+  t.is(c.ws.readyState, WebSocket.OPEN, 'the page lives on');
 });
 
 test('a message far too long ends that connection only; the display serves on', async (t) => {
@@ -291,11 +472,12 @@ test('keys and buttons a page held are let go when it goes', async (t) => {
 });
 
 /** A WebSocket client on a bare TCP socket: handshake, then it may stop reading and still write. */
-async function rawClient(port: number): Promise<{ socket: Socket; sendText: (s: string) => void }> {
+async function rawClient(d: WebDisplay): Promise<{ socket: Socket; sendText: (s: string) => void }> {
+  const port = d.port;
   const socket = connect(port, '127.0.0.1');
   await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
   socket.write(
-    `GET /ws HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+    `GET /ws?token=${d.token} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nOrigin: http://127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
       `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
   );
   await new Promise<void>((resolve, reject) => {
@@ -321,7 +503,7 @@ async function rawClient(port: number): Promise<{ socket: Socket; sendText: (s: 
 
 test('a page that stops reading never holds up show(): frames are dropped for it, others get theirs', async (t) => {
   const d = await withDisplay(t);
-  const stalled = await rawClient(d.port);
+  const stalled = await rawClient(d);
   t.teardown(() => stalled.socket.destroy());
   const watcher = await client(d);
   await waitFor('both pages', () => (d.viewers === 2 ? true : undefined));

@@ -4,7 +4,7 @@
  * options' files, and the web page's address, are checked before the
  * guest boots.
  */
-import { SdlDisplay, WebDisplay, WebDisplayError, type Display } from '@kvmos/display';
+import { SdlDisplay, WebDisplay, WebDisplayError, hostPort, type Display } from '@kvmos/display';
 import type { DisplayCommand, WebAddress } from '../args.js';
 import { DisplayUnavailableError } from '../errors.js';
 import { Machine, type BootOptions, type RunResult } from '../machine.js';
@@ -47,6 +47,12 @@ export async function runDisplay(run: DisplayRun): Promise<RunResult> {
       if (display.web !== undefined) {
         web = await startWeb(display.web);
         process.stderr.write(`kvmos: open ${web.url} to see the screen\n`);
+        if (!web.loopbackOnly) {
+          process.stderr.write(
+            `kvmos: warning: ${hostPort(web.host, web.port)} can be reached from other machines, and the link is not encrypted (http, ws): ` +
+              'whoever can see the traffic gets the token, the screen and the keyboard; prefer 127.0.0.1 and ssh -L\n',
+          );
+        }
       }
       const page = web;
       const r = await runInWorker({
