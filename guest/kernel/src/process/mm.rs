@@ -43,7 +43,8 @@ pub fn may_commit(bytes: u64) -> bool {
 }
 
 pub const fn page_up(x: u64) -> u64 {
-    (x + PAGE_SIZE - 1) & !(PAGE_SIZE - 1)
+    // Wraps to 0 near u64::MAX, as Linux's PAGE_ALIGN: callers treat 0 as too big.
+    x.wrapping_add(PAGE_SIZE - 1) & !(PAGE_SIZE - 1)
 }
 
 pub const fn page_down(x: u64) -> u64 {

@@ -124,6 +124,19 @@ impl Vmas {
         debug_assert!(vma.start < vma.end && self.is_free(vma.start, vma.end));
         let i = self.first_ending_above(vma.start);
         self.list.insert(i, vma);
+        self.debug_check();
+    }
+
+    /// Every lookup (`partition_point`) relies on this: each area is
+    /// non-empty and ends at or below the next one's start. Checked after
+    /// every change in debug builds (the host-compiled tests).
+    fn debug_check(&self) {
+        debug_assert!(
+            self.list.iter().all(|v| v.start < v.end)
+                && self.list.windows(2).all(|w| w[0].end <= w[1].start),
+            "areas out of order: {:x?}",
+            self.list.iter().map(|v| (v.start, v.end)).collect::<Vec<_>>()
+        );
     }
 
     /// `insert`, then joined with the neighbours it touches if they
@@ -159,6 +172,7 @@ impl Vmas {
         let r = self.isolate(start, end);
         let any = !r.is_empty();
         self.list.drain(r);
+        self.debug_check();
         any
     }
 
@@ -208,6 +222,7 @@ impl Vmas {
                 i += 1;
             }
         }
+        self.debug_check();
     }
 
     /// Grows or shrinks the area that ends at `old_end` to end at
@@ -216,6 +231,7 @@ impl Vmas {
         if let Some(v) = self.list.iter_mut().find(|v| v.start == start) {
             v.end = new_end;
         }
+        self.debug_check();
     }
 
     /// The highest `len` bytes of free space in `[bottom, top)`,
@@ -256,6 +272,28 @@ mod tests {
 
     fn ranges(v: &Vmas) -> Vec<(u64, u64, u32)> {
         v.iter().map(|v| (v.start, v.end, v.prot)).collect()
+    }
+
+    /// What the unchecked mremap did with `old + new_len` wrapped past
+    /// 2^64: an area ending below its start. The debug check catches it.
+    #[test]
+    #[should_panic(expected = "areas out of order")]
+    fn an_area_ending_below_its_start_is_caught() {
+        let mut v = Vmas::new();
+        v.insert(vma(0x7000_0000, 0x7000_2000, 3));
+        v.resize(0x7000_0000, 0x1000);
+    }
+
+    #[test]
+    fn an_area_grown_into_the_next_is_caught() {
+        let mut v = Vmas::new();
+        v.insert(vma(0x1000, 0x2000, 3));
+        v.insert(vma(0x3000, 0x4000, 1));
+        let r = std::panic::catch_unwind(move || {
+            let mut v = v;
+            v.resize(0x1000, 0x3800);
+        });
+        assert!(r.is_err());
     }
 
     #[test]

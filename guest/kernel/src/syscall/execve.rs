@@ -28,7 +28,7 @@ fn gather_strings(sys: &System, list: u64, out: &mut Vec<u8>) -> Result<usize, E
     }
     let mut n = 0;
     loop {
-        let p: u64 = UserPtr::new(list + 8 * n as u64).read(&sys.proc.mm)?;
+        let p: u64 = UserPtr::new((8 * n as u64).checked_add(list).ok_or(Errno::EFAULT)?).read(&sys.proc.mm)?;
         if p == 0 {
             return Ok(n);
         }

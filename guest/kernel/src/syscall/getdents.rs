@@ -28,7 +28,7 @@ pub(super) fn getdents64(a: &Args) -> Result<usize, Errno> {
             if n == 0 {
                 break;
             }
-            UserPtr::new(buf + written as u64).copy_to_user(&sys.proc.mm, &chunk[..n])?;
+            UserPtr::new(buf.checked_add(written as u64).ok_or(Errno::EFAULT)?).copy_to_user(&sys.proc.mm, &chunk[..n])?;
             written += n;
             f.offset = next;
         }

@@ -234,38 +234,43 @@ pub(super) fn mremap(a: &Args) -> Result<usize, Errno> {
         || (flags & MREMAP_FIXED != 0 && flags & MREMAP_MAYMOVE == 0)
         || flags & MREMAP_DONTUNMAP != 0
         || old_len == 0
+        // Ranges that wrap past 2^64 (Linux: EINVAL).
+        || old.checked_add(old_len).is_none()
+        || old.checked_add(new_len).is_none()
     {
         return Err(Errno::EINVAL);
     }
     process::with(|sys| {
         let mm = &mut sys.proc.mm;
         let v = *mm.vmas.find(old).ok_or(Errno::EFAULT)?;
-        if old + old_len > v.end {
-            return Err(Errno::EFAULT);
-        }
+        // Every sum below is checked: a wrapped end would pass `<= MMAP_TOP`
+        // and leave an area ending below its start.
+        let old_end = old
+            .checked_add(old_len)
+            .filter(|&e| e <= v.end)
+            .ok_or(Errno::EFAULT)?;
         if flags & MREMAP_FIXED != 0 {
             let (dst, dst_end) = user_range(new_addr, new_len)?;
-            if dst < old + old_len && old < dst_end {
+            if dst < old_end && old < dst_end {
                 return Err(Errno::EINVAL);
             }
             mm.unmap(dst, dst_end);
             mm.move_area(old, old_len.min(new_len), dst, new_len)?;
             if old_len > new_len {
-                mm.unmap(old + new_len, old + old_len);
+                mm.unmap(old + new_len, old_end);
             }
             return Ok(dst as usize);
         }
         if new_len <= old_len {
-            mm.unmap(old + new_len, old + old_len);
+            // old + new_len <= old_end: no overflow.
+            mm.unmap(old + new_len, old_end);
             return Ok(old as usize);
         }
         // Grow in place when the pages after it are free (and the area
         // ends where the old range does).
-        if old + old_len == v.end
-            && mm.vmas.is_free(v.end, old + new_len)
-            && old + new_len <= MMAP_TOP
-        {
-            mm.vmas.resize(v.start, old + new_len);
+        let new_end = old.checked_add(new_len).filter(|&e| e <= MMAP_TOP);
+        if let Some(new_end) = new_end.filter(|&e| old_end == v.end && mm.vmas.is_free(v.end, e)) {
+            mm.vmas.resize(v.start, new_end);
             return Ok(old as usize);
         }
         if flags & MREMAP_MAYMOVE == 0 {

@@ -289,7 +289,8 @@ pub(super) fn select(a: &Args) -> Result<usize, Errno> {
         if tv.sec < 0 || tv.usec < 0 || tv.usec >= 1_000_000 {
             return Err(Errno::EINVAL);
         }
-        Some(tv.sec as u64 * 1_000_000_000 + tv.usec as u64 * 1000)
+        // A timeout of centuries is forever: saturate rather than wrap to a short one.
+        Some((tv.sec as u64).saturating_mul(1_000_000_000).saturating_add(tv.usec as u64 * 1000))
     } else {
         None
     };

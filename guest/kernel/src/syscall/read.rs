@@ -256,7 +256,7 @@ fn readv_fd(fd: u64, iov: u64, count: u64, at: Option<u64>) -> Result<usize, Err
                 &mut f,
                 UserPtr::new(e.base),
                 e.len as usize,
-                at.map(|o| o + total as u64),
+                at.map(|o| o.saturating_add(total as u64)),
             ) {
                 Ok(n) => n,
                 Err(e) if total == 0 => return Err(e),

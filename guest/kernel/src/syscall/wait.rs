@@ -73,7 +73,7 @@ pub(super) fn wait4(a: &Args) -> Result<usize, Errno> {
 fn put_siginfo(sys: &System, info: u64, head: [i32; 3], body: [i32; 3]) -> Result<(), Errno> {
     if info != 0 {
         UserPtr::<i32>::new(info).copy_to_user(&sys.proc.mm, &head)?;
-        UserPtr::<i32>::new(info + 16).copy_to_user(&sys.proc.mm, &body)?;
+        UserPtr::<i32>::new(info.checked_add(16).ok_or(Errno::EFAULT)?).copy_to_user(&sys.proc.mm, &body)?;
     }
     Ok(())
 }

@@ -252,6 +252,16 @@ static void test_mremap(void)
 	T(S(mremap, q, PAGE, 2 * PAGE, MREMAP_FIXED, q + 8 * PAGE));
 	T(S(mremap, p, PAGE, 2 * PAGE, MREMAP_MAYMOVE)); /* nothing mapped there */
 	T(S(mremap, q, 2 * PAGE, 2 * PAGE, 0) == (long)q); /* same size: a no-op */
+	/* Lengths whose sum with the address wraps past 2^64 (issue 10: the
+	 * kernel took them and left an area ending below its start). */
+	TL("grow to an end that wraps", S(mremap, q, 2 * PAGE, -(unsigned long)q + PAGE, 0));
+	TL("grow to an end that wraps, may move", S(mremap, q, 2 * PAGE, -(unsigned long)q + PAGE, MREMAP_MAYMOVE));
+	TL("an old length that wraps", S(mremap, q, -(unsigned long)q + PAGE, PAGE, 0));
+	TL("an old length that wraps, fixed", S(mremap, q, -(unsigned long)q + PAGE, PAGE, MREMAP_MAYMOVE | MREMAP_FIXED, q + 64 * PAGE));
+	TL("an old length of 2^64 - 1", S(mremap, q, -1L, PAGE, 0));
+	TL("a new length of 2^64 - 1", S(mremap, q, PAGE, -1L, MREMAP_MAYMOVE));
+	TL("the area is whole afterwards", S(mremap, q, 2 * PAGE, 2 * PAGE, 0) == (long)q);
+	probe("its last page", q + 2 * PAGE - 1);
 	T(S(munmap, q, 2 * PAGE));
 }
 
