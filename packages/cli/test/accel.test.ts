@@ -217,7 +217,9 @@ for (const [how, args, signal, expectStatus] of [
     const before = new Set(leftovers());
     const tag = randomUUID();
     const argv = args[0] === '--kernel' ? ['--kernel', kernelWithEntry(args[1], Buffer.from([0x0f, 0x0b]))] : [...args];
-    const child = spawn(process.execPath, [cli, ...argv, '--accel', 'tcg'], { env: { ...process.env, KVMOS_TEST_TAG: tag }, stdio: ['ignore', 'pipe', 'pipe'] });
+    // The option right after the command: exec's options end at its PROGRAM.
+    argv.splice(argv[0] === '--kernel' ? 2 : 1, 0, '--accel', 'tcg');
+    const child = spawn(process.execPath, [cli, ...argv], { env: { ...process.env, KVMOS_TEST_TAG: tag }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
