@@ -28,6 +28,7 @@ import { formatTrace } from './linux-exec/trace.js';
 import { SYSCALL_NAMES } from './linux-exec/syscall-names.js';
 import { Screen, type FrameSink } from './display/screen.js';
 import { HostTerminal } from './host-terminal.js';
+import { escapeGuestText, UnknownSyscallReport } from './guest-text.js';
 import { accelBootFlags, accelChoice, startAccelerator, type AccelChoice } from './accel.js';
 
 export interface BootOptions {
@@ -106,7 +107,7 @@ export class Machine {
   }
 
   private readonly bootHr: bigint;
-  private readonly unknownSyscalls = new Set<number>();
+  private readonly unknownSyscalls = new UnknownSyscallReport();
   private screen: Screen | undefined;
   /** The sink waits for a window or page at each frame. */
   private pacedScreen = false;
@@ -143,7 +144,7 @@ export class Machine {
       const machine = new Machine(started.accel, plan, {
         fds,
         terminal,
-        diagnostics: opts.diagnostics ?? ((line) => writeAll(2, Buffer.from(line + '\n'))),
+        diagnostics: opts.diagnostics ?? ((line) => writeDiagnostic(2, line)),
         verbose: opts.verbose ?? false,
       });
       machine.fallback = started.fallback;
@@ -165,15 +166,20 @@ export class Machine {
   /** Runs until the guest exits (its code) or stops abnormally (GuestStoppedError). */
   run(): RunResult {
     let exits = 0;
-    for (;;) {
-      const exit = this.accel.run();
-      const exitHr = this.onHostTime ? process.hrtime.bigint() : 0n;
-      exits++;
-      const action = handleExit(exit, this.memory);
-      if (action.kind === 'stop') throw this.stopError(action.error);
-      const code = this.perform(action.call);
-      if (code !== undefined) return { exitCode: code, exits, frames: this.screen?.frames ?? 0 };
-      if (this.onHostTime && action.call.kind === 'doorbell') this.onHostTime(Number(process.hrtime.bigint() - exitHr));
+    try {
+      for (;;) {
+        const exit = this.accel.run();
+        const exitHr = this.onHostTime ? process.hrtime.bigint() : 0n;
+        exits++;
+        const action = handleExit(exit, this.memory);
+        if (action.kind === 'stop') throw this.stopError(action.error);
+        const code = this.perform(action.call);
+        if (code !== undefined) return { exitCode: code, exits, frames: this.screen?.frames ?? 0 };
+        if (this.onHostTime && action.call.kind === 'doorbell') this.onHostTime(Number(process.hrtime.bigint() - exitHr));
+      }
+    } finally {
+      const summary = this.unknownSyscalls.summary();
+      if (summary !== undefined) this.io.diagnostics(summary);
     }
   }
 
@@ -269,8 +275,8 @@ export class Machine {
         return undefined;
       }
       case 'log':
-        if (call.logKind === 1) this.io.diagnostics(call.message);
-        else if (this.io.verbose) this.io.diagnostics(`kvmos: guest: ${call.message}`);
+        if (call.logKind === 1) this.io.diagnostics(escapeGuestText(call.message));
+        else if (this.io.verbose) this.io.diagnostics(`kvmos: guest: ${escapeGuestText(call.message)}`);
         return undefined;
       case 'tty': {
         const terminal = this.io.terminal;
@@ -284,12 +290,11 @@ export class Machine {
         this.memory.view(call.resultAddr, 8).writeBigInt64LE(result);
         return undefined;
       }
-      case 'unknownSyscall':
-        if (!this.unknownSyscalls.has(call.nr)) {
-          this.unknownSyscalls.add(call.nr);
-          this.io.diagnostics(`kvmos: the program called ${SYSCALL_NAMES[call.nr] ?? 'an unknown system call'} (number ${call.nr}), which kvmos does not implement: it returned ENOSYS`);
-        }
+      case 'unknownSyscall': {
+        const line = this.unknownSyscalls.note(call.nr, unknownSyscallLine);
+        if (line !== undefined) this.io.diagnostics(line);
         return undefined;
+      }
     }
   }
 
@@ -344,7 +349,7 @@ export function faultError(report: FaultReport, message: string | undefined): Gu
   };
   if (report.vector === 256n) {
     // A panic has no faulting instruction; its message carries file:line.
-    return new GuestStoppedError(`kernel panic: ${message ?? '(no message)'}`, undefined, 'a kernel bug');
+    return new GuestStoppedError(`kernel panic: ${message !== undefined ? escapeGuestText(message) : '(no message)'}`, undefined, 'a kernel bug');
   }
   const user = (report.cs & 3n) === 3n;
   return new GuestStoppedError(
@@ -352,6 +357,23 @@ export function faultError(report: FaultReport, message: string | undefined): Gu
     where,
     user ? 'the user program faulted' : 'a kernel bug, reported by its exception handler',
   );
+}
+
+export function unknownSyscallLine(nr: number): string {
+  return `kvmos: the program called ${SYSCALL_NAMES[nr] ?? 'an unknown system call'} (number ${nr}), which kvmos does not implement: it returned ENOSYS`;
+}
+
+/**
+ * One host diagnostic line on `fd`. A closed or broken stderr (EPIPE, EBADF,
+ * ...) loses the line rather than stopping the guest: diagnostics are never
+ * worth an "internal error".
+ */
+export function writeDiagnostic(fd: number, line: string): void {
+  try {
+    writeAll(fd, Buffer.from(line + '\n'));
+  } catch {
+    // Nowhere left to say it.
+  }
 }
 
 function writeAll(fd: number, data: Buffer): number {

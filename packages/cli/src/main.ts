@@ -97,4 +97,6 @@ function ms(ns: bigint): string {
   return `${(Number(ns) / 1e6).toFixed(2)} ms`;
 }
 
+// A closed stderr (its reader gone: EPIPE) loses our lines; it must not turn into a crash.
+process.stderr.on('error', () => {});
 process.exitCode = await main(process.argv.slice(2));

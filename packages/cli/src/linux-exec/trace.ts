@@ -6,6 +6,7 @@
 import { ERRNO_NAMES } from './errno-names.js';
 import type { Trace } from '@kvmos/protocol';
 import { SYSCALL_NAMES } from './syscall-names.js';
+import { escapeGuestText } from '../guest-text.js';
 
 /** How to show each argument: d decimal, x hex, s a C string, f an fd. */
 const SIGNATURES: Readonly<Record<string, string>> = {
@@ -42,7 +43,8 @@ function formatArg(kind: string, v: bigint, readString: StringReader): string {
     case 's': {
       if (v === 0n) return 'NULL';
       const s = readString(v);
-      return s === undefined ? `0x${v.toString(16)}` : JSON.stringify(s);
+      // JSON quotes C0 controls; escapeGuestText the rest (DEL, C1: CSI is 0x9b).
+      return s === undefined ? `0x${v.toString(16)}` : escapeGuestText(JSON.stringify(s));
     }
     default:
       return `0x${v.toString(16)}`;
