@@ -21,6 +21,7 @@ debs=(
   qemu-user-static runsc             # peers to measure against (pnpm bench)
   cpio                               # tests check our initramfs against GNU cpio
   x11-apps xdotool python3           # display tests: xwd screenshots the SDL window, xdotool types and clicks, python3 (ctypes libX11) closes it and reads PNGs
+  chromium                           # the web view's browser test: Playwright (playwright-core) drives it headless; it cannot download its own
 )
 missing=()
 for p in "${debs[@]}"; do
