@@ -27,6 +27,7 @@ import { QEMU_BINARY, findOnPath, qemuArgs } from './qemu.js';
 export const QEMU_HINT = "install QEMU's x86 system emulator (Debian/Ubuntu: apt-get install qemu-system-x86)";
 /** How long a guest may go without a hypercall before the host looks whether it halted for good. */
 const SILENCE_CHECK_MS = 1000;
+const POLL_SLICE_MS = 50;
 /** How long QEMU may take to start and answer its monitor. */
 const START_TIMEOUT_MS = 30_000;
 
@@ -151,6 +152,7 @@ export class TcgMachine implements Accelerator {
       if (this.#qmp.command('cont')?.return === undefined) throw this.#gone('did not resume the guest');
     }
     const doorbell = Buffer.alloc(256);
+    let quietSince = performance.now();
     for (;;) {
       const event = this.#qmp.next() ?? this.#qmp.events.shift();
       if (event?.event) {
@@ -158,13 +160,18 @@ export class TcgMachine implements Accelerator {
         if (exit) return exit;
         continue;
       }
-      const [bell = 0, monitor = 0] = poll([this.#doorbellFd, this.#qmp.outFd], SILENCE_CHECK_MS);
+      // Short waits: between them JavaScript runs, so a worker thread that
+      // is told to terminate (the window's grace period) ends promptly.
+      const [bell = 0, monitor = 0] = poll([this.#doorbellFd, this.#qmp.outFd], POLL_SLICE_MS);
       if (bell === 0 && monitor === 0) {
         // A quiet guest is usually computing; one halted with interrupts off
         // never rings again (KVM reports that as a hlt exit; do the same).
-        if (this.#halted()) {
-          this.#stopped = true;
-          return { reason: 'hlt' };
+        if (performance.now() - quietSince >= SILENCE_CHECK_MS) {
+          if (this.#halted()) {
+            this.#stopped = true;
+            return { reason: 'hlt' };
+          }
+          quietSince = performance.now();
         }
         continue;
       }
