@@ -34,6 +34,8 @@ pub mod cpu;
 pub mod display;
 pub mod elf;
 pub mod entry;
+#[cfg(test)]
+mod fuzz;
 pub mod frames;
 pub mod gdt;
 pub mod heap;
