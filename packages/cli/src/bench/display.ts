@@ -9,7 +9,7 @@
  *   DISPLAY set, again with a real SDL window showing it.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { SdlDisplay, encodePng, type Display, type Frame } from '@kvmos/display';
 import { Machine } from '../machine.js';
 import { imagePath, readImage } from '../images.js';
@@ -117,7 +117,7 @@ export async function benchDisplay(resultsDir: string, accel: { accel: Accelerat
     row(`headless: doorbell to doorbell (fbtest drawing in ring 0${a === 'tcg' ? ', TCG-translated' : ''} + host)`, a, h.period),
     row('encodePng of one 640x480 frame (what --record adds per frame)', 'host (no guest)', pngEncode()),
   ];
-  const meta = { date: new Date().toISOString(), node: process.version, cpu: cpus()[0]?.model ?? 'unknown', frames: FRAMES, accel: a, accelFallback: accel.fallback };
+  const meta = { date: new Date().toISOString(), node: process.version, cpu: cpus()[0]?.model ?? 'unknown', frames: FRAMES, accel: a, accelFallback: accel.fallback, loadavg: loadavg().map((x) => x.toFixed(2)).join(' ') };
   mkdirSync(resultsDir, { recursive: true });
   writeFileSync(`${resultsDir}/display.json`, JSON.stringify({ ...meta, rows }, null, 2) + '\n');
   const table = [
@@ -125,7 +125,7 @@ export async function benchDisplay(resultsDir: string, accel: { accel: Accelerat
     '| --- | --- | ---: | ---: | ---: | ---: |',
     ...rows.map((r) => `| ${r.name} | ${r.accel} | ${r.samples} | ${r.medianUs.toFixed(1)} | ${r.p10Us.toFixed(1)} | ${r.p90Us.toFixed(1)} |`),
   ].join('\n');
-  const md = `# display benchmark\n\n${meta.date}, Node ${meta.node}, ${meta.cpu}, ${FRAMES} frames of fbtest (--fixed-time).\n${accelLine(accel)}\n\n${table}\n`;
+  const md = `# display benchmark\n\n${meta.date}, Node ${meta.node}, ${meta.cpu} (${cpus().length} CPUs, load average ${meta.loadavg} at the end), ${FRAMES} frames of fbtest (--fixed-time).\n${accelLine(accel)}\n\n${table}\n`;
   writeFileSync(`${resultsDir}/display.md`, md);
   return md;
 }

@@ -7,7 +7,7 @@ import { openSync, closeSync, mkdirSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { planBoot } from '@kvmos/loader';
 import type { AcceleratorName } from '@kvmos/protocol';
 import { Machine } from '../machine.js';
@@ -103,10 +103,10 @@ const rows: Row[] = [
   row('baseline: whole process, `node -e 0`', 'native', wholeProcess('node startup', process.execPath, ['-e', '0'])),
 ];
 
-const meta = { date: new Date().toISOString(), node: process.version, cpu: cpus()[0]?.model ?? 'unknown', runs: RUNS, accel: accel.accel, accelFallback: accel.fallback };
+const meta = { date: new Date().toISOString(), node: process.version, cpu: cpus()[0]?.model ?? 'unknown', runs: RUNS, accel: accel.accel, accelFallback: accel.fallback, loadavg: loadavg().map((x) => x.toFixed(2)).join(' ') };
 mkdirSync(resultsDir, { recursive: true });
 writeFileSync(`${resultsDir}/hello.json`, JSON.stringify({ ...meta, rows }, null, 2) + '\n');
-const md = `# hello benchmark\n\n${meta.date}, Node ${meta.node}, ${meta.cpu}, median of ${RUNS} runs.\n${accelLine(accel)}\n\n${markdownTable(rows)}\n`;
+const md = `# hello benchmark\n\n${meta.date}, Node ${meta.node}, ${meta.cpu} (${cpus().length} CPUs, load average ${meta.loadavg} at the end), median of ${RUNS} runs.\n${accelLine(accel)}\n\n${markdownTable(rows)}\n`;
 writeFileSync(`${resultsDir}/hello.md`, md);
 process.stdout.write(md + `\nwritten to ${resultsDir}hello.{json,md}\n`);
 
