@@ -35,28 +35,25 @@ export interface SysResult {
   errno: number;
 }
 
-export function sysOpen(path: string, flags: number): SysResult {
+/** An int-returning libc call with errno: the shape most of these wrappers share. */
+function sysCall(funcName: string, paramsType: DataType[], paramsValue: unknown[]): SysResult {
   const r = load<DataType.I32, true>({
     library: libc(),
-    funcName: 'open',
+    funcName,
     retType: DataType.I32,
-    paramsType: [DataType.String, DataType.I32],
-    paramsValue: [path, flags],
+    paramsType,
+    paramsValue,
     errno: true,
   });
   return { value: r.value, errno: r.errnoCode };
 }
 
+export function sysOpen(path: string, flags: number): SysResult {
+  return sysCall('open', [DataType.String, DataType.I32], [path, flags]);
+}
+
 export function sysClose(fd: number): SysResult {
-  const r = load<DataType.I32, true>({
-    library: libc(),
-    funcName: 'close',
-    retType: DataType.I32,
-    paramsType: [DataType.I32],
-    paramsValue: [fd],
-    errno: true,
-  });
-  return { value: r.value, errno: r.errnoCode };
+  return sysCall('close', [DataType.I32], [fd]);
 }
 
 /** ioctl with an integer argument (number) or a pointer (an External from mmap). */
@@ -132,27 +129,11 @@ export const POLLERR = 0x8;
 
 /** memfd_create(name, flags): an anonymous file, e.g. guest RAM that another process maps too. */
 export function memfdCreate(name: string, flags: number): SysResult {
-  const r = load<DataType.I32, true>({
-    library: libc(),
-    funcName: 'memfd_create',
-    retType: DataType.I32,
-    paramsType: [DataType.String, DataType.I32],
-    paramsValue: [name, flags],
-    errno: true,
-  });
-  return { value: r.value, errno: r.errnoCode };
+  return sysCall('memfd_create', [DataType.String, DataType.I32], [name, flags]);
 }
 
 export function ftruncate(fd: number, length: number): SysResult {
-  const r = load<DataType.I32, true>({
-    library: libc(),
-    funcName: 'ftruncate',
-    retType: DataType.I32,
-    paramsType: [DataType.I32, DataType.I64],
-    paramsValue: [fd, length],
-    errno: true,
-  });
-  return { value: r.value, errno: r.errnoCode };
+  return sysCall('ftruncate', [DataType.I32, DataType.I64], [fd, length]);
 }
 
 let scratchPage: Mapping | undefined;
