@@ -4,10 +4,10 @@
 //! arrives as #UD at the stub's `ud2`) or reports the exception to the
 //! host through the fault port, so no exception ends in a triple fault.
 
-use crate::gdt::DescriptorTablePointer;
-use crate::hypercall;
-use crate::layout::SELECTOR_KERNEL_CODE;
-use crate::protocol::FaultReport;
+use crate::arch::gdt::DescriptorTablePointer;
+use crate::host::hypercall;
+use crate::host::layout::SELECTOR_KERNEL_CODE;
+use crate::host::protocol::FaultReport;
 use crate::sync::Global;
 use core::mem::size_of;
 use core::sync::atomic::{AtomicPtr, Ordering};
@@ -111,7 +111,7 @@ pub fn init() {
         let mut idt = IDT.lock();
         for (vector, &stub) in stubs.iter().enumerate() {
             let ist = if vector as u64 == DOUBLE_FAULT {
-                crate::gdt::DOUBLE_FAULT_IST
+                crate::arch::gdt::DOUBLE_FAULT_IST
             } else {
                 0
             };
@@ -136,11 +136,11 @@ pub fn fault_report(frame: &TrapFrame) -> FaultReport {
         rsp: frame.rsp,
         ss: frame.ss,
         cr2: if frame.vector == PAGE_FAULT || frame.vector == DOUBLE_FAULT {
-            crate::cpu::read_cr2()
+            crate::arch::cpu::read_cr2()
         } else {
             0
         },
-        cr3: crate::cpu::read_cr3(),
+        cr3: crate::arch::cpu::read_cr3(),
         ..FaultReport::default()
     }
 }
@@ -396,9 +396,9 @@ core::arch::global_asm!(
     pending = sym crate::process::sched::PENDING,
     schedule_vector = const SCHEDULE_VECTOR,
     user_rflags = const crate::syscall::entry::USER_RFLAGS,
-    rflags_on = const crate::cpu::rflags::RESERVED_1 | crate::cpu::rflags::IF,
-    user_cs = const crate::layout::SELECTOR_USER_CODE,
-    user_ss = const crate::layout::SELECTOR_USER_DATA,
+    rflags_on = const crate::arch::cpu::rflags::RESERVED_1 | crate::arch::cpu::rflags::IF,
+    user_cs = const crate::host::layout::SELECTOR_USER_CODE,
+    user_ss = const crate::host::layout::SELECTOR_USER_DATA,
 );
 
 #[cfg(test)]

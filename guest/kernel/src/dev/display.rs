@@ -14,11 +14,11 @@
 //! Everything here is a few loads and stores in ring 0 (emulated at ~1 us
 //! an instruction); the pixels are never touched by the kernel.
 
-use crate::layout::{
+use crate::host::layout::{
     MAILBOX_EVENT_SIZE, MAILBOX_FLAG_QUIT, MAILBOX_HEADER_SIZE, MAILBOX_MAGIC, MAILBOX_MAX_EVENTS,
     PAGE_SIZE,
 };
-use crate::protocol::{BootInfo, FRAMEBUFFER_FORMAT_XRGB8888};
+use crate::host::protocol::{BootInfo, FRAMEBUFFER_FORMAT_XRGB8888};
 use crate::sync::Global;
 use crate::syscall::user_ptr::Pod;
 use crate::syscall::Errno;
@@ -384,7 +384,7 @@ pub fn init(info: &BootInfo) -> bool {
     let Some(geometry) = Geometry::of(info) else {
         return false;
     };
-    let va = crate::addr::PhysAddr::new(info.mailbox_addr).to_direct_map();
+    let va = crate::mm::addr::PhysAddr::new(info.mailbox_addr).to_direct_map();
     // SAFETY: the host's mailbox page, in RAM (the direct map covers all of
     // it), 8-byte aligned (checked by `Geometry::of`).
     let mailbox = unsafe { Mailbox::at(va.as_ptr::<u64>()) };
@@ -394,7 +394,7 @@ pub fn init(info: &BootInfo) -> bool {
         cursor: Cursor::NEW,
     });
     // The vDSO reads the frame clock from ring 3 (`vdso`).
-    crate::vdso::set_frame_clock(mailbox.time_ns());
+    crate::dev::vdso::set_frame_clock(mailbox.time_ns());
     true
 }
 
@@ -421,9 +421,9 @@ pub fn ring_doorbell() {
     };
     // SAFETY: the doorbell port takes 0; the host writes only the mailbox
     // (and reads the framebuffer) meanwhile.
-    unsafe { crate::hypercall::send(crate::layout::PORT_DOORBELL, 0) };
+    unsafe { crate::host::hypercall::send(crate::host::layout::PORT_DOORBELL, 0) };
     // The new frame's time, for the vDSO's clock_gettime.
-    crate::vdso::set_frame_clock(s.mailbox.time_ns());
+    crate::dev::vdso::set_frame_clock(s.mailbox.time_ns());
 }
 
 /// Event0 has something for a read: events, or end of file after quit.

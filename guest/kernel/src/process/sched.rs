@@ -39,7 +39,7 @@
 use super::mm::Mm;
 use super::table::{Status, Which};
 use super::{pipe::Pipe, Process, System, SYSTEM};
-use crate::idt::TrapFrame;
+use crate::arch::idt::TrapFrame;
 use alloc::rc::Rc;
 use core::cell::RefCell;
 use core::sync::atomic::{AtomicU64, AtomicU8, Ordering};
@@ -242,8 +242,8 @@ fn set_bases(fs: u64, gs: u64) {
     // SAFETY: user addresses checked by arch_prctl (or 0); the kernel
     // does not use FS or GS.
     unsafe {
-        crate::cpu::wrmsr(crate::cpu::MSR_FS_BASE, fs);
-        crate::cpu::wrmsr(0xc000_0101, gs);
+        crate::arch::cpu::wrmsr(crate::arch::cpu::MSR_FS_BASE, fs);
+        crate::arch::cpu::wrmsr(0xc000_0101, gs);
     }
 }
 
@@ -281,7 +281,7 @@ fn deadlock(sys: &System) -> ! {
         sys.proc.pid,
         sys.others.len()
     );
-    crate::hypercall::exit(1)
+    crate::host::hypercall::exit(1)
 }
 
 /// After a system call or exception that set `PENDING` (idt): carries
@@ -411,7 +411,7 @@ const SA_NOCLDWAIT: u64 = 2;
 
 /// Process 1 ended: so does the guest, with its status.
 fn end_guest(status: Status) -> ! {
-    crate::hypercall::exit(status.shell_status() & 0xff)
+    crate::host::hypercall::exit(status.shell_status() & 0xff)
 }
 
 /// The running process exits: the guest ends if it is process 1; else

@@ -81,7 +81,7 @@ fn structs_match_the_c_headers() {
         printf("FBIOGET_VSCREENINFO %zu\nFBIOGET_FSCREENINFO %zu\nFBIOPAN_DISPLAY %zu\n", (size_t)FBIOGET_VSCREENINFO, (size_t)FBIOGET_FSCREENINFO, (size_t)FBIOPAN_DISPLAY);
     "#;
     let c = native(body);
-    use crate::display::{
+    use crate::dev::display::{
         self, FbBitfield, FbFixScreeninfo as F, FbVarScreeninfo as V, InputEvent,
     };
     use crate::process::signal::StackT;

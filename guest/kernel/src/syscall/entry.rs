@@ -24,9 +24,9 @@
 //! its own page.
 
 use super::dispatch;
-use crate::cpu::rflags;
-use crate::idt::{TrapFrame, INVALID_OPCODE};
-use crate::layout::{SELECTOR_USER_CODE, SELECTOR_USER_DATA, USER_END};
+use crate::arch::cpu::rflags;
+use crate::arch::idt::{TrapFrame, INVALID_OPCODE};
+use crate::host::layout::{SELECTOR_USER_CODE, SELECTOR_USER_DATA, USER_END};
 
 /// The `vector` the CPL-0 path stores in its frame (no IDT vector is 0x80
 /// here: the IDT has gates for 0..=31 only).
@@ -89,8 +89,8 @@ pub fn try_handle(frame: &mut TrapFrame) -> bool {
 
 #[cfg(target_os = "none")]
 mod stub {
-    use crate::addr::VirtAddr;
-    use crate::layout::{
+    use crate::mm::addr::VirtAddr;
+    use crate::host::layout::{
         SELECTOR_KERNEL_DATA, SELECTOR_USER_CODE, SELECTOR_USER_DATA, SYSCALL_STUB_VA,
     };
     use core::sync::atomic::{AtomicU64, Ordering};
@@ -208,10 +208,10 @@ pub fn cpl0_path_va() -> u64 {
 /// half, and points the syscall MSRs at it.
 #[cfg(target_os = "none")]
 pub fn init() {
-    use crate::addr::VirtAddr;
-    use crate::cpu::{wrmsr, MSR_LSTAR, MSR_SFMASK, MSR_STAR};
-    use crate::layout::SYSCALL_STUB_VA;
-    use crate::paging::{AddressSpace, KernelFrames, PageTableFlags};
+    use crate::mm::addr::VirtAddr;
+    use crate::arch::cpu::{wrmsr, MSR_LSTAR, MSR_SFMASK, MSR_STAR};
+    use crate::host::layout::SYSCALL_STUB_VA;
+    use crate::mm::paging::{AddressSpace, KernelFrames, PageTableFlags};
     use core::sync::atomic::Ordering;
 
     let (start, end, entry, ud) = stub::symbols();
@@ -227,7 +227,7 @@ pub fn init() {
             &mut KernelFrames,
         )
         .expect("mapping the syscall stub");
-    stub::KERNEL_RSP.store(crate::gdt::TRAP_STACK.top(), Ordering::Relaxed);
+    stub::KERNEL_RSP.store(crate::arch::gdt::TRAP_STACK.top(), Ordering::Relaxed);
     stub::STUB_UD_VA.store(SYSCALL_STUB_VA + (ud - start), Ordering::Relaxed);
     // SAFETY: STAR holds Linux's selectors (the GDT has them); LSTAR points
     // at the stub just mapped; SFMASK masks interrupts and DF on entry.
