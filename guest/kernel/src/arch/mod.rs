@@ -7,4 +7,5 @@ pub mod cpu;
 pub mod entry;
 pub mod gdt;
 pub mod idt;
+pub mod syscall;
 pub mod user;

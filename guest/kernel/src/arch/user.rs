@@ -49,7 +49,7 @@ pub fn enter_via_cpl0_syscall_path(
         entry.is_user() && stack_top.is_user() && stack_top.as_u64() != 0,
         "user entry outside user space"
     );
-    let target = crate::syscall::entry::cpl0_path_va();
+    let target = super::syscall::cpl0_path_va();
     space.activate();
     jump_to_cpl0_syscall_path(target, entry.as_u64(), stack_top.as_u64(), arg0, arg1)
 }

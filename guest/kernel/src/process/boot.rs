@@ -68,7 +68,7 @@ pub fn run_linux_image(boot_info_phys: u64, default_init: &[u8]) -> ! {
     let info = crate::init(boot_info_phys);
     let trace = info.flags & crate::host::protocol::BOOT_FLAG_TRACE != 0;
     crate::syscall::install(&crate::syscall::linux::LINUX, true, trace);
-    crate::arch::idt::set_user_fault_handler(super::fault::user_exception);
+    super::trap::set_user_fault_handler(super::fault::user_exception);
     let cmdline = crate::host::cmdline::boot();
     let init = cmdline
         .get("init")

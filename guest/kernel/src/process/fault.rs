@@ -1,5 +1,5 @@
 //! CPU exceptions from ring 3, for images that run Linux programs (they
-//! install `user_exception` with `idt::set_user_fault_handler`; others
+//! install `user_exception` with `trap::set_user_fault_handler`; others
 //! keep reporting every exception through the fault port).
 //!
 //! A page fault on a page not mapped yet inside an area is the lazy

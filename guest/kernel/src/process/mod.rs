@@ -32,6 +32,7 @@ pub mod signal;
 pub mod spans;
 pub mod stack;
 pub mod table;
+pub mod trap;
 pub mod vmas;
 
 use crate::host::hypercall;

@@ -42,7 +42,7 @@ use super::{pipe::Pipe, Process, System, SYSTEM};
 use crate::arch::idt::TrapFrame;
 use alloc::rc::Rc;
 use core::cell::RefCell;
-use core::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+use core::sync::atomic::{AtomicU64, Ordering};
 
 /// What a blocked process waits for.
 #[derive(Debug, Clone)]
@@ -80,13 +80,12 @@ pub const SIGNAL: u8 = 5;
 /// `rt_sigreturn`: restore the registers from the signal frame.
 pub const SIGRETURN: u8 = 6;
 
-/// Read by the #UD fast path after each system call (idt): non-zero
-/// sends the trap through `after_trap`.
-pub static PENDING: AtomicU8 = AtomicU8::new(NONE);
+/// Read by the #UD fast path after each system call (`arch::syscall`):
+/// non-zero sends the trap through `after_trap`. The number of the
+/// system call being handled: RAX of a restarted call.
+pub use crate::arch::syscall::{PENDING, SYSCALL_NR};
+const _: () = assert!(NONE == 0, "the #UD fast path tests PENDING against 0");
 static ARG: AtomicU64 = AtomicU64::new(0);
-/// The number of the system call being handled (stored by the #UD fast
-/// path and `syscall::try_handle`): RAX of a restarted call.
-pub static SYSCALL_NR: AtomicU64 = AtomicU64::new(0);
 /// Bumped by everything that may make a `poll` ready (pipe transfers
 /// and closes, exits).
 static GEN: AtomicU64 = AtomicU64::new(0);

@@ -52,7 +52,7 @@ mod wait;
 mod write;
 
 #[cfg(target_os = "none")]
-pub use entry::init;
+pub use crate::arch::syscall::init;
 pub use entry::try_handle;
 pub use errno::Errno;
 pub use exit::{sys_exit, sys_exit_group};
