@@ -6,7 +6,7 @@
 //! library only because `guest/kernel` was being edited concurrently; a
 //! `kernel::mailbox` module is the natural home.
 
-use kernel::addr::VirtAddr;
+use kernel::mm::addr::VirtAddr;
 
 pub const MAILBOX_MAGIC: u32 = 0x786f_626d;
 pub const MAILBOX_HEADER_SIZE: usize = 32;

@@ -21,11 +21,11 @@
 
 mod mailbox;
 
-use kernel::addr::PhysAddr;
+use kernel::mm::addr::PhysAddr;
 use kernel::eprintln;
-use kernel::hypercall;
-use kernel::layout::PORT_DOORBELL;
-use kernel::protocol::{BootInfo, BOOT_FLAG_FIXED_TIME, FRAMEBUFFER_FORMAT_XRGB8888};
+use kernel::host::hypercall;
+use kernel::host::layout::PORT_DOORBELL;
+use kernel::host::protocol::{BootInfo, BOOT_FLAG_FIXED_TIME, FRAMEBUFFER_FORMAT_XRGB8888};
 use mailbox::{
     Mailbox, ABS_X, ABS_Y, EV_ABS, EV_KEY, FRAME_PERIOD_NS, KEY_C, KEY_PRESSED, MAILBOX_FLAG_QUIT,
     MAILBOX_MAGIC,
@@ -112,7 +112,7 @@ fn clamp(value: i32, limit: u32) -> u32 {
 #[no_mangle]
 pub extern "C" fn _start(boot_info_phys: u64) -> ! {
     let info = kernel::init(boot_info_phys);
-    let cmdline = kernel::cmdline::boot();
+    let cmdline = kernel::host::cmdline::boot();
     let ignore_quit = cmdline.has_flag("ignore_quit");
     let spin_on_quit = cmdline.has_flag("spin_on_quit");
 
@@ -164,6 +164,6 @@ pub extern "C" fn _start(boot_info_phys: u64) -> ! {
 
         // SAFETY: the doorbell port takes 0; the host shows the frame and
         // rewrites the mailbox before this returns.
-        unsafe { kernel::hypercall::send(PORT_DOORBELL, 0) };
+        unsafe { kernel::host::hypercall::send(PORT_DOORBELL, 0) };
     }
 }

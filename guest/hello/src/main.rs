@@ -21,9 +21,9 @@
 
 mod user;
 
-use kernel::addr::VirtAddr;
-use kernel::layout::PAGE_SIZE;
-use kernel::paging::{self, AddressSpace, KernelFrames, PageTableFlags};
+use kernel::mm::addr::VirtAddr;
+use kernel::host::layout::PAGE_SIZE;
+use kernel::mm::paging::{self, AddressSpace, KernelFrames, PageTableFlags};
 use kernel::{eprintln, println};
 
 /// Where the `.user` section appears in the user address space.
@@ -36,7 +36,7 @@ pub extern "C" fn _start(boot_info_phys: u64) -> ! {
     kernel::init(boot_info_phys);
     println!("Hello from the kvmos kernel in ring 0!");
 
-    let cmdline = kernel::cmdline::boot();
+    let cmdline = kernel::host::cmdline::boot();
     let exit_code = match cmdline.get_u64("exit_code") {
         None => 0,
         Some(Ok(n)) => n,
@@ -71,7 +71,7 @@ pub extern "C" fn _start(boot_info_phys: u64) -> ! {
     };
     match cmdline.get_str("report") {
         None => {}
-        Some("entry-state") => match kernel::entry::get() {
+        Some("entry-state") => match kernel::arch::entry::get() {
             Some(state) => println!("{state}"),
             None => eprintln!("hello: report=entry-state: the entry state was not captured"),
         },
@@ -111,9 +111,9 @@ fn run_user(exit_code: u64, crash: u64, via_cpl0_path: bool) -> ! {
     let entry = VirtAddr::new(USER_CODE_VA + (entry - start));
     let stack_top = VirtAddr::new(USER_STACK_TOP);
     if via_cpl0_path {
-        kernel::user::enter_via_cpl0_syscall_path(&space, entry, stack_top, exit_code, crash)
+        kernel::arch::user::enter_via_cpl0_syscall_path(&space, entry, stack_top, exit_code, crash)
     }
-    kernel::user::enter(&space, entry, stack_top, exit_code, crash)
+    kernel::arch::user::enter(&space, entry, stack_top, exit_code, crash)
 }
 
 fn ring0_ud() -> ! {

@@ -8,7 +8,7 @@
 //! return the line's length (which also checks that RDX survived the
 //! syscall, as the Linux ABI promises).
 
-use kernel::addr::VirtAddr;
+use kernel::mm::addr::VirtAddr;
 
 pub const CRASH_NONE: u64 = 0;
 /// Read a kernel address from ring 3: #PF with a user-mode error code.
@@ -142,5 +142,5 @@ hello_user_main:
     ud = const CRASH_UD,
     sys_write = const kernel::syscall::nr::WRITE,
     sys_exit_group = const kernel::syscall::nr::EXIT_GROUP,
-    kernel_addr = const kernel::layout::KERNEL_BASE + kernel::layout::KERNEL_IMAGE_ADDR,
+    kernel_addr = const kernel::host::layout::KERNEL_BASE + kernel::host::layout::KERNEL_IMAGE_ADDR,
 );

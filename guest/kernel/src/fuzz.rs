@@ -1,6 +1,6 @@
 //! Seeded fuzzing of the kernel's parsers of outside input (issue 10):
-//! `elf.rs` (programs from the initramfs, execve), `initramfs.rs` (the
-//! archive the host builds) and the command line (`cmdline.rs`). Host-
+//! `process/elf.rs` (programs from the initramfs, execve), `vfs/initramfs.rs` (the
+//! archive the host builds) and the command line (`host/cmdline.rs`). Host-
 //! compiled tests (a debug build: overflow checks on, so a wrapped sum is
 //! a panic) with a small xorshift generator; crates.io is out of reach.
 //!
@@ -8,9 +8,9 @@
 //! 3000); the `#[ignore]`d `*_long` variants run KVMOS_FUZZ_N (default
 //! 100,000) for `pnpm fuzz`, which reads their `fuzz-result` lines.
 
-use crate::cmdline::{parse_u64, Cmdline};
-use crate::elf::{self, IMAGE_LIMIT, PF_X};
-use crate::initramfs::Reader;
+use crate::host::cmdline::{parse_u64, Cmdline};
+use crate::process::elf::{self, IMAGE_LIMIT, PF_X};
+use crate::vfs::initramfs::Reader;
 use std::{env, println, time::Instant, vec::Vec};
 
 struct Rng(u64);
@@ -157,7 +157,7 @@ fn elf_long() {
 // ---- initramfs.rs ----
 
 fn initramfs_one(rng: &mut Rng) -> bool {
-    let seed = crate::initramfs::tests::archive(&[
+    let seed = crate::vfs::initramfs::tests::archive(&[
         ("bin", 0o040755, b""),
         ("bin/sh", 0o100755, b"#!/bin/sh\necho hello\n"),
         ("lib", 0o120777, b"bin"),
@@ -175,7 +175,7 @@ fn initramfs_one(rng: &mut Rng) -> bool {
     let mut n = 0;
     for e in Reader::new(&bytes) {
         n += 1;
-        assert!(n <= bytes.len() / crate::initramfs::HEADER_SIZE + 2, "the reader does not end");
+        assert!(n <= bytes.len() / crate::vfs::initramfs::HEADER_SIZE + 2, "the reader does not end");
         match e {
             Ok(e) => {
                 assert!(e.data_offset.checked_add(e.data.len()).is_some_and(|end| end <= bytes.len()));

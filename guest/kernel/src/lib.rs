@@ -24,39 +24,22 @@
 
 extern crate alloc;
 
-#[cfg(test)]
-mod abi_check;
-pub mod addr;
+pub mod arch;
 pub mod bytes;
-pub mod cmdline;
-pub mod console;
-pub mod cpu;
-pub mod display;
-pub mod elf;
-pub mod entry;
+pub mod dev;
 #[cfg(test)]
 mod fuzz;
-pub mod frames;
-pub mod gdt;
-pub mod heap;
-pub mod hypercall;
-pub mod idt;
-pub mod initramfs;
-pub mod layout;
-pub mod log;
-pub mod paging;
-#[cfg(target_os = "none")]
-mod panic;
+pub mod host;
+pub mod mm;
 pub mod process;
-pub mod protocol;
 pub mod sync;
 pub mod syscall;
-pub mod tty;
-pub mod user;
-pub mod vdso;
 pub mod vfs;
 
 use core::sync::atomic::{AtomicPtr, Ordering};
+use arch::{entry, gdt, idt};
+use host::{hypercall, layout, protocol};
+use mm::{addr, paging};
 use protocol::BootInfo;
 
 static BOOT_INFO: AtomicPtr<BootInfo> = AtomicPtr::new(core::ptr::null_mut());

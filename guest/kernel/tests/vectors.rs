@@ -3,7 +3,7 @@
 //! its `bytes` and decode back to its fields; every invalid case must be
 //! rejected naming the same field.
 
-use kernel::protocol::{BootInfo, ConsoleWrite, DecodeError, FaultReport, Segment, Tty};
+use kernel::host::protocol::{BootInfo, ConsoleWrite, DecodeError, FaultReport, Segment, Tty};
 use std::path::PathBuf;
 
 #[derive(Debug, Default)]

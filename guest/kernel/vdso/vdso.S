@@ -6,7 +6,7 @@
  * symbols up, version LINUX_2.6, and fall back to the system call when a
  * symbol is missing.
  *
- * The kernel's data for it (the "vvar" page, kernel/src/vdso.rs) is
+ * The kernel's data for it (the "vvar" page, kernel/src/dev/vdso.rs) is
  * mapped read-only one page below the image, so the code finds it from
  * __ehdr_start (the image's first byte) without any relocation:
  *   offset 0  u32 clock_mode  0: no clock here (use the system call);

@@ -11,15 +11,15 @@
 #![no_std]
 #![no_main]
 
-use kernel::protocol::BOOT_FLAG_TRACE;
+use kernel::host::protocol::BOOT_FLAG_TRACE;
 
 #[no_mangle]
 pub extern "C" fn _start(boot_info_phys: u64) -> ! {
     let info = kernel::init(boot_info_phys);
     let trace = info.flags & BOOT_FLAG_TRACE != 0;
     kernel::syscall::install(&kernel::syscall::linux::LINUX, true, trace);
-    kernel::idt::set_user_fault_handler(kernel::process::fault::user_exception);
-    let cmdline = kernel::cmdline::boot();
+    kernel::process::trap::set_user_fault_handler(kernel::process::fault::user_exception);
+    let cmdline = kernel::host::cmdline::boot();
     let Some(init) = cmdline.get("init").filter(|p| !p.is_empty()) else {
         kernel::notice!("linux-exec: no init=PATH on the kernel command line: nothing to run");
         kernel::process::exit(127)

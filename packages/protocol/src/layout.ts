@@ -1,7 +1,7 @@
 /**
  * The guest/host contract: every guest-physical and guest-virtual constant of
  * kvmos lives here (as Firecracker keeps its in `arch/x86_64/layout.rs`).
- * The Rust side mirrors this file in `guest/kernel/src/layout.rs`; the shared
+ * The Rust side mirrors this file in `guest/kernel/src/host/layout.rs`; the shared
  * vectors in `packages/protocol/vectors/` keep the two from drifting.
  *
  * Guest-physical memory (one KVM memory slot, from 0 to `ramSize`):

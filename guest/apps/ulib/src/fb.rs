@@ -6,75 +6,15 @@
 use crate::sys::{self, Errno};
 use core::fmt;
 
-pub const FBIOGET_VSCREENINFO: usize = 0x4600;
-pub const FBIOPUT_VSCREENINFO: usize = 0x4601;
-pub const FBIOGET_FSCREENINFO: usize = 0x4602;
-pub const FBIOPAN_DISPLAY: usize = 0x4606;
+pub const FBIOGET_VSCREENINFO: usize = uapi::fb::FBIOGET_VSCREENINFO as usize;
+pub const FBIOPUT_VSCREENINFO: usize = uapi::fb::FBIOPUT_VSCREENINFO as usize;
+pub const FBIOGET_FSCREENINFO: usize = uapi::fb::FBIOGET_FSCREENINFO as usize;
+pub const FBIOPAN_DISPLAY: usize = uapi::fb::FBIOPAN_DISPLAY as usize;
 
-/// `struct fb_bitfield`.
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct FbBitfield {
-    pub offset: u32,
-    pub length: u32,
-    pub msb_right: u32,
-}
-
-/// `struct fb_var_screeninfo` (160 bytes).
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct FbVarScreeninfo {
-    pub xres: u32,
-    pub yres: u32,
-    pub xres_virtual: u32,
-    pub yres_virtual: u32,
-    pub xoffset: u32,
-    pub yoffset: u32,
-    pub bits_per_pixel: u32,
-    pub grayscale: u32,
-    pub red: FbBitfield,
-    pub green: FbBitfield,
-    pub blue: FbBitfield,
-    pub transp: FbBitfield,
-    pub nonstd: u32,
-    pub activate: u32,
-    pub height: u32,
-    pub width: u32,
-    pub accel_flags: u32,
-    pub pixclock: u32,
-    pub left_margin: u32,
-    pub right_margin: u32,
-    pub upper_margin: u32,
-    pub lower_margin: u32,
-    pub hsync_len: u32,
-    pub vsync_len: u32,
-    pub sync: u32,
-    pub vmode: u32,
-    pub rotate: u32,
-    pub colorspace: u32,
-    pub reserved: [u32; 4],
-}
-
-/// `struct fb_fix_screeninfo` (80 bytes on x86-64).
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct FbFixScreeninfo {
-    pub id: [u8; 16],
-    pub smem_start: u64,
-    pub smem_len: u32,
-    pub type_: u32,
-    pub type_aux: u32,
-    pub visual: u32,
-    pub xpanstep: u16,
-    pub ypanstep: u16,
-    pub ywrapstep: u16,
-    pub line_length: u32,
-    pub mmio_start: u64,
-    pub mmio_len: u32,
-    pub accel: u32,
-    pub capabilities: u16,
-    pub reserved: [u16; 2],
-}
+/// `struct fb_bitfield`, `struct fb_var_screeninfo` (160 bytes) and
+/// `struct fb_fix_screeninfo` (80 bytes), declared once for ulib and the
+/// kernel in the `uapi` crate.
+pub use uapi::fb::{FbBitfield, FbFixScreeninfo, FbVarScreeninfo};
 
 /// Why the framebuffer cannot be used; `Display` gives the message after
 /// the program's name (`torus: cannot open /dev/fb0: No such file or directory`).

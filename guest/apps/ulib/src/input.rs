@@ -12,36 +12,13 @@ use crate::sys::{self, Errno};
 
 pub const PATH: &str = "/dev/input/event0";
 
-// <linux/input-event-codes.h>
-pub const EV_SYN: u16 = 0x00;
-pub const EV_KEY: u16 = 0x01;
-pub const EV_REL: u16 = 0x02;
-pub const EV_ABS: u16 = 0x03;
-pub const SYN_REPORT: u16 = 0;
-pub const SYN_DROPPED: u16 = 3;
-pub const REL_X: u16 = 0x00;
-pub const REL_Y: u16 = 0x01;
-pub const REL_WHEEL: u16 = 0x08;
-pub const ABS_X: u16 = 0x00;
-pub const ABS_Y: u16 = 0x01;
-pub const KEY_ESC: u16 = 1;
-pub const KEY_Q: u16 = 16;
-pub const KEY_C: u16 = 46;
-pub const KEY_SPACE: u16 = 57;
-pub const BTN_LEFT: u16 = 0x110;
-pub const BTN_RIGHT: u16 = 0x111;
-pub const BTN_MIDDLE: u16 = 0x112;
-
-/// `struct input_event` (x86-64: `struct timeval` is two longs).
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct InputEvent {
-    pub tv_sec: i64,
-    pub tv_usec: i64,
-    pub type_: u16,
-    pub code: u16,
-    pub value: i32,
-}
+// <linux/input-event-codes.h> and `struct input_event` (x86-64: `struct
+// timeval` is two longs), declared once for ulib and the kernel in the
+// `uapi` crate.
+pub use uapi::input::{
+    InputEvent, ABS_X, ABS_Y, BTN_LEFT, BTN_MIDDLE, BTN_RIGHT, EV_ABS, EV_KEY, EV_REL, EV_SYN, KEY_C, KEY_ESC, KEY_Q,
+    KEY_SPACE, REL_WHEEL, REL_X, REL_Y, SYN_DROPPED, SYN_REPORT,
+};
 
 pub const EVENT_SIZE: usize = core::mem::size_of::<InputEvent>();
 

@@ -7,8 +7,8 @@ use super::exec::{self, ExecError};
 use super::fd::{Fd, FdTable, FileKind, OpenFile, O_RDONLY, O_WRONLY};
 use super::signal::Signals;
 use super::{Process, System, DEFAULT_RLIMITS, SYSTEM};
-use crate::addr::PhysAddr;
-use crate::protocol::BootInfo;
+use crate::mm::addr::PhysAddr;
+use crate::host::protocol::BootInfo;
 use crate::vfs::{Vfs, ROOT};
 use alloc::boxed::Box;
 use alloc::vec::Vec;
@@ -66,10 +66,10 @@ fn phys_bytes(addr: u64, len: u64) -> &'static [u8] {
 /// there when the host attached a display.
 pub fn run_linux_image(boot_info_phys: u64, default_init: &[u8]) -> ! {
     let info = crate::init(boot_info_phys);
-    let trace = info.flags & crate::protocol::BOOT_FLAG_TRACE != 0;
+    let trace = info.flags & crate::host::protocol::BOOT_FLAG_TRACE != 0;
     crate::syscall::install(&crate::syscall::linux::LINUX, true, trace);
-    crate::idt::set_user_fault_handler(super::fault::user_exception);
-    let cmdline = crate::cmdline::boot();
+    super::trap::set_user_fault_handler(super::fault::user_exception);
+    let cmdline = crate::host::cmdline::boot();
     let init = cmdline
         .get("init")
         .filter(|p| !p.is_empty())
@@ -93,10 +93,10 @@ pub fn run_init(info: &BootInfo, init: &[u8], cwd: &[u8]) -> ! {
             super::exit(127)
         }
     };
-    if crate::display::init(info) {
+    if crate::dev::display::init(info) {
         vfs.add_display_devices(now);
     }
-    let block = phys_bytes(info.args_addr, info.args_size.min(crate::layout::ARGS_MAX));
+    let block = phys_bytes(info.args_addr, info.args_size.min(crate::host::layout::ARGS_MAX));
     let own: Vec<u8>;
     let args = if block.is_empty() {
         own = [init, b"\0"].concat();
@@ -139,9 +139,9 @@ pub fn run_init(info: &BootInfo, init: &[u8], cwd: &[u8]) -> ! {
     let mut fds = FdTable::new();
     // Like the pipes a program usually gets: stdin read-only, stdout and
     // stderr write-only (`write(0, ..)` is EBADF, as with a pipe).
-    crate::tty::init(info);
+    crate::dev::tty::init(info);
     for (fd, out, mode) in [(0, 1, O_RDONLY), (1, 1, O_WRONLY), (2, 2, O_WRONLY)] {
-        let tty = crate::tty::host_fd_is_terminal(fd as u32);
+        let tty = crate::dev::tty::host_fd_is_terminal(fd as u32);
         fds.install(
             fd,
             Fd {
@@ -176,7 +176,7 @@ pub fn run_init(info: &BootInfo, init: &[u8], cwd: &[u8]) -> ! {
             pdeathsig: 0,
             no_new_privs: false,
             child_subreaper: false,
-            regs: crate::idt::TrapFrame::default(),
+            regs: crate::arch::idt::TrapFrame::default(),
             state: super::sched::State::Ready,
             vfork_parent: 0,
             restart_done: 0,
@@ -186,10 +186,10 @@ pub fn run_init(info: &BootInfo, init: &[u8], cwd: &[u8]) -> ! {
         zombies: super::table::Zombies::new(),
         last_pid: 1,
     });
-    crate::user::enter(
+    crate::arch::user::enter(
         &space,
-        crate::addr::VirtAddr::new(entry),
-        crate::addr::VirtAddr::new(sp),
+        crate::mm::addr::VirtAddr::new(entry),
+        crate::mm::addr::VirtAddr::new(sp),
         0,
         0,
     )

@@ -23,9 +23,9 @@
 
 use super::signal::*;
 use super::System;
-use crate::cpu::rflags;
-use crate::idt::TrapFrame;
-use crate::layout::{SELECTOR_USER_CODE, SELECTOR_USER_DATA, USER_END};
+use crate::arch::cpu::rflags;
+use crate::arch::idt::TrapFrame;
+use crate::host::layout::{SELECTOR_USER_CODE, SELECTOR_USER_DATA, USER_END};
 use crate::syscall::user_ptr::UserPtr;
 
 const SA_SIGINFO: u64 = 4;

@@ -10,9 +10,9 @@
 use super::mm::{page_up, Mm, STACK_SIZE, STACK_TOP};
 use super::stack::{self, Aux};
 use super::vmas::{Backing, VmaKind, PROT_EXEC, PROT_READ, PROT_WRITE};
-use crate::addr::VirtAddr;
-use crate::elf::{self, ElfError, Segment, PF_R, PF_W, PF_X};
-use crate::layout::PAGE_SIZE;
+use crate::mm::addr::VirtAddr;
+use crate::process::elf::{self, ElfError, Segment, PF_R, PF_W, PF_X};
+use crate::host::layout::PAGE_SIZE;
 use crate::syscall::user_ptr::UserPtr;
 use crate::syscall::Errno;
 use crate::vfs::{Kind, NodeId, Vfs};
@@ -151,13 +151,13 @@ fn build(
     }
     mm.brk_start = page_up(program.end);
     mm.brk = mm.brk_start;
-    let vdso = crate::vdso::map(mm).map_err(ExecError::Memory)?;
+    let vdso = crate::dev::vdso::map(mm).map_err(ExecError::Memory)?;
 
     let aux = Aux {
         phdr: program.phdr,
         phnum: program.phnum as u64,
         entry: program.entry,
-        hwcap: crate::cpu::cpuid(1, 0)[3] as u64,
+        hwcap: crate::arch::cpu::cpuid(1, 0)[3] as u64,
         vdso,
     };
     let l = stack::layout(

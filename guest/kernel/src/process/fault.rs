@@ -1,5 +1,5 @@
 //! CPU exceptions from ring 3, for images that run Linux programs (they
-//! install `user_exception` with `idt::set_user_fault_handler`; others
+//! install `user_exception` with `trap::set_user_fault_handler`; others
 //! keep reporting every exception through the fault port).
 //!
 //! A page fault on a page not mapped yet inside an area is the lazy
@@ -12,7 +12,7 @@
 //! status 128 + the signal.
 
 use super::signal;
-use crate::idt::{TrapFrame, PAGE_FAULT};
+use crate::arch::idt::{TrapFrame, PAGE_FAULT};
 
 /// #PF error code bits.
 const PF_PRESENT: u64 = 1;
@@ -22,7 +22,7 @@ const PF_FETCH: u64 = 16;
 /// Handles an exception from ring 3; returns true to resume the program.
 pub fn user_exception(frame: &mut TrapFrame) -> bool {
     let address = if frame.vector == PAGE_FAULT {
-        crate::cpu::read_cr2()
+        crate::arch::cpu::read_cr2()
     } else {
         0
     };

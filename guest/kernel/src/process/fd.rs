@@ -36,7 +36,7 @@ pub const MAX_FDS: usize = 1024;
 pub enum FileKind {
     /// The host's stdin, stdout or stderr: reads come from its stdin,
     /// writes go to its fd `out` (1 or 2). `tty`: that host fd is the
-    /// terminal (`crate::tty`), else it is ENOTTY like the pipe or file
+    /// terminal (`crate::dev::tty`), else it is ENOTTY like the pipe or file
     /// it is on the host.
     Console {
         out: u32,

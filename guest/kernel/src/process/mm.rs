@@ -17,10 +17,10 @@
 
 use super::spans::Spans;
 use super::vmas::{Backing, Vma, VmaKind, Vmas, PROT_ALL, PROT_EXEC, PROT_READ, PROT_WRITE};
-use crate::addr::{PhysAddr, VirtAddr};
-use crate::hypercall;
-use crate::layout::PAGE_SIZE;
-use crate::paging::{self, AddressSpace, KernelFrames, MapError, PageTableFlags, PhysMemory};
+use crate::mm::addr::{PhysAddr, VirtAddr};
+use crate::host::hypercall;
+use crate::host::layout::PAGE_SIZE;
+use crate::mm::paging::{self, AddressSpace, KernelFrames, MapError, PageTableFlags, PhysMemory};
 use crate::syscall::user_ptr::UserMemory;
 use crate::syscall::Errno;
 use core::cell::{Cell, RefCell};
@@ -139,7 +139,7 @@ impl Mm {
     /// Flushes the TLB if this address space is the live one.
     fn flush(&self) {
         self.forget();
-        if crate::cpu::read_cr3() & paging::PageTableEntry::ADDR_MASK == self.space.root().as_u64()
+        if crate::arch::cpu::read_cr3() & paging::PageTableEntry::ADDR_MASK == self.space.root().as_u64()
         {
             self.space.activate();
         }
@@ -407,7 +407,7 @@ impl Mm {
     /// malloc maps a PROT_NONE page at the old break) stays what it is,
     /// and the break grows past it.
     pub fn set_brk(&mut self, new: u64) -> u64 {
-        if new < self.brk_start || new > crate::elf::IMAGE_LIMIT {
+        if new < self.brk_start || new > crate::process::elf::IMAGE_LIMIT {
             return self.brk;
         }
         let old_end = page_up(self.brk);

@@ -21,6 +21,7 @@
 
 pub mod boot;
 pub mod deliver;
+pub mod elf;
 pub mod exec;
 pub mod fault;
 pub mod fd;
@@ -31,10 +32,11 @@ pub mod signal;
 pub mod spans;
 pub mod stack;
 pub mod table;
+pub mod trap;
 pub mod vmas;
 
-use crate::hypercall;
-use crate::idt::TrapFrame;
+use crate::host::hypercall;
+use crate::arch::idt::TrapFrame;
 use crate::sync::Global;
 use crate::syscall::user_ptr::Pod;
 use crate::syscall::Errno;

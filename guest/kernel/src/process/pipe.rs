@@ -174,7 +174,7 @@ impl Pipe {
         for i in 0..n {
             let s = self.ring.head.wrapping_add(i) % SLOTS;
             if self.frames[s] == 0 {
-                self.frames[s] = crate::paging::allocate_frame()
+                self.frames[s] = crate::mm::paging::allocate_frame()
                     .ok_or(Errno::ENOMEM)?
                     .as_u64();
             }
@@ -223,7 +223,7 @@ impl Pipe {
 impl Drop for Pipe {
     fn drop(&mut self) {
         for &f in self.frames.iter().filter(|&&f| f != 0) {
-            crate::paging::free_frame(crate::addr::PhysAddr::new(f));
+            crate::mm::paging::free_frame(crate::mm::addr::PhysAddr::new(f));
         }
     }
 }
@@ -315,9 +315,9 @@ fn copy_pieces(
             let pipe = frames[p.slot] + (p.off + done) as u64;
             let user = c.phys.as_u64() + coff as u64;
             if to_pipe {
-                crate::hypercall::copy(pipe, user, n as u64);
+                crate::host::hypercall::copy(pipe, user, n as u64);
             } else {
-                crate::hypercall::copy(user, pipe, n as u64);
+                crate::host::hypercall::copy(user, pipe, n as u64);
             }
             done += n;
             coff += n;

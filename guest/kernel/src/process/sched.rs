@@ -39,10 +39,10 @@
 use super::mm::Mm;
 use super::table::{Status, Which};
 use super::{pipe::Pipe, Process, System, SYSTEM};
-use crate::idt::TrapFrame;
+use crate::arch::idt::TrapFrame;
 use alloc::rc::Rc;
 use core::cell::RefCell;
-use core::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+use core::sync::atomic::{AtomicU64, Ordering};
 
 /// What a blocked process waits for.
 #[derive(Debug, Clone)]
@@ -80,13 +80,12 @@ pub const SIGNAL: u8 = 5;
 /// `rt_sigreturn`: restore the registers from the signal frame.
 pub const SIGRETURN: u8 = 6;
 
-/// Read by the #UD fast path after each system call (idt): non-zero
-/// sends the trap through `after_trap`.
-pub static PENDING: AtomicU8 = AtomicU8::new(NONE);
+/// Read by the #UD fast path after each system call (`arch::syscall`):
+/// non-zero sends the trap through `after_trap`. The number of the
+/// system call being handled: RAX of a restarted call.
+pub use crate::arch::syscall::{PENDING, SYSCALL_NR};
+const _: () = assert!(NONE == 0, "the #UD fast path tests PENDING against 0");
 static ARG: AtomicU64 = AtomicU64::new(0);
-/// The number of the system call being handled (stored by the #UD fast
-/// path and `syscall::try_handle`): RAX of a restarted call.
-pub static SYSCALL_NR: AtomicU64 = AtomicU64::new(0);
 /// Bumped by everything that may make a `poll` ready (pipe transfers
 /// and closes, exits).
 static GEN: AtomicU64 = AtomicU64::new(0);
@@ -242,8 +241,8 @@ fn set_bases(fs: u64, gs: u64) {
     // SAFETY: user addresses checked by arch_prctl (or 0); the kernel
     // does not use FS or GS.
     unsafe {
-        crate::cpu::wrmsr(crate::cpu::MSR_FS_BASE, fs);
-        crate::cpu::wrmsr(0xc000_0101, gs);
+        crate::arch::cpu::wrmsr(crate::arch::cpu::MSR_FS_BASE, fs);
+        crate::arch::cpu::wrmsr(0xc000_0101, gs);
     }
 }
 
@@ -281,7 +280,7 @@ fn deadlock(sys: &System) -> ! {
         sys.proc.pid,
         sys.others.len()
     );
-    crate::hypercall::exit(1)
+    crate::host::hypercall::exit(1)
 }
 
 /// After a system call or exception that set `PENDING` (idt): carries
@@ -411,7 +410,7 @@ const SA_NOCLDWAIT: u64 = 2;
 
 /// Process 1 ended: so does the guest, with its status.
 fn end_guest(status: Status) -> ! {
-    crate::hypercall::exit(status.shell_status() & 0xff)
+    crate::host::hypercall::exit(status.shell_status() & 0xff)
 }
 
 /// The running process exits: the guest ends if it is process 1; else

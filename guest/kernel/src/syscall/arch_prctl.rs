@@ -3,7 +3,7 @@
 //! (the process keeps the values for `ARCH_GET_FS`/`ARCH_GET_GS`).
 
 use super::{Args, Errno, UserPtr};
-use crate::layout::USER_END;
+use crate::host::layout::USER_END;
 use crate::process;
 
 pub const ARCH_SET_GS: u64 = 0x1001;
@@ -16,7 +16,7 @@ const MSR_GS_BASE: u32 = 0xc000_0101;
 fn write_base(msr: u32, value: u64) {
     // SAFETY: FS/GS base MSRs accept any canonical address (checked by
     // the caller to be a user one); the kernel does not use FS or GS.
-    unsafe { crate::cpu::wrmsr(msr, value) }
+    unsafe { crate::arch::cpu::wrmsr(msr, value) }
 }
 
 #[cfg(not(target_os = "none"))]
@@ -31,7 +31,7 @@ pub(super) fn arch_prctl(a: &Args) -> Result<usize, Errno> {
             }
             if code == ARCH_SET_FS {
                 sys.proc.fs_base = addr;
-                write_base(crate::cpu::MSR_FS_BASE, addr);
+                write_base(crate::arch::cpu::MSR_FS_BASE, addr);
             } else {
                 sys.proc.gs_base = addr;
                 write_base(MSR_GS_BASE, addr);

@@ -9,7 +9,7 @@
 
 use super::path::{start_dir, PathBuf, AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW};
 use super::{Args, Errno, UserPtr};
-use crate::elf::ElfError;
+use crate::process::elf::ElfError;
 use crate::process::exec::{self, ExecError};
 use crate::process::signal::{SigAction, StackT, SIG_DFL, SIG_IGN, SS_DISABLE};
 use crate::process::{self, Process, System};
@@ -115,10 +115,10 @@ fn exec_at(dirfd: u64, path: u64, argv: u64, envp: u64, flags: u64) -> Result<us
     reset_bases();
     space.activate();
     old.release();
-    crate::user::enter(
+    crate::arch::user::enter(
         &space,
-        crate::addr::VirtAddr::new(entry),
-        crate::addr::VirtAddr::new(sp),
+        crate::mm::addr::VirtAddr::new(entry),
+        crate::mm::addr::VirtAddr::new(sp),
         0,
         0,
     )
@@ -128,8 +128,8 @@ fn exec_at(dirfd: u64, path: u64, argv: u64, envp: u64, flags: u64) -> Result<us
 fn reset_bases() {
     // SAFETY: zero is a valid FS/GS base; the kernel does not use them.
     unsafe {
-        crate::cpu::wrmsr(crate::cpu::MSR_FS_BASE, 0);
-        crate::cpu::wrmsr(0xc000_0101, 0);
+        crate::arch::cpu::wrmsr(crate::arch::cpu::MSR_FS_BASE, 0);
+        crate::arch::cpu::wrmsr(0xc000_0101, 0);
     }
 }
 

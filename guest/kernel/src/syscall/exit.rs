@@ -24,9 +24,9 @@ fn exit_process(code: i32) -> Result<usize, Errno> {
 }
 
 pub fn sys_exit(code: i32) -> ! {
-    crate::hypercall::exit(code as u32)
+    crate::host::hypercall::exit(code as u32)
 }
 
 pub fn sys_exit_group(code: i32) -> ! {
-    crate::hypercall::exit(code as u32)
+    crate::host::hypercall::exit(code as u32)
 }

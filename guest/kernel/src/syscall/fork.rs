@@ -126,7 +126,7 @@ fn spawn(
         child_subreaper: false,
         // The stack the child starts on (0: the parent's); `after_trap`
         // fills in the rest.
-        regs: crate::idt::TrapFrame {
+        regs: crate::arch::idt::TrapFrame {
             rsp: stack,
             ..Default::default()
         },

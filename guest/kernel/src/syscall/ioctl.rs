@@ -1,6 +1,6 @@
 //! `ioctl`. The generic requests work on any descriptor (FIOCLEX,
 //! FIONCLEX, FIONBIO, FIOASYNC; FIONREAD on files). Descriptors that are
-//! the terminal (the host's stdin is one: `crate::tty`) take the
+//! the terminal (the host's stdin is one: `crate::dev::tty`) take the
 //! terminal's requests (`termios`); on every other one, the console on a
 //! host pipe or file included, TCGETS, TIOCGWINSZ and the rest are
 //! ENOTTY, so programs behave as when their input is redirected.
@@ -12,7 +12,7 @@
 //! mode there is, else EINVAL); others ENOTTY, as fbdev's default.
 
 use super::{termios, Args, Errno, UserPtr};
-use crate::display::{self, FbVarScreeninfo};
+use crate::dev::display::{self, FbVarScreeninfo};
 use crate::process;
 use crate::process::fd::{FileKind, O_NONBLOCK};
 use crate::process::mm::Mm;
@@ -39,7 +39,7 @@ pub(super) fn ioctl(a: &Args) -> Result<usize, Errno> {
         if kind == FileKind::Device(Device::Fb0) && req & !0xff == FB_IOCTL_BASE {
             return fb_ioctl(&sys.proc.mm, req, arg);
         }
-        if termios::is_tty_request(req) && !GENERIC.contains(&req) && crate::tty::is_terminal(kind)
+        if termios::is_tty_request(req) && !GENERIC.contains(&req) && crate::dev::tty::is_terminal(kind)
         {
             return termios::tty_ioctl(sys, req, arg);
         }

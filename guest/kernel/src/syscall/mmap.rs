@@ -10,7 +10,7 @@
 //! free hint is taken, otherwise the highest free range below the stack.
 
 use super::{Args, Errno};
-use crate::layout::{PAGE_SIZE, USER_END};
+use crate::host::layout::{PAGE_SIZE, USER_END};
 use crate::process::fd::FileKind;
 use crate::process::mm::{may_commit, page_up, MMAP_BOTTOM, MMAP_TOP};
 use crate::process::vmas::{Backing, VmaKind, PROT_EXEC, PROT_READ, PROT_WRITE};
@@ -93,7 +93,7 @@ fn map(sys: &mut System, a: &Args) -> Result<usize, Errno> {
             }
             FileKind::Device(Device::Zero) => {}
             FileKind::Device(Device::Fb0) => {
-                let g = crate::display::geometry().ok_or(Errno::ENODEV)?;
+                let g = crate::dev::display::geometry().ok_or(Errno::ENODEV)?;
                 if off > g.map_len() || len > g.map_len() - off {
                     return Err(Errno::EINVAL);
                 }

@@ -65,7 +65,7 @@ pub fn open_at(sys: &mut System, dirfd: u64, path: &[u8], flags: u32) -> Result<
             }
             Kind::Device(Device::Other(..)) | Kind::Special => return Err(Errno::ENXIO),
             // The archive's nodes when no display is attached: no driver.
-            Kind::Device(Device::Fb0 | Device::Event0) if !crate::display::present() => {
+            Kind::Device(Device::Fb0 | Device::Event0) if !crate::dev::display::present() => {
                 return Err(Errno::ENXIO)
             }
             Kind::Device(d) => FileKind::Device(*d),

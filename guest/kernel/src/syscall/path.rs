@@ -3,9 +3,9 @@
 
 use super::user_ptr::UserMemory;
 use super::{Errno, UserPtr};
-use crate::addr::VirtAddr;
+use crate::mm::addr::VirtAddr;
 use crate::bytes::find_nul;
-use crate::layout::PAGE_SIZE;
+use crate::host::layout::PAGE_SIZE;
 use crate::process::System;
 use crate::vfs::path::PATH_MAX;
 use crate::vfs::{NodeId, ROOT};

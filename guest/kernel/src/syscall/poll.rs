@@ -2,7 +2,7 @@
 //! ready for what its access mode allows (files and devices like Linux's
 //! default poll mask; the console on a host pipe or file is reported
 //! readable and a read waits for the host's stdin). The terminal
-//! (`crate::tty`) is readable when the host says input is there. When
+//! (`crate::dev::tty`) is readable when the host says input is there. When
 //! nothing is ready they wait out the timeout (nothing can become ready
 //! meanwhile: there is no other thread; with the terminal among the
 //! descriptors the host waits for its input, up to the timeout) unless
@@ -84,16 +84,16 @@ fn readiness(sys: &System, fd: i32) -> Option<i16> {
     );
     if f.kind == FileKind::Device(Device::Event0) {
         let r = POLLOUT | POLLWRNORM;
-        return Some(if crate::display::readable() {
+        return Some(if crate::dev::display::readable() {
             r | POLLIN | POLLRDNORM
         } else {
             r
         });
     }
     let mut r = 0;
-    if console && f.readable() && crate::tty::is_terminal(f.kind) {
+    if console && f.readable() && crate::dev::tty::is_terminal(f.kind) {
         TERMINAL_POLLED.store(true, Ordering::Relaxed);
-        if crate::hypercall::tty_wait_input(0) {
+        if crate::host::hypercall::tty_wait_input(0) {
             r |= POLLIN | POLLRDNORM;
         }
     } else if !console || f.readable() {
@@ -124,7 +124,7 @@ fn wait(ready: usize, timeout: Option<u64>) -> Result<bool, Errno> {
         })?;
         if terminal {
             let ms = timeout.map_or(-1, |ns| ns.div_ceil(1_000_000).min(i64::MAX as u64) as i64);
-            return Ok(crate::hypercall::tty_wait_input(ms));
+            return Ok(crate::host::hypercall::tty_wait_input(ms));
         }
     }
     sleep(ready, timeout);

@@ -7,10 +7,10 @@
 use super::segments::{console_read, copy_from_phys, fill_random, gather, host_result};
 use super::user_ptr::{Pod, UserMemory};
 use super::{Args, Errno, UserPtr};
-use crate::hypercall;
+use crate::host::hypercall;
 use crate::process::fd::{FileKind, OpenFile};
 use crate::process::{self, sched, System};
-use crate::protocol::{IoVec, STDIN};
+use crate::host::protocol::{IoVec, STDIN};
 use crate::vfs::Device;
 use alloc::vec::Vec;
 
@@ -130,7 +130,7 @@ fn read_other(
 /// O_NONBLOCK (nothing can arrive before the program presents a frame);
 /// after the window was closed and the events are read, 0 (end of file).
 fn read_events(mm: &crate::process::mm::Mm, buf: UserPtr<u8>, len: usize) -> Result<usize, Errno> {
-    use crate::display::{self, INPUT_EVENT_SIZE};
+    use crate::dev::display::{self, INPUT_EVENT_SIZE};
     if len < INPUT_EVENT_SIZE {
         return Err(Errno::EINVAL);
     }
@@ -146,9 +146,9 @@ fn read_events(mm: &crate::process::mm::Mm, buf: UserPtr<u8>, len: usize) -> Res
 fn copy_events(
     mm: &crate::process::mm::Mm,
     buf: UserPtr<u8>,
-    records: &[crate::display::InputEvent],
+    records: &[crate::dev::display::InputEvent],
 ) -> Result<usize, Errno> {
-    use crate::display::{self, InputEvent, INPUT_EVENT_SIZE};
+    use crate::dev::display::{self, InputEvent, INPUT_EVENT_SIZE};
     let out = UserPtr::<InputEvent>::new(buf.addr());
     if let Err(e) = out.copy_to_user(mm, records) {
         display::unread(records.len());

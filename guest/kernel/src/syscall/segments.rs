@@ -5,8 +5,8 @@
 
 use super::user_ptr::UserMemory;
 use super::{Errno, UserPtr};
-use crate::hypercall;
-use crate::protocol::{IoVec, STDIN};
+use crate::host::hypercall;
+use crate::host::protocol::{IoVec, STDIN};
 
 /// Adds the physical segments of `[buf, buf + len)` to `msg` and returns
 /// how many bytes they cover: all of them, or fewer when the message is

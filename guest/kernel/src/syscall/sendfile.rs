@@ -6,7 +6,7 @@ use super::segments::host_result;
 use super::{Args, Errno, UserPtr};
 use crate::process;
 use crate::process::fd::FileKind;
-use crate::protocol::{ConsoleWrite, CONSOLE_WRITE_MAX_TOTAL, STDERR};
+use crate::host::protocol::{ConsoleWrite, CONSOLE_WRITE_MAX_TOTAL, STDERR};
 use crate::vfs::Device;
 
 pub(super) fn sendfile(a: &Args) -> Result<usize, Errno> {
@@ -45,7 +45,7 @@ pub(super) fn sendfile(a: &Args) -> Result<usize, Errno> {
             Some(fd) if n > 0 => {
                 let mut msg = ConsoleWrite::new(fd);
                 msg.push(sys.vfs.file_phys(inp.node, off).ok_or(Errno::EIO)?, n);
-                host_result(crate::hypercall::send_console_write(&mut msg))? as u64
+                host_result(crate::host::hypercall::send_console_write(&mut msg))? as u64
             }
             _ => n,
         };

@@ -32,9 +32,9 @@ unsafe impl Pod for Sysinfo {}
 pub(super) fn sysinfo(a: &Args) -> Result<usize, Errno> {
     process::with(|sys| {
         let info = Sysinfo {
-            uptime: (crate::hypercall::clock().monotonic_ns / 1_000_000_000) as i64,
+            uptime: (crate::host::hypercall::clock().monotonic_ns / 1_000_000_000) as i64,
             totalram: crate::boot_info().ram_size,
-            freeram: crate::paging::free_frames() * crate::layout::PAGE_SIZE,
+            freeram: crate::mm::paging::free_frames() * crate::host::layout::PAGE_SIZE,
             procs: 1,
             mem_unit: 1,
             ..Sysinfo::default()

@@ -1,5 +1,5 @@
 //! The terminal's `ioctl`s (`<asm-generic/ioctls.h>`), on descriptors
-//! that are the terminal (`crate::tty`): TCGETS, TCSETS/TCSETSW/TCSETSF
+//! that are the terminal (`crate::dev::tty`): TCGETS, TCSETS/TCSETSW/TCSETSF
 //! (stored, and passed to the host, whose real terminal is the line
 //! discipline), TIOCGWINSZ/TIOCSWINSZ, TIOCGPGRP/TIOCSPGRP (the
 //! foreground process group), TIOCGSID, and the ones with nothing to do
@@ -8,8 +8,8 @@
 
 use super::{Errno, UserPtr};
 use crate::process::System;
-use crate::protocol::{Termios, TTY_ACTION_DRAIN, TTY_ACTION_FLUSH, TTY_ACTION_NOW};
-use crate::tty::{self, Winsize};
+use crate::host::protocol::{Termios, TTY_ACTION_DRAIN, TTY_ACTION_FLUSH, TTY_ACTION_NOW};
+use crate::dev::tty::{self, Winsize};
 
 pub const TCGETS: u64 = 0x5401;
 pub const TCSETS: u64 = 0x5402;
@@ -53,7 +53,7 @@ pub(super) fn tty_ioctl(sys: &mut System, req: u64, arg: u64) -> Result<usize, E
                 t.termios = new;
                 Ok(())
             })?;
-            super::segments::host_result(crate::hypercall::tty_set_modes(action, &new)).map(|_| 0)
+            super::segments::host_result(crate::host::hypercall::tty_set_modes(action, &new)).map(|_| 0)
         }
         TIOCGWINSZ => {
             let w = tty::with(|t| Ok(t.winsize))?;

@@ -12,7 +12,7 @@
 
 use super::user_ptr::Pod;
 use super::{Args, Errno, UserPtr};
-use crate::hypercall;
+use crate::host::hypercall;
 use crate::process;
 
 pub const CLOCK_REALTIME: u64 = 0;
@@ -80,7 +80,7 @@ pub fn now(clock: u64) -> Result<u64, Errno> {
             Ok(hypercall::clock().realtime_ns)
         }
         CLOCK_MONOTONIC | CLOCK_MONOTONIC_RAW | CLOCK_MONOTONIC_COARSE | CLOCK_BOOTTIME
-        | CLOCK_BOOTTIME_ALARM => Ok(match crate::display::time_ns() {
+        | CLOCK_BOOTTIME_ALARM => Ok(match crate::dev::display::time_ns() {
             Some(frame_ns) => frame_ns,
             None => hypercall::clock().monotonic_ns + MONOTONIC_START_NS,
         }),
@@ -151,7 +151,7 @@ pub(super) fn time(a: &Args) -> Result<usize, Errno> {
 
 /// Waits until `clock` reads at least `deadline` (ns).
 pub fn sleep_until(clock: u64, deadline: u64) {
-    if matches!(clock, CLOCK_MONOTONIC | CLOCK_BOOTTIME) && crate::display::present() {
+    if matches!(clock, CLOCK_MONOTONIC | CLOCK_BOOTTIME) && crate::dev::display::present() {
         return;
     }
     while now(clock).is_ok_and(|t| t < deadline) {}

@@ -7,9 +7,9 @@
 //! the user address itself.
 
 use super::Errno;
-use crate::addr::{PhysAddr, VirtAddr};
-use crate::layout::{PAGE_SIZE, USER_END};
-use crate::paging::{AddressSpace, PageTableFlags, PhysMemory};
+use crate::mm::addr::{PhysAddr, VirtAddr};
+use crate::host::layout::{PAGE_SIZE, USER_END};
+use crate::mm::paging::{AddressSpace, PageTableFlags, PhysMemory};
 use core::marker::PhantomData;
 use core::mem::size_of;
 use core::mem::MaybeUninit;
@@ -396,14 +396,14 @@ mod tests {
             "wraps"
         );
         assert_eq!(
-            UserPtr::<u8>::new(crate::layout::KERNEL_BASE).check_range(1),
+            UserPtr::<u8>::new(crate::host::layout::KERNEL_BASE).check_range(1),
             Err(Errno::EFAULT)
         );
         let w = FakeWalker::default();
         let mut b = [0u8; 4];
         // The kernel half is refused before any page walk (the fake asserts).
         assert_eq!(
-            UserPtr::new(crate::layout::KERNEL_BASE).copy_from_user(&w, &mut b),
+            UserPtr::new(crate::host::layout::KERNEL_BASE).copy_from_user(&w, &mut b),
             Err(Errno::EFAULT)
         );
         assert_eq!(
@@ -518,8 +518,8 @@ mod tests {
 
     #[test]
     fn real_page_tables_as_walker() {
-        use crate::paging::fake::{space, FakeMemory};
-        use crate::paging::FrameAllocator;
+        use crate::mm::paging::fake::{space, FakeMemory};
+        use crate::mm::paging::FrameAllocator;
         let mem = FakeMemory::new();
         let mut s = space(&mem);
         let mut frames = &mem;
@@ -553,7 +553,7 @@ mod tests {
             "supervisor page"
         );
         assert_eq!(
-            s.translate_user(VirtAddr::new(crate::layout::KERNEL_BASE), false),
+            s.translate_user(VirtAddr::new(crate::host::layout::KERNEL_BASE), false),
             None
         );
         UserPtr::<u8>::new(0x40_0000)

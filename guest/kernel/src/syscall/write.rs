@@ -14,7 +14,7 @@ use super::{Args, Errno, UserPtr};
 use crate::process::fd::{FileKind, OpenFile};
 use crate::process::signal::{SIGPIPE, SIG_DFL};
 use crate::process::{self, System};
-use crate::protocol::{
+use crate::host::protocol::{
     ConsoleWrite, CONSOLE_WRITE_MAX_SEGMENTS, CONSOLE_WRITE_MAX_TOTAL, STDERR, STDOUT,
 };
 use crate::vfs::Device;
@@ -32,10 +32,10 @@ pub fn sys_write(fd: u64, buf: UserPtr<u8>, len: usize) -> Result<usize, Errno> 
     if len == 0 {
         return Ok(0);
     }
-    let space = crate::paging::AddressSpace::current();
+    let space = crate::mm::paging::AddressSpace::current();
     let mut msg = ConsoleWrite::new(fd);
     gather(&space, buf, len, &mut msg)?;
-    let result = crate::hypercall::send_console_write(&mut msg);
+    let result = crate::host::hypercall::send_console_write(&mut msg);
     if result >= 0 {
         Ok(result as usize)
     } else {
@@ -55,7 +55,7 @@ fn console_out(kind: FileKind) -> Option<u32> {
 /// Sends a console message; a closed pipe on the host's side is EPIPE,
 /// and SIGPIPE (default: die quietly, status 141) as on Linux.
 fn send(sys: &System, msg: &mut ConsoleWrite) -> Result<usize, Errno> {
-    let r = host_result(crate::hypercall::send_console_write(msg));
+    let r = host_result(crate::host::hypercall::send_console_write(msg));
     if r == Err(Errno::EPIPE) && sys.proc.signals.actions[SIGPIPE as usize - 1].handler == SIG_DFL {
         process::sched::exit_current(process::table::Status::Signaled(SIGPIPE));
     }
@@ -239,9 +239,9 @@ pub(crate) fn gather(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::addr::{PhysAddr, VirtAddr};
-    use crate::layout::USER_END;
-    use crate::protocol::{Segment, CONSOLE_WRITE_MAX_SEGMENTS, CONSOLE_WRITE_MAX_TOTAL};
+    use crate::mm::addr::{PhysAddr, VirtAddr};
+    use crate::host::layout::USER_END;
+    use crate::host::protocol::{Segment, CONSOLE_WRITE_MAX_SEGMENTS, CONSOLE_WRITE_MAX_TOTAL};
 
     /// User page `n` (at `n * 4096`) is physical `0x100_0000 + map(n) * 4096`.
     struct Pages(fn(u64) -> Option<u64>);
@@ -338,7 +338,7 @@ mod tests {
         assert_eq!(
             gather(
                 &first_two,
-                UserPtr::new(crate::layout::KERNEL_BASE),
+                UserPtr::new(crate::host::layout::KERNEL_BASE),
                 1,
                 &mut msg
             ),

@@ -10,10 +10,11 @@
 //! `dirent` (getdents64 records), `stat` (`struct stat`/`statx`).
 
 pub mod dirent;
+pub mod initramfs;
 pub mod path;
 pub mod stat;
 
-use crate::initramfs::{self, CpioError, S_IFCHR, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG};
+use initramfs::{CpioError, S_IFCHR, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG};
 use alloc::vec::Vec;
 
 /// Index of a node; the root is 0.
@@ -439,7 +440,7 @@ fn normalize(mut name: &[u8]) -> &[u8] {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::initramfs::tests::{archive, gnu_cpio};
+    use crate::vfs::initramfs::tests::{archive, gnu_cpio};
 
     pub(crate) fn sample() -> Vec<u8> {
         archive(&[

@@ -4,7 +4,7 @@
 //! directory's size is 20 bytes an entry plus 40.
 
 use super::{makedev, Kind, NodeId, Vfs};
-use crate::initramfs::S_IFDIR;
+use crate::vfs::initramfs::S_IFDIR;
 use crate::syscall::user_ptr::Pod;
 
 /// `st_dev` of every node (one file system).
@@ -168,7 +168,7 @@ impl Vfs<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::initramfs::{S_IFCHR, S_IFLNK, S_IFREG};
+    use crate::vfs::initramfs::{S_IFCHR, S_IFLNK, S_IFREG};
     use crate::vfs::{tests::sample, ROOT};
 
     #[test]

@@ -14,141 +14,49 @@
 //! Everything here is a few loads and stores in ring 0 (emulated at ~1 us
 //! an instruction); the pixels are never touched by the kernel.
 
-use crate::layout::{
+use crate::host::layout::{
     MAILBOX_EVENT_SIZE, MAILBOX_FLAG_QUIT, MAILBOX_HEADER_SIZE, MAILBOX_MAGIC, MAILBOX_MAX_EVENTS,
     PAGE_SIZE,
 };
-use crate::protocol::{BootInfo, FRAMEBUFFER_FORMAT_XRGB8888};
+use crate::host::protocol::{BootInfo, FRAMEBUFFER_FORMAT_XRGB8888};
 use crate::sync::Global;
 use crate::syscall::user_ptr::Pod;
 use crate::syscall::Errno;
 
-// ------------------------------------------------------------ <linux/fb.h>
+// ------------------------------------------- <linux/fb.h>, <linux/input.h>
 
-pub const FBIOGET_VSCREENINFO: u64 = 0x4600;
-pub const FBIOPUT_VSCREENINFO: u64 = 0x4601;
-pub const FBIOGET_FSCREENINFO: u64 = 0x4602;
-pub const FBIOPAN_DISPLAY: u64 = 0x4606;
-pub const FB_TYPE_PACKED_PIXELS: u32 = 0;
-pub const FB_VISUAL_TRUECOLOR: u32 = 2;
-/// `FB_ACTIVATE_NOW`.
-pub const FB_ACTIVATE_NOW: u32 = 0;
+// The structs are declared once, for the kernel and ulib, in the `uapi`
+// crate (checked there against the C headers).
+pub use uapi::fb::{
+    FbBitfield, FbFixScreeninfo, FbVarScreeninfo, FB_ACTIVATE_NOW, FB_TYPE_PACKED_PIXELS,
+    FB_VISUAL_TRUECOLOR,
+};
+pub use uapi::input::{InputEvent, INPUT_EVENT_SIZE};
 
-/// `struct fb_bitfield`.
-#[repr(C)]
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct FbBitfield {
-    pub offset: u32,
-    pub length: u32,
-    pub msb_right: u32,
-}
+pub const FBIOGET_VSCREENINFO: u64 = uapi::fb::FBIOGET_VSCREENINFO as u64;
+pub const FBIOPUT_VSCREENINFO: u64 = uapi::fb::FBIOPUT_VSCREENINFO as u64;
+pub const FBIOGET_FSCREENINFO: u64 = uapi::fb::FBIOGET_FSCREENINFO as u64;
+pub const FBIOPAN_DISPLAY: u64 = uapi::fb::FBIOPAN_DISPLAY as u64;
 
-/// `struct fb_var_screeninfo` (160 bytes).
-#[repr(C)]
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct FbVarScreeninfo {
-    pub xres: u32,
-    pub yres: u32,
-    pub xres_virtual: u32,
-    pub yres_virtual: u32,
-    pub xoffset: u32,
-    pub yoffset: u32,
-    pub bits_per_pixel: u32,
-    pub grayscale: u32,
-    pub red: FbBitfield,
-    pub green: FbBitfield,
-    pub blue: FbBitfield,
-    pub transp: FbBitfield,
-    pub nonstd: u32,
-    pub activate: u32,
-    /// Picture size in mm (`u32::MAX`: unknown, as Linux's drivers say).
-    pub height: u32,
-    pub width: u32,
-    pub accel_flags: u32,
-    pub pixclock: u32,
-    pub left_margin: u32,
-    pub right_margin: u32,
-    pub upper_margin: u32,
-    pub lower_margin: u32,
-    pub hsync_len: u32,
-    pub vsync_len: u32,
-    pub sync: u32,
-    pub vmode: u32,
-    pub rotate: u32,
-    pub colorspace: u32,
-    pub reserved: [u32; 4],
-}
-
-// SAFETY: u32s only, no padding (160 bytes, checked below).
+// SAFETY: u32s only, no padding (160 bytes, asserted in `uapi`).
 unsafe impl Pod for FbVarScreeninfo {}
-
-/// `struct fb_fix_screeninfo` (80 bytes on x86-64), with C's padding as
-/// explicit fields so that every byte written to user memory is defined.
-#[repr(C)]
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct FbFixScreeninfo {
-    pub id: [u8; 16],
-    pub smem_start: u64,
-    pub smem_len: u32,
-    pub type_: u32,
-    pub type_aux: u32,
-    pub visual: u32,
-    pub xpanstep: u16,
-    pub ypanstep: u16,
-    pub ywrapstep: u16,
-    pub pad0: u16,
-    pub line_length: u32,
-    pub pad1: u32,
-    pub mmio_start: u64,
-    pub mmio_len: u32,
-    pub accel: u32,
-    pub capabilities: u16,
-    pub reserved: [u16; 2],
-    pub pad2: u16,
-}
 
 // SAFETY: integers only; the padding C would have is spelled out.
 unsafe impl Pod for FbFixScreeninfo {}
 
-const _: () = {
-    assert!(core::mem::size_of::<FbVarScreeninfo>() == 160);
-    assert!(core::mem::size_of::<FbFixScreeninfo>() == 80);
-    assert!(core::mem::offset_of!(FbFixScreeninfo, line_length) == 48);
-    assert!(core::mem::offset_of!(FbFixScreeninfo, mmio_start) == 56);
-    assert!(core::mem::offset_of!(FbFixScreeninfo, capabilities) == 72);
-};
-
-// --------------------------------------------------------- <linux/input.h>
-
-/// `struct input_event` on x86-64 (24 bytes): a `timeval`, then the
-/// mailbox's `{u16 type, u16 code, i32 value}`.
-#[repr(C)]
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct InputEvent {
-    pub sec: i64,
-    pub usec: i64,
-    pub kind: u16,
-    pub code: u16,
-    pub value: i32,
-}
-
 // SAFETY: integers, no padding (24 bytes).
 unsafe impl Pod for InputEvent {}
 
-pub const INPUT_EVENT_SIZE: usize = 24;
-const _: () = assert!(core::mem::size_of::<InputEvent>() == INPUT_EVENT_SIZE);
-
-impl InputEvent {
-    /// The record for mailbox event `raw` (its 8 bytes as a little-endian
-    /// u64), stamped with `time_ns`.
-    pub const fn from_mailbox(raw: u64, time_ns: u64) -> Self {
-        Self {
-            sec: (time_ns / 1_000_000_000) as i64,
-            usec: (time_ns % 1_000_000_000 / 1000) as i64,
-            kind: raw as u16,
-            code: (raw >> 16) as u16,
-            value: (raw >> 32) as u32 as i32,
-        }
+/// The `struct input_event` record for mailbox event `raw` (its 8 bytes
+/// as a little-endian u64), stamped with `time_ns`: a `timeval`, then the
+/// mailbox's `{u16 type, u16 code, i32 value}`.
+pub const fn event_from_mailbox(raw: u64, time_ns: u64) -> InputEvent {
+    InputEvent {
+        tv_sec: (time_ns / 1_000_000_000) as i64,
+        tv_usec: (time_ns % 1_000_000_000 / 1000) as i64,
+        type_: raw as u16,
+        code: (raw >> 16) as u16,
+        value: (raw >> 32) as u32 as i32,
     }
 }
 
@@ -384,7 +292,7 @@ pub fn init(info: &BootInfo) -> bool {
     let Some(geometry) = Geometry::of(info) else {
         return false;
     };
-    let va = crate::addr::PhysAddr::new(info.mailbox_addr).to_direct_map();
+    let va = crate::mm::addr::PhysAddr::new(info.mailbox_addr).to_direct_map();
     // SAFETY: the host's mailbox page, in RAM (the direct map covers all of
     // it), 8-byte aligned (checked by `Geometry::of`).
     let mailbox = unsafe { Mailbox::at(va.as_ptr::<u64>()) };
@@ -394,7 +302,7 @@ pub fn init(info: &BootInfo) -> bool {
         cursor: Cursor::NEW,
     });
     // The vDSO reads the frame clock from ring 3 (`vdso`).
-    crate::vdso::set_frame_clock(mailbox.time_ns());
+    crate::dev::vdso::set_frame_clock(mailbox.time_ns());
     true
 }
 
@@ -421,9 +329,9 @@ pub fn ring_doorbell() {
     };
     // SAFETY: the doorbell port takes 0; the host writes only the mailbox
     // (and reads the framebuffer) meanwhile.
-    unsafe { crate::hypercall::send(crate::layout::PORT_DOORBELL, 0) };
+    unsafe { crate::host::hypercall::send(crate::host::layout::PORT_DOORBELL, 0) };
     // The new frame's time, for the vDSO's clock_gettime.
-    crate::vdso::set_frame_clock(s.mailbox.time_ns());
+    crate::dev::vdso::set_frame_clock(s.mailbox.time_ns());
 }
 
 /// Event0 has something for a read: events, or end of file after quit.
@@ -460,7 +368,7 @@ pub fn take_events(len: usize) -> Result<Option<alloc::vec::Vec<InputEvent>>, Er
 fn take(s: &mut State, time_ns: u64, from: u32, count: u32) -> alloc::vec::Vec<InputEvent> {
     let mut v = alloc::vec::Vec::with_capacity(count as usize);
     for i in from..from + count {
-        v.push(InputEvent::from_mailbox(s.mailbox.event(i), time_ns));
+        v.push(event_from_mailbox(s.mailbox.event(i), time_ns));
     }
     s.cursor.consumed = from + count;
     v
@@ -491,13 +399,13 @@ mod tests {
 
     #[test]
     fn input_event_records() {
-        let e = InputEvent::from_mailbox(raw(3, 1, -7), 12_345_678_901);
+        let e = event_from_mailbox(raw(3, 1, -7), 12_345_678_901);
         assert_eq!(
             e,
             InputEvent {
-                sec: 12,
-                usec: 345_678,
-                kind: 3,
+                tv_sec: 12,
+                tv_usec: 345_678,
+                type_: 3,
                 code: 1,
                 value: -7
             }

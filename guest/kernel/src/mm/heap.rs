@@ -19,14 +19,14 @@
 //! ENOMEM (fork, exec, mmap with MAP_POPULATE, pipes) or, for a page a
 //! program touches, into the death of that process.
 
-use crate::paging;
+use crate::mm::paging;
 use crate::sync::Global;
 use core::alloc::{GlobalAlloc, Layout};
 
 const MIN_SHIFT: u32 = 4;
 const MAX_SHIFT: u32 = 16;
 const CLASSES: usize = (MAX_SHIFT - MIN_SHIFT + 1) as usize;
-const PAGE: usize = crate::layout::PAGE_SIZE as usize;
+const PAGE: usize = crate::host::layout::PAGE_SIZE as usize;
 /// Frames taken for an arena at a time.
 const ARENA_PAGES: u64 = 64;
 
@@ -116,7 +116,7 @@ unsafe impl GlobalAlloc for Heap {
                 st.free[class] = ptr as usize;
             }
             None => {
-                let pa = crate::addr::VirtAddr::from_ptr(ptr)
+                let pa = crate::mm::addr::VirtAddr::from_ptr(ptr)
                     .kernel_to_phys()
                     .expect("heap block outside the direct map");
                 // One run: it can serve a big allocation again.

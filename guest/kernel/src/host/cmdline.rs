@@ -93,11 +93,11 @@ pub fn parse_u64(s: &[u8]) -> Result<u64, ParseIntError> {
 /// The boot command line (`kernel::init` must have run).
 pub fn boot() -> Cmdline<'static> {
     let info = crate::boot_info();
-    let len = info.cmdline_size.min(crate::layout::CMDLINE_MAX);
+    let len = info.cmdline_size.min(crate::host::layout::CMDLINE_MAX);
     if info.cmdline_addr == 0 || len == 0 {
         return Cmdline::new(&[]);
     }
-    let va = crate::addr::PhysAddr::new(info.cmdline_addr).to_direct_map();
+    let va = crate::mm::addr::PhysAddr::new(info.cmdline_addr).to_direct_map();
     // SAFETY: the host wrote `cmdline_size` bytes at `cmdline_addr` in RAM
     // (all of it is in the direct map) and nothing ever writes them again.
     Cmdline::new(unsafe { core::slice::from_raw_parts(va.as_ptr::<u8>(), len as usize) })

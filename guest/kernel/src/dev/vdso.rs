@@ -23,8 +23,8 @@
 //! while no user code runs (one CPU, no preemption of ring 3), so the
 //! vDSO needs no sequence count.
 
-use crate::addr::VirtAddr;
-use crate::layout::PAGE_SIZE;
+use crate::mm::addr::VirtAddr;
+use crate::host::layout::PAGE_SIZE;
 use crate::process::mm::{Mm, MMAP_TOP};
 use crate::process::vmas::{Backing, VmaKind, PROT_EXEC, PROT_READ};
 use crate::syscall::Errno;
@@ -176,7 +176,7 @@ mod tests {
     /// `vdso.S` hard-codes where the vvar fields are: they must be `Vvar`'s.
     #[test]
     fn vdso_s_agrees_with_vvar() {
-        let src = include_str!("../vdso/vdso.S");
+        let src = include_str!("../../vdso/vdso.S");
         let set = |name: &str| {
             src.lines()
                 .find_map(|l| l.trim().strip_prefix(&format!(".set {name}, ")))

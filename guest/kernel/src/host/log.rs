@@ -3,8 +3,8 @@
 //! program cannot run), `diagnostic!` lines only with `--verbose`. Each
 //! is formatted into one buffer and sent in one exit.
 
-use crate::hypercall;
-use crate::protocol::{LOG_KIND_DIAGNOSTIC, LOG_KIND_NOTICE, LOG_MESSAGE_MAX};
+use crate::host::hypercall;
+use crate::host::protocol::{LOG_KIND_DIAGNOSTIC, LOG_KIND_NOTICE, LOG_MESSAGE_MAX};
 use crate::sync::Global;
 use core::fmt::{self, Write};
 
@@ -49,11 +49,11 @@ pub fn diagnostic_args(args: fmt::Arguments<'_>) {
 /// A line the host always shows on its stderr.
 #[macro_export]
 macro_rules! notice {
-    ($($arg:tt)*) => ($crate::log::notice_args(format_args!($($arg)*)));
+    ($($arg:tt)*) => ($crate::host::log::notice_args(format_args!($($arg)*)));
 }
 
 /// A line the host shows with `--verbose`.
 #[macro_export]
 macro_rules! diagnostic {
-    ($($arg:tt)*) => ($crate::log::diagnostic_args(format_args!($($arg)*)));
+    ($($arg:tt)*) => ($crate::host::log::diagnostic_args(format_args!($($arg)*)));
 }

@@ -13,7 +13,7 @@
 use alloc::vec::Vec;
 use core::fmt;
 
-pub const PAGE: u64 = crate::layout::PAGE_SIZE;
+pub const PAGE: u64 = crate::host::layout::PAGE_SIZE;
 /// Where a static PIE is loaded (Linux's `ELF_ET_DYN_BASE`, page aligned).
 pub const DYN_BASE: u64 = 0x5555_5555_4000;
 /// Programs must lie below this (mmap and the stack live above).

@@ -13,7 +13,7 @@
 //! Without a terminal on stdin none of this exists: terminal requests
 //! are ENOTTY, as for the pipe stdin then is.
 
-use crate::protocol::{
+use crate::host::protocol::{
     BootInfo, Termios, BOOT_FLAG_STDERR_TTY, BOOT_FLAG_STDIN_TTY, BOOT_FLAG_STDOUT_TTY,
     TERMIOS_NCCS,
 };

@@ -7,6 +7,8 @@
 //! LSTAR still in ring 3 and traps to ring 0 as #UD, and on hardware KVM,
 //! where it lands in ring 0: both end in `try_handle`.
 
+#[cfg(test)]
+mod abi_check;
 mod access;
 mod arch_prctl;
 mod brk;
@@ -50,7 +52,7 @@ mod wait;
 mod write;
 
 #[cfg(target_os = "none")]
-pub use entry::init;
+pub use crate::arch::syscall::init;
 pub use entry::try_handle;
 pub use errno::Errno;
 pub use exit::{sys_exit, sys_exit_group};
@@ -300,7 +302,7 @@ fn report_unknown(nr: u64) {
             return;
         }
     }
-    crate::hypercall::unknown_syscall(nr.min(u32::MAX as u64));
+    crate::host::hypercall::unknown_syscall(nr.min(u32::MAX as u64));
 }
 
 /// Runs system call `nr` and returns the RAX value for the caller.
@@ -339,7 +341,7 @@ fn unknown(nr: u64) -> u64 {
 #[inline(never)]
 fn dispatch_traced(nr: u64, args: &Args) -> u64 {
     let ret = call(nr, args);
-    crate::hypercall::trace(nr, args, ret as i64);
+    crate::host::hypercall::trace(nr, args, ret as i64);
     ret
 }
 

@@ -1,8 +1,8 @@
 //! Panics go to the host as a FaultReport with vector 256 and the message
 //! (`file:line:col: message`), then the guest stops.
 
-use crate::addr::VirtAddr;
-use crate::protocol::{FaultReport, FAULT_MESSAGE_MAX, FAULT_VECTOR_PANIC};
+use crate::mm::addr::VirtAddr;
+use crate::host::protocol::{FaultReport, FAULT_MESSAGE_MAX, FAULT_VECTOR_PANIC};
 use crate::sync::Global;
 use core::fmt::Write;
 use core::panic::PanicInfo;
@@ -46,11 +46,11 @@ fn panic(info: &PanicInfo<'_>) -> ! {
     };
     let mut report = FaultReport {
         vector: FAULT_VECTOR_PANIC,
-        cs: crate::cpu::read_cs() as u64,
-        rflags: crate::cpu::read_rflags(),
+        cs: crate::arch::cpu::read_cs() as u64,
+        rflags: crate::arch::cpu::read_rflags(),
         rsp,
-        ss: crate::layout::SELECTOR_KERNEL_DATA as u64,
-        cr3: crate::cpu::read_cr3(),
+        ss: crate::host::layout::SELECTOR_KERNEL_DATA as u64,
+        cr3: crate::arch::cpu::read_cr3(),
         ..FaultReport::default()
     };
     match MESSAGE.try_lock() {
@@ -62,13 +62,13 @@ fn panic(info: &PanicInfo<'_>) -> ! {
             let _ = write!(m, "{}", info.message());
             report.message_addr = phys(m.bytes.as_ptr());
             report.message_len = m.len as u64;
-            crate::hypercall::fault(&report)
+            crate::host::hypercall::fault(&report)
         }
         None => {
             const NESTED: &str = "panic while panicking";
             report.message_addr = phys(NESTED.as_ptr());
             report.message_len = NESTED.len() as u64;
-            crate::hypercall::fault(&report)
+            crate::host::hypercall::fault(&report)
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Virtual and physical addresses as distinct types (in the style of the
 //! `x86_64` crate), so the two cannot be mixed up silently.
 
-use crate::layout::{DIRECT_MAP_BASE, KERNEL_BASE, KERNEL_WINDOW_SIZE, MAX_RAM_SIZE, USER_END};
+use crate::host::layout::{DIRECT_MAP_BASE, KERNEL_BASE, KERNEL_WINDOW_SIZE, MAX_RAM_SIZE, USER_END};
 use core::fmt;
 use core::ops::{Add, Sub};
 
@@ -205,7 +205,7 @@ mod tests {
 
     #[test]
     fn table_indexes() {
-        let v = VirtAddr::new(crate::layout::SYSCALL_STUB_VA);
+        let v = VirtAddr::new(crate::host::layout::SYSCALL_STUB_VA);
         assert_eq!(
             (
                 v.table_index(4),

@@ -13,7 +13,7 @@
 //! | 0x30 (0x33) | user code, 64-bit |
 //! | 0x40 | TSS (two entries) |
 
-use crate::layout::SELECTOR_TSS;
+use crate::host::layout::SELECTOR_TSS;
 use crate::sync::Global;
 use core::cell::UnsafeCell;
 use core::mem::size_of;
@@ -140,7 +140,7 @@ pub fn init() {
 
 #[cfg(target_os = "none")]
 fn load(gdtr: &DescriptorTablePointer) {
-    use crate::layout::{SELECTOR_KERNEL_CODE, SELECTOR_KERNEL_DATA};
+    use crate::host::layout::{SELECTOR_KERNEL_CODE, SELECTOR_KERNEL_DATA};
     // SAFETY: the GDT and TSS are statics (they live forever) and keep the
     // selectors the boot GDT had, so reloading them changes no segment's
     // meaning. The far return reloads CS from the new table.

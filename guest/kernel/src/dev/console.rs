@@ -3,9 +3,9 @@
 //! single console hypercall (more only when the text outgrows the buffer),
 //! never one per byte.
 
-use crate::addr::VirtAddr;
-use crate::hypercall;
-use crate::protocol::Segment;
+use crate::mm::addr::VirtAddr;
+use crate::host::hypercall;
+use crate::host::protocol::Segment;
 use crate::sync::Global;
 use core::fmt::{self, Write};
 
@@ -76,22 +76,22 @@ pub fn _print(fd: u32, args: fmt::Arguments<'_>, newline: bool) {
 
 #[macro_export]
 macro_rules! print {
-    ($($arg:tt)*) => ($crate::console::_print($crate::protocol::STDOUT, format_args!($($arg)*), false));
+    ($($arg:tt)*) => ($crate::dev::console::_print($crate::host::protocol::STDOUT, format_args!($($arg)*), false));
 }
 
 #[macro_export]
 macro_rules! println {
-    () => ($crate::console::_print($crate::protocol::STDOUT, format_args!(""), true));
-    ($($arg:tt)*) => ($crate::console::_print($crate::protocol::STDOUT, format_args!($($arg)*), true));
+    () => ($crate::dev::console::_print($crate::host::protocol::STDOUT, format_args!(""), true));
+    ($($arg:tt)*) => ($crate::dev::console::_print($crate::host::protocol::STDOUT, format_args!($($arg)*), true));
 }
 
 #[macro_export]
 macro_rules! eprint {
-    ($($arg:tt)*) => ($crate::console::_print($crate::protocol::STDERR, format_args!($($arg)*), false));
+    ($($arg:tt)*) => ($crate::dev::console::_print($crate::host::protocol::STDERR, format_args!($($arg)*), false));
 }
 
 #[macro_export]
 macro_rules! eprintln {
-    () => ($crate::console::_print($crate::protocol::STDERR, format_args!(""), true));
-    ($($arg:tt)*) => ($crate::console::_print($crate::protocol::STDERR, format_args!($($arg)*), true));
+    () => ($crate::dev::console::_print($crate::host::protocol::STDERR, format_args!(""), true));
+    ($($arg:tt)*) => ($crate::dev::console::_print($crate::host::protocol::STDERR, format_args!($($arg)*), true));
 }

@@ -1,16 +1,17 @@
 //! The IDT: a handler for each of the 32 exception vectors. Every stub
 //! saves the registers as a `TrapFrame` and calls `trap_dispatch`, which
-//! either handles a system call (see `syscall`: on PVM a ring-3 `syscall`
-//! arrives as #UD at the stub's `ud2`) or reports the exception to the
-//! host through the fault port, so no exception ends in a triple fault.
+//! hands it to the OS layer through one hook, the symbol `kvmos_os_trap`
+//! (`process::trap::dispatch`): that decides between a system call (on
+//! PVM a ring-3 `syscall` arrives as #UD at the stub's `ud2`, see
+//! `arch::syscall`), a process's fault and a report to the host through
+//! the fault port (`fault_report`), so no exception ends in a triple
+//! fault. This layer imports nothing from `process` or `syscall`.
 
-use crate::gdt::DescriptorTablePointer;
-use crate::hypercall;
-use crate::layout::SELECTOR_KERNEL_CODE;
-use crate::protocol::FaultReport;
+use crate::arch::gdt::DescriptorTablePointer;
+use crate::host::layout::SELECTOR_KERNEL_CODE;
+use crate::host::protocol::FaultReport;
 use crate::sync::Global;
 use core::mem::size_of;
-use core::sync::atomic::{AtomicPtr, Ordering};
 
 pub const DIVIDE_ERROR: u64 = 0;
 pub const INVALID_OPCODE: u64 = 6;
@@ -111,7 +112,7 @@ pub fn init() {
         let mut idt = IDT.lock();
         for (vector, &stub) in stubs.iter().enumerate() {
             let ist = if vector as u64 == DOUBLE_FAULT {
-                crate::gdt::DOUBLE_FAULT_IST
+                crate::arch::gdt::DOUBLE_FAULT_IST
             } else {
                 0
             };
@@ -136,27 +137,13 @@ pub fn fault_report(frame: &TrapFrame) -> FaultReport {
         rsp: frame.rsp,
         ss: frame.ss,
         cr2: if frame.vector == PAGE_FAULT || frame.vector == DOUBLE_FAULT {
-            crate::cpu::read_cr2()
+            crate::arch::cpu::read_cr2()
         } else {
             0
         },
-        cr3: crate::cpu::read_cr3(),
+        cr3: crate::arch::cpu::read_cr3(),
         ..FaultReport::default()
     }
-}
-
-/// An image's policy for exceptions from ring 3 (see
-/// `set_user_fault_handler`): true resumes the user program.
-pub type UserFaultHandler = fn(&mut TrapFrame) -> bool;
-
-static USER_FAULT_HANDLER: AtomicPtr<()> = AtomicPtr::new(core::ptr::null_mut());
-
-/// Routes exceptions from ring 3 to `handler` instead of the fault port
-/// (linux-exec: map a lazy page or kill the program like Linux). Images
-/// that do not call this report every exception to the host, as hello's
-/// tests expect. Exceptions in ring 0 always go to the fault port.
-pub fn set_user_fault_handler(handler: UserFaultHandler) {
-    USER_FAULT_HANDLER.store(handler as *mut (), Ordering::Relaxed);
 }
 
 /// The `vector` of the frame the #UD fast path builds after a system
@@ -164,35 +151,26 @@ pub fn set_user_fault_handler(handler: UserFaultHandler) {
 /// gates for 0..=31 only).
 pub const SCHEDULE_VECTOR: u64 = 0x81;
 
+// The OS layer's two entry points, resolved at link time (defined with
+// `#[no_mangle]` in `process::trap` and `syscall::entry`): the only way
+// this layer calls up.
+#[cfg_attr(not(target_os = "none"), allow(dead_code))]
+extern "Rust" {
+    /// Handles every trap: system call, rescheduling after one
+    /// (`SCHEDULE_VECTOR`), a process's exception, or a fault report.
+    fn kvmos_os_trap(frame: &mut TrapFrame);
+}
+#[cfg(target_os = "none")]
+extern "C" {
+    /// The #UD fast path's system call: number, saved RDI..R9; the result.
+    fn kvmos_os_syscall(nr: u64, args: &[u64; 6]) -> u64;
+}
+
 /// Called by every trap stub with the saved state.
 #[cfg_attr(not(target_os = "none"), allow(dead_code))]
 extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
-    use crate::process::sched;
-    if frame.vector == SCHEDULE_VECTOR {
-        sched::after_trap(frame);
-        return;
-    }
-    if crate::syscall::try_handle(frame) {
-        if sched::PENDING.load(Ordering::Relaxed) != sched::NONE {
-            sched::after_trap(frame);
-        }
-        return;
-    }
-    if frame.cs & 3 == 3 {
-        let h = USER_FAULT_HANDLER.load(Ordering::Relaxed);
-        if !h.is_null() {
-            // SAFETY: only `set_user_fault_handler` stores here, from a
-            // `UserFaultHandler`.
-            let handler: UserFaultHandler = unsafe { core::mem::transmute(h) };
-            if handler(frame) {
-                if sched::PENDING.load(Ordering::Relaxed) != sched::NONE {
-                    sched::after_trap(frame);
-                }
-                return;
-            }
-        }
-    }
-    hypercall::fault(&fault_report(frame))
+    // SAFETY: `process::trap` defines `kvmos_os_trap` with this signature.
+    unsafe { kvmos_os_trap(frame) }
 }
 
 #[cfg(target_os = "none")]
@@ -252,7 +230,7 @@ core::arch::global_asm!(
     kvmos_trap_noerr 4
     kvmos_trap_noerr 5
 
-    // #UD: the PVM system call path first (see syscall::entry). A #UD
+    // #UD: the PVM system call path first (see arch::syscall). A #UD
     // from ring 3 at the syscall stub's ud2, with a user return address
     // in RCX, is a system call: save the argument registers (the Linux
     // ABI preserves all but RAX, RCX, R11), dispatch, return to RCX with
@@ -302,8 +280,8 @@ core::arch::global_asm!(
         jne 3f
         iretq
     3:
-        // The call asked for the scheduler (process::sched): the full
-        // frame, as the general path builds it, to `after_trap`.
+        // The call asked for the scheduler (PENDING): the full frame,
+        // as the general path builds it, to the trap hook.
         push 0
         push {schedule_vector}
         jmp kvmos_trap_common
@@ -390,15 +368,15 @@ core::arch::global_asm!(
     .popsection
     "#,
     dispatch = sym trap_dispatch,
-    stub_ud = sym crate::syscall::entry::STUB_UD_VA,
-    fast_dispatch = sym crate::syscall::entry::fast_dispatch,
-    syscall_nr = sym crate::process::sched::SYSCALL_NR,
-    pending = sym crate::process::sched::PENDING,
+    stub_ud = sym super::syscall::STUB_UD_VA,
+    fast_dispatch = sym kvmos_os_syscall,
+    syscall_nr = sym super::syscall::SYSCALL_NR,
+    pending = sym super::syscall::PENDING,
     schedule_vector = const SCHEDULE_VECTOR,
-    user_rflags = const crate::syscall::entry::USER_RFLAGS,
-    rflags_on = const crate::cpu::rflags::RESERVED_1 | crate::cpu::rflags::IF,
-    user_cs = const crate::layout::SELECTOR_USER_CODE,
-    user_ss = const crate::layout::SELECTOR_USER_DATA,
+    user_rflags = const super::syscall::USER_RFLAGS,
+    rflags_on = const crate::arch::cpu::rflags::RESERVED_1 | crate::arch::cpu::rflags::IF,
+    user_cs = const crate::host::layout::SELECTOR_USER_CODE,
+    user_ss = const crate::host::layout::SELECTOR_USER_DATA,
 );
 
 #[cfg(test)]

@@ -27,12 +27,12 @@ static CS: AtomicU64 = AtomicU64::new(0);
 /// registers and `rdmsr`; no SSE) and keeps them. `kernel::init` calls it
 /// first thing: before `gdt::init` reloads CS and paging changes CR3.
 pub fn capture() {
-    let cs = crate::cpu::read_cs();
-    CR0.store(crate::cpu::read_cr0(), Ordering::Relaxed);
-    CR3.store(crate::cpu::read_cr3(), Ordering::Relaxed);
-    CR4.store(crate::cpu::read_cr4(), Ordering::Relaxed);
+    let cs = crate::arch::cpu::read_cs();
+    CR0.store(crate::arch::cpu::read_cr0(), Ordering::Relaxed);
+    CR3.store(crate::arch::cpu::read_cr3(), Ordering::Relaxed);
+    CR4.store(crate::arch::cpu::read_cr4(), Ordering::Relaxed);
     // SAFETY: EFER exists on every x86-64 CPU (long mode needs it).
-    EFER.store(unsafe { crate::cpu::rdmsr(crate::cpu::MSR_EFER) }, Ordering::Relaxed);
+    EFER.store(unsafe { crate::arch::cpu::rdmsr(crate::arch::cpu::MSR_EFER) }, Ordering::Relaxed);
     CS.store(u64::from(cs), Ordering::Relaxed);
     CAPTURED.store(true, Ordering::Relaxed);
 }

@@ -5,14 +5,14 @@
 //! transports"). Each costs one exit to the host (~8 us here), so callers
 //! batch.
 
-use crate::addr::{PhysAddr, VirtAddr};
-use crate::cpu;
-use crate::layout::{
+use crate::mm::addr::{PhysAddr, VirtAddr};
+use crate::arch::cpu;
+use crate::host::layout::{
     DIRECT_MAP_BASE, HYPERCALL_DOORBELL_PORT, HYPERCALL_SLOT_ADDR, MAX_RAM_SIZE, PORT_CLOCK,
     PORT_CONSOLE, PORT_CONSOLE_READ, PORT_COPY, PORT_EXIT, PORT_FAULT, PORT_LOG, PORT_RANDOM,
     PORT_TRACE, PORT_TTY, PORT_UNKNOWN_SYSCALL,
 };
-use crate::protocol::{
+use crate::host::protocol::{
     Clock, ConsoleWrite, Copy, FaultReport, HypercallSlot, IoVec, Log, Segment, Termios, Trace,
     Tty, BOOT_FLAG_HYPERCALL_SLOT, COPY_FLAG_ZERO, LOG_MESSAGE_MAX, TTY_OP_SET_MODES,
     TTY_OP_WAIT_INPUT,

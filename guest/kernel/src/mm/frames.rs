@@ -29,9 +29,9 @@
 //! `paging::AddressSpace::free_ranges`; coalescing writes only headers and
 //! the bitmap, both ring-0 stores).
 
-use crate::addr::PhysAddr;
-use crate::layout::PAGE_SIZE;
-use crate::paging::PhysMemory;
+use crate::mm::addr::PhysAddr;
+use crate::host::layout::PAGE_SIZE;
+use crate::mm::paging::PhysMemory;
 
 /// Runs of the list a contiguous request compares for the best fit (each
 /// costs a few emulated instructions); it looks further only if none of
@@ -324,8 +324,8 @@ impl<M: PhysMemory> FreeFrames<M> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::paging::fake::FakeMemory;
-    use crate::paging::FrameAllocator;
+    use crate::mm::paging::fake::FakeMemory;
+    use crate::mm::paging::FrameAllocator;
 
     const P: u64 = PAGE_SIZE;
 

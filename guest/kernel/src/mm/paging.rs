@@ -8,8 +8,8 @@
 //! a user address space is a fresh PML4 whose upper half copies the
 //! kernel's entries, so kernel mappings are shared, user ones are private.
 
-use crate::addr::{PhysAddr, VirtAddr};
-use crate::layout::PAGE_SIZE;
+use crate::mm::addr::{PhysAddr, VirtAddr};
+use crate::host::layout::PAGE_SIZE;
 use core::fmt;
 use core::ops::{BitAnd, BitOr, BitOrAssign, Not};
 
@@ -622,7 +622,7 @@ impl<M: PhysMemory> AddressSpace<M> {
     /// is emulated: a call per page costs more than the page's work).
     /// The caller flushes the TLB.
     pub fn for_each_leaf_run(&mut self, start: u64, end: u64, f: &mut impl FnMut(u64, &mut [u64])) {
-        let end = end.min(crate::layout::USER_END);
+        let end = end.min(crate::host::layout::USER_END);
         if start < end {
             self.leaf_runs(self.root, 4, 0, start, end, f);
         }
@@ -729,7 +729,7 @@ impl<M: PhysMemory> AddressSpace<M> {
         let shift = 12 + 9 * (level - 1);
         let span = 1u64 << (shift + 9);
         let top = if level == 4 {
-            crate::layout::USER_END
+            crate::host::layout::USER_END
         } else {
             base + span
         };
@@ -804,13 +804,13 @@ impl<M: PhysMemory> AddressSpace<M> {
 
 mod global {
     use super::*;
-    use crate::frames::FreeFrames;
-    use crate::protocol::BootInfo;
+    use crate::mm::frames::FreeFrames;
+    use crate::host::protocol::BootInfo;
     use crate::sync::Global;
     use core::sync::atomic::{AtomicU64, Ordering};
 
     /// Fresh frames come from the bump allocator (zero from the host);
-    /// freed frames are kept by `FreeFrames` (`crate::frames`: lists of
+    /// freed frames are kept by `FreeFrames` (`crate::mm::frames`: lists of
     /// runs and single frames, coalesced when no run is long enough) and
     /// zeroed (copy hypercall, one exit per run) when handed out again.
     /// Freed runs serve `allocate_contiguous` (fault blocks, fork's
@@ -854,11 +854,11 @@ mod global {
         // accelerator (ACCEL_BOOT, HYPERCALL_SLOT) and the kernel image:
         // never hand it out.
         assert!(
-            info.free_memory_start >= crate::layout::KERNEL_IMAGE_END,
+            info.free_memory_start >= crate::host::layout::KERNEL_IMAGE_END,
             "freeMemoryStart {:#x} is below KERNEL_IMAGE_END",
             info.free_memory_start
         );
-        let end = info.ram_size.min(crate::layout::MAX_RAM_SIZE);
+        let end = info.ram_size.min(crate::host::layout::MAX_RAM_SIZE);
         let mut f = FRAMES.lock();
         f.bump = BumpAllocator::new(info.free_memory_start, end);
         let (base, limit) = (f.bump.next, f.bump.end);
@@ -872,7 +872,7 @@ mod global {
         f.free.init(base, limit.max(base), bitmap);
         drop(f);
         KERNEL_ROOT.store(
-            crate::cpu::read_cr3() & PageTableEntry::ADDR_MASK,
+            crate::arch::cpu::read_cr3() & PageTableEntry::ADDR_MASK,
             Ordering::Relaxed,
         );
     }
@@ -890,7 +890,7 @@ mod global {
             return f.bump.allocate_frame();
         };
         drop(f);
-        crate::hypercall::zero(frame, PAGE_SIZE);
+        crate::host::hypercall::zero(frame, PAGE_SIZE);
         Some(PhysAddr::new(frame))
     }
 
@@ -928,7 +928,7 @@ mod global {
         drop(f);
         let first = reused?;
         if zero {
-            crate::hypercall::zero(first, count * PAGE_SIZE);
+            crate::host::hypercall::zero(first, count * PAGE_SIZE);
         }
         Some(PhysAddr::new(first))
     }
@@ -967,7 +967,7 @@ mod global {
             // SAFETY: CR3 is the live PML4, which maps the running kernel.
             unsafe {
                 Self::from_root(
-                    PhysAddr::new(crate::cpu::read_cr3() & PageTableEntry::ADDR_MASK),
+                    PhysAddr::new(crate::arch::cpu::read_cr3() & PageTableEntry::ADDR_MASK),
                     DirectMap,
                 )
             }
@@ -977,7 +977,7 @@ mod global {
         pub fn activate(&self) {
             // SAFETY: every AddressSpace<DirectMap> maps the kernel as the
             // boot tables do (see `from_root`), so execution continues.
-            unsafe { crate::cpu::write_cr3(self.root.as_u64()) }
+            unsafe { crate::arch::cpu::write_cr3(self.root.as_u64()) }
         }
 
         /// A new user address space sharing the kernel's upper half.
@@ -1043,7 +1043,7 @@ pub(crate) mod fake {
 mod tests {
     use super::fake::{space, FakeMemory};
     use super::*;
-    use crate::layout::{KERNEL_BASE, USER_END};
+    use crate::host::layout::{KERNEL_BASE, USER_END};
     type F = PageTableFlags;
 
     #[test]

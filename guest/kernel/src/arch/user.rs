@@ -1,10 +1,10 @@
 //! Entering ring 3.
 
-use crate::addr::VirtAddr;
-use crate::paging::AddressSpace;
+use crate::mm::addr::VirtAddr;
+use crate::mm::paging::AddressSpace;
 
 /// RFLAGS in user mode: IF and the always-one bit.
-pub const USER_RFLAGS_INITIAL: u64 = crate::cpu::rflags::IF | crate::cpu::rflags::RESERVED_1;
+pub const USER_RFLAGS_INITIAL: u64 = crate::arch::cpu::rflags::IF | crate::arch::cpu::rflags::RESERVED_1;
 
 /// Switches to `space` and `iretq`s to `entry` in ring 3 (CS 0x33, SS
 /// 0x2b) with RSP = `stack_top`, RDI = `arg0`, RSI = `arg1` and every other
@@ -49,7 +49,7 @@ pub fn enter_via_cpl0_syscall_path(
         entry.is_user() && stack_top.is_user() && stack_top.as_u64() != 0,
         "user entry outside user space"
     );
-    let target = crate::syscall::entry::cpl0_path_va();
+    let target = super::syscall::cpl0_path_va();
     space.activate();
     jump_to_cpl0_syscall_path(target, entry.as_u64(), stack_top.as_u64(), arg0, arg1)
 }
@@ -89,7 +89,7 @@ fn jump_to_cpl0_syscall_path(
 
 #[cfg(target_os = "none")]
 fn iretq_to_user(entry: u64, stack_top: u64, arg0: u64, arg1: u64) -> ! {
-    use crate::layout::{SELECTOR_USER_CODE, SELECTOR_USER_DATA};
+    use crate::host::layout::{SELECTOR_USER_CODE, SELECTOR_USER_DATA};
     // SAFETY: builds an iret frame for ring 3 (user selectors of the GDT,
     // user addresses checked by `enter`) and leaves ring 0 for good; what
     // happens in ring 3 cannot touch kernel memory (user pages only).

@@ -548,7 +548,7 @@ pub struct HypercallSlot {
 }
 
 const _: () = {
-    use crate::layout::{
+    use crate::host::layout::{
         HYPERCALL_SLOT_DONE, HYPERCALL_SLOT_PORT, HYPERCALL_SLOT_SEQ, HYPERCALL_SLOT_SIZE,
         HYPERCALL_SLOT_VALUE,
     };
@@ -722,7 +722,7 @@ mod tests {
         info.framebuffer_width = 640;
         info.random_seed[31] = 0xaa;
         info.flags = BOOT_FLAG_FIXED_TIME | BOOT_FLAG_TRACE;
-        info.args_addr = crate::layout::ARGS_ADDR;
+        info.args_addr = crate::host::layout::ARGS_ADDR;
         info.args_size = 0x1234;
         assert_eq!(raw(&info, BOOT_INFO_SIZE), info.encode());
         assert_eq!(BootInfo::decode(&info.encode()), Ok(info));
