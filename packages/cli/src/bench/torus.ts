@@ -40,7 +40,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_RAM_SIZE } from '@kvmos/protocol';
 import { SdlDisplay, type Display, type Frame } from '@kvmos/display';
-import { startXvfb, type Xvfb } from '@kvmos/display/testing';
+import { startXvfb, type Xvfb } from '@kvmos/test-support';
 import { Machine } from '../machine.js';
 import { appInitramfs, imagePath, readImage } from '../images.js';
 import { SCREEN_GEOMETRY } from '../display/channel.js';
