@@ -390,7 +390,7 @@ ${onKvm
   ? `A guest frame is the render, in ring 3 at native speed, plus what the
 frame loop asks of the kernel: \`clock_gettime\` stays in ring 3 (the
 vDSO); the read of /dev/input/event0 and FBIOPAN_DISPLAY are system calls.
-On PVM (shared/PLATFORM.md) each system call costs ~17 us of transitions
+On PVM (docs/platform.md) each system call costs ~17 us of transitions
 (three VM exits) plus ~0.75 us for every instruction the kernel runs in
 emulated ring 0 (\`insn_emulation\` above), and the doorbell adds a VM
 exit to the host.`
