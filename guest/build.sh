@@ -3,7 +3,7 @@
 # x86_64-unknown-none and copies each ELF to target/kvmos/<name>, where the
 # host loads it from. Then checks that no ring-0 code contains an SSE/x87
 # instruction: on PVM ring 0 is emulated and SSE arithmetic kills the guest
-# (shared/PLATFORM.md). Only the `.user` section (ring-3 code) may have them.
+# (docs/platform.md). Only the `.user` section (ring-3 code) may have them.
 # FXSAVE/FXRSTOR are allowed: they only move the user's SSE state to and
 # from memory (signal frames, process/deliver.rs).
 #

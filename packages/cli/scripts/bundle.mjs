@@ -28,3 +28,18 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 const tcgEntry = createRequire(import.meta.url).resolve('@kvmos/tcg');
 copyFileSync(join(dirname(tcgEntry), '..', 'rom.bin'), 'dist/rom.bin');
+
+// The guest images ship in the package (dist/guests/, found by
+// src/images.ts), so an installed kvmos runs them with no checkout and no
+// Rust toolchain. Unbuilt guests (no guest/target/kvmos) are left out with a
+// warning: the command still builds, and says how to build them.
+import { cpSync, existsSync, rmSync } from 'node:fs';
+const guests = new URL('../../../guest/target/kvmos/', import.meta.url);
+const shipped = ['hello', 'linux-exec', 'fbtest', 'torus', 'paint', 'apps/torus', 'apps/paint'];
+rmSync('dist/guests', { recursive: true, force: true });
+const missing = shipped.filter((name) => !existsSync(new URL(name, guests)));
+if (missing.length > 0) {
+  console.warn(`bundle: guest images missing (${missing.join(', ')}): build them with bash guest/build.sh; dist/guests/ left out`);
+} else {
+  for (const name of shipped) cpSync(new URL(name, guests), join('dist/guests', name));
+}

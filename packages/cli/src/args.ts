@@ -44,6 +44,29 @@ export interface DisplayCommand {
 
 export type Parsed = Command | { kind: 'help' } | { kind: 'version' };
 
+/**
+ * The argument list as typed, without one leading `--`: `pnpm --filter cli
+ * start -- --help` hands the script its `--`. `kvmos run GUEST` is `kvmos
+ * GUEST`, and `kvmos help [exec]` is `kvmos [exec] --help`.
+ */
+export function normalizeArgv(argv: readonly string[]): string[] {
+  let a = argv[0] === '--' ? argv.slice(1) : [...argv];
+  if (a[0] === 'run') a = a.slice(1);
+  if (a[0] === 'help') {
+    const sub = a[1];
+    return sub === 'exec' || sub === 'linux-exec' ? [sub, '--help'] : ['--help'];
+  }
+  return a;
+}
+
+/** --ram MIB, for guests and exec alike: an even number of MiB from 64 to 4096. */
+export function parseRamMiB(text: string): number {
+  if (!/^\d+$/.test(text)) throw new UsageError(`--ram takes a whole number of MiB, not '${text}'`);
+  const n = Number(text);
+  if (n < 64 || n > 4096 || n % 2 !== 0) throw new UsageError(`--ram must be an even number of MiB from 64 to 4096, not ${n}`);
+  return n;
+}
+
 /** The display options' lines of --help (kvmos <guest> and kvmos exec share them). */
 export const DISPLAY_OPTIONS_USAGE = `  --window          show the ${FRAMEBUFFER_WIDTH}x${FRAMEBUFFER_HEIGHT} screen in a window, at most 60 frames/s (the default);
                     closing it asks the guest to quit
@@ -67,14 +90,15 @@ export function usage(): string {
   const names = Object.entries(GUESTS)
     .map(([n, d]) => `  ${n.padEnd(12)} ${d}`)
     .join('\n');
-  return `Usage: kvmos <guest> [options]
+  return `Usage: kvmos [run] <guest> [options]
        kvmos --kernel FILE [options]
+       kvmos exec [options] PROGRAM [ARGS...]   (kvmos exec --help)
 
 Boots a kvmos guest on /dev/kvm, or on QEMU's software CPU where there is
 no KVM. The host enters the kernel directly in 64-bit long mode: the first
 instruction the kernel sees is its own, with no firmware before it.
 
-Guests (built by guest/build.sh into guest/target/kvmos/):
+Guests (shipped in the package; in a checkout built by guest/build.sh into guest/target/kvmos/):
 ${names}
 
 Options:
@@ -87,8 +111,8 @@ ${ACCEL_USAGE}
 Display (for guests that draw: ${[...DISPLAY_GUESTS].join(', ')}; any of these gives other guests a screen):
 ${DISPLAY_OPTIONS_USAGE}
   -v, --verbose     host messages and timings on stderr
-  -h, --help        show this help
-  --version         show the version
+  -h, --help        show this help (also: kvmos help)
+  -V, --version     show the version
 
 Exit status: the guest's own exit code; otherwise 64 bad usage, 65 bad
 kernel image or input script, 66 missing file, 69 KVM, QEMU or display
@@ -108,7 +132,7 @@ Examples:
   kvmos hello                  print a greeting from ring 0 and a sqrt from ring 3
   kvmos hello --exit-code 7; echo $?
   kvmos fbtest                 a window: the square follows the mouse, C changes its colour
-  pnpm --filter cli start torus`;
+  pnpm --filter cli start -- torus   from a checkout (a leading -- is ignored)`;
 }
 
 export function parseCommand(argv: string[]): Parsed {
@@ -134,11 +158,11 @@ export function parseCommand(argv: string[]): Parsed {
         verbose: { type: 'boolean', short: 'v' },
         accel: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
-        version: { type: 'boolean' },
+        version: { type: 'boolean', short: 'V' },
       },
     });
   } catch (e) {
-    throw new UsageError((e as Error).message);
+    throw new UsageError(parseArgsMessage(e as Error & { code?: string }));
   }
   const { values, positionals } = parsed;
   if (values.help) return { kind: 'help' };
@@ -159,8 +183,7 @@ export function parseCommand(argv: string[]): Parsed {
     words.push(`exit_code=${parseIntOption('--exit-code', values['exit-code'], 0, 255)}`);
   }
   if (values.cmdline !== undefined) words.push(values.cmdline);
-  const ramMiB = values.ram === undefined ? DEFAULT_RAM_SIZE / 1024 / 1024 : parseIntOption('--ram', values.ram, 64, 4096);
-  if (ramMiB % 2 !== 0) throw new UsageError('--ram must be a multiple of 2 MiB');
+  const ramMiB = values.ram === undefined ? DEFAULT_RAM_SIZE / 1024 / 1024 : parseRamMiB(values.ram);
 
   const display = displayCommand(values, guest !== undefined && DISPLAY_GUESTS.has(guest));
 
@@ -174,6 +197,15 @@ export function parseCommand(argv: string[]): Parsed {
     accel: values.accel === undefined ? undefined : parseAccel(values.accel, '--accel'),
     display,
   };
+}
+
+/** node:util parseArgs's messages in this command's words (exec's: linux-exec/command.ts). */
+function parseArgsMessage(e: Error & { code?: string }): string {
+  const unknown = /^Unknown option '([^']+)'/.exec(e.message);
+  if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && unknown) return `unknown option '${unknown[1]}'`;
+  const missing = /^Option '(?:-\w, )?(--[\w-]+) <value>' argument missing/.exec(e.message);
+  if (missing) return `${missing[1]} needs a value`;
+  return e.message;
 }
 
 /** The display options as parsed, before checking. */

@@ -22,6 +22,13 @@ export const EXIT = {
 
 export class UsageError extends Error {
   override name = 'UsageError';
+  /** The command whose --help explains the usage: `kvmos` or `kvmos exec`. */
+  constructor(
+    message: string,
+    readonly helpCommand = 'kvmos',
+  ) {
+    super(message);
+  }
 }
 
 /** The kernel image or another input file cannot be read. */
@@ -138,7 +145,7 @@ export function formatLocation(where: GuestLocation): string {
 /** One line and an exit code for any error; `verbose` adds the stack for the unexpected. */
 export function describeError(e: unknown, verbose = false): { line: string; exitCode: number } {
   if (e instanceof DescribedError) return { line: e.line, exitCode: e.exitCode };
-  if (e instanceof UsageError) return { line: `${e.message} (see kvmos --help)`, exitCode: EXIT.usage };
+  if (e instanceof UsageError) return { line: `${e.message} (see ${e.helpCommand} --help)`, exitCode: EXIT.usage };
   if (e instanceof InputFileError) return { line: e.message, exitCode: EXIT.noInput };
   if (e instanceof InputScriptError) return { line: e.message, exitCode: EXIT.dataErr };
   if (e instanceof OutputFileError) return { line: e.message, exitCode: EXIT.cantCreate };

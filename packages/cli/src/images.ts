@@ -1,8 +1,9 @@
 /**
  * Where the guest images are: `guest/build.sh` writes each kernel ELF to
- * guest/target/kvmos/<name>. KVMOS_GUEST_DIR points elsewhere.
+ * guest/target/kvmos/<name>; the package ships copies in dist/guests/.
+ * KVMOS_GUEST_DIR points elsewhere.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join, resolve } from 'node:path';
 import { buildCpio } from '@kvmos/loader';
@@ -46,8 +47,19 @@ export function appInitramfs(name: string): Uint8Array {
   ]);
 }
 
+/**
+ * KVMOS_GUEST_DIR if set; else, in a checkout, guest/target/kvmos/ (what
+ * guest/build.sh last built, so a rebuilt kernel is used at once); else the
+ * images the package ships in dist/guests/ (copied there by
+ * scripts/bundle.mjs: an installed `kvmos` needs no checkout and no Rust).
+ * dist/src/images.js and dist/bundle/kvmos.js sit at the same depth, so
+ * both find the same directories.
+ */
 export function guestDir(): string {
-  return process.env.KVMOS_GUEST_DIR ?? fileURLToPath(new URL('../../../../guest/target/kvmos/', import.meta.url));
+  if (process.env.KVMOS_GUEST_DIR !== undefined) return process.env.KVMOS_GUEST_DIR;
+  const checkout = fileURLToPath(new URL('../../../../guest/target/kvmos/', import.meta.url));
+  const shipped = fileURLToPath(new URL('../guests/', import.meta.url));
+  return existsSync(checkout) || !existsSync(shipped) ? checkout : shipped;
 }
 
 export function imagePath(name: string): string {

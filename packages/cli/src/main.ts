@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /** The `kvmos` command: the only place errors become one line and an exit code. */
 import { readFileSync } from 'node:fs';
-import { parseCommand, usage } from './args.js';
+import { normalizeArgv, parseCommand, usage } from './args.js';
 import { describeError } from './errors.js';
 import { APP_GUESTS, appInitramfs, imagePath, readImage } from './images.js';
 import { Machine } from './machine.js';
@@ -9,7 +9,8 @@ import { execUsage, parseExecCommand } from './linux-exec/command.js';
 import { prepareExec, runExec } from './linux-exec/run.js';
 import { runDisplay } from './display/run.js';
 
-async function main(argv: string[]): Promise<number> {
+async function main(typed: string[]): Promise<number> {
+  const argv = normalizeArgv(typed);
   // Until parsing succeeds, a -v anywhere asks for details of a failure.
   let verbose = argv.includes('--verbose') || argv.includes('-v');
   try {

@@ -135,3 +135,26 @@ test('a fault before the kernel has an IDT: the triple fault names the RIP', (t)
   assertOneLineError(t, r.stderr);
   t.regex(r.stderr, new RegExp(`triple-faulted in ring 0 at RIP 0x${entry.toString(16)}\\b`));
 });
+
+test('the README help commands through pnpm (a leading --), -V, run GUEST, help exec', (t) => {
+  const help = kvmos('--', '--help');
+  t.is(help.status, 0, help.stderr);
+  t.regex(help.stdout, /^Usage: kvmos/);
+  const execHelp = kvmos('--', 'exec', '--help');
+  t.is(execHelp.status, 0, execHelp.stderr);
+  t.regex(execHelp.stdout, /^Usage: kvmos linux-exec/);
+  t.is(kvmos('help', 'exec').stdout, execHelp.stdout);
+  const version = kvmos('-V');
+  t.is(version.status, 0);
+  t.regex(version.stdout, /^kvmos \d+\.\d+\.\d+\n$/);
+  const run = kvmos('run', 'hello', '--exit-code', '5');
+  t.is(run.status, 5, run.stderr);
+  t.regex(run.stdout, /ring 0/);
+});
+
+test('exec usage errors: one line, exec\'s help named once', (t) => {
+  const r = kvmos('exec', '--bogus', 'x');
+  t.is(r.status, 64);
+  assertOneLineError(t, r.stderr);
+  t.is(r.stderr, "kvmos: unknown option '--bogus' (options go before PROGRAM) (see kvmos exec --help)\n");
+});

@@ -9,7 +9,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
-import { startXvfb } from '@kvmos/display/testing';
+import { startXvfb } from '@kvmos/test-support';
 
 const bundle = fileURLToPath(new URL('../bundle/kvmos.js', import.meta.url));
 const pkg = JSON.parse(readFileSync(fileURLToPath(new URL('../../package.json', import.meta.url)), 'utf8')) as { bin: Record<string, string>; version: string };

@@ -773,7 +773,7 @@ test('what does not fit guest RAM is refused before boot: one line, an exit code
   const dir = fresh('never-made');
   const small = kvmos(['torus', '--headless', '--frames', '3', '--ram', '32', '--record', dir]);
   t.is(small.status, 64);
-  t.is(oneLine(small.stderr), 'kvmos: --ram must be between 64 and 4096, not 32 (see kvmos --help)');
+  t.is(oneLine(small.stderr), 'kvmos: --ram must be an even number of MiB from 64 to 4096, not 32 (see kvmos --help)');
   t.false(existsSync(dir), 'nothing was done before the refusal');
 
   // A program (the initramfs) too big for the RAM asked for.

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Frame } from '@kvmos/display';
-import { captureWindow, findWindow, requestClose, startXvfb, waitFor, x11, type Xvfb } from '@kvmos/display/testing';
+import { captureWindow, findWindow, requestClose, startXvfb, waitFor, x11, type Xvfb } from '@kvmos/test-support';
 
 const cli = fileURLToPath(new URL('../src/main.js', import.meta.url));
 

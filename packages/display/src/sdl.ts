@@ -20,6 +20,13 @@ function loadSdl(): SdlModule {
     try {
       sdlModule = requireCjs('@kmamal/sdl') as SdlModule;
     } catch (e) {
+      const code = (e as { code?: string }).code;
+      if (code === 'MODULE_NOT_FOUND' || code === 'ERR_MODULE_NOT_FOUND') {
+        throw new Error(
+          'SdlDisplay: @kmamal/sdl is not installed (an optional dependency, needed only for a window): npm install @kmamal/sdl',
+          { cause: e },
+        );
+      }
       const why = e instanceof Error ? e.message : String(e);
       throw new Error(
         `SdlDisplay: cannot start SDL (${why}). A window needs a display: set DISPLAY (X11) or ` +

@@ -13,7 +13,7 @@ import {
   ABS_X, ABS_Y, BTN_LEFT, EV_ABS, EV_KEY, EV_REL, KEY, REL_WHEEL, SdlDisplay, encodePng,
   type Frame, type InputEvent, type SdlDisplayOptions,
 } from '../src/index.js';
-import { captureWindow, findWindow, requestClose, startXvfb, waitFor, x11, type Xvfb } from './helpers/x11.js';
+import { captureWindow, findWindow, requestClose, startXvfb, waitFor, x11, type Xvfb } from '@kvmos/test-support';
 
 /** Where the window's screenshot is left for people to look at. */
 const SCREENSHOT = process.env.KVMOS_SDL_SCREENSHOT ?? join(tmpdir(), 'kvmos-sdl-screenshot.png');

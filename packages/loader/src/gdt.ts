@@ -1,6 +1,6 @@
 /**
  * The boot GDT: Linux's selector layout, which PVM requires (see
- * shared/PLATFORM.md). Entries 0, 1 and 7 are null; the TSS slot at 0x40 is
+ * docs/platform.md). Entries 0, 1 and 7 are null; the TSS slot at 0x40 is
  * past the limit because the kernel installs its own GDT and TSS.
  */
 import { SELECTOR } from '@kvmos/protocol';

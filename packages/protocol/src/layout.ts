@@ -81,7 +81,7 @@ export const KERNEL_WINDOW_SIZE = 0x4000_0000;
 export const USER_END = 0x0000_8000_0000_0000n;
 /**
  * The page LSTAR points at. It must be user-executable: on PVM a ring-3
- * `syscall` arrives here still in ring 3 (see shared/PLATFORM.md).
+ * `syscall` arrives here still in ring 3 (see docs/platform.md).
  */
 export const SYSCALL_STUB_VA = 0xffff_ff00_0000_0000n;
 

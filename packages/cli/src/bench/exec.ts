@@ -270,7 +270,7 @@ Host side, in this process (\`Machine.run()\` of \`writes ${WRITE_CALLS}\` minus
 
 ${a === 'tcg'
   ? 'On TCG a system call never leaves QEMU (getpid is translated guest code); a hypercall is the slot handshake: the guest writes the slot and rings the doorbell, QEMU writes the byte to a pipe, the host polls it, serves the call from guest RAM, writes `done`, and the guest, spinning on it, goes on. On a loaded machine (2 CPUs here) both QEMU and the host must be scheduled for each one.'
-  : 'On KVM under PVM (shared/PLATFORM.md) ring 0 is emulated, so a guest system call costs tens of microseconds; on hardware KVM it is a plain syscall.'}
+  : 'On KVM under PVM (docs/platform.md) ring 0 is emulated, so a guest system call costs tens of microseconds; on hardware KVM it is a plain syscall.'}
 
 ## Process round trips
 

@@ -40,7 +40,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_RAM_SIZE } from '@kvmos/protocol';
 import { SdlDisplay, type Display, type Frame } from '@kvmos/display';
-import { startXvfb, type Xvfb } from '@kvmos/display/testing';
+import { startXvfb, type Xvfb } from '@kvmos/test-support';
 import { Machine } from '../machine.js';
 import { appInitramfs, imagePath, readImage } from '../images.js';
 import { SCREEN_GEOMETRY } from '../display/channel.js';
@@ -390,7 +390,7 @@ ${onKvm
   ? `A guest frame is the render, in ring 3 at native speed, plus what the
 frame loop asks of the kernel: \`clock_gettime\` stays in ring 3 (the
 vDSO); the read of /dev/input/event0 and FBIOPAN_DISPLAY are system calls.
-On PVM (shared/PLATFORM.md) each system call costs ~17 us of transitions
+On PVM (docs/platform.md) each system call costs ~17 us of transitions
 (three VM exits) plus ~0.75 us for every instruction the kernel runs in
 emulated ring 0 (\`insn_emulation\` above), and the doorbell adds a VM
 exit to the host.`

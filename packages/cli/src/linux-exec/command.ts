@@ -5,7 +5,7 @@
  */
 import { ACCEL_USAGE, parseAccel, type AccelChoice } from '../accel.js';
 import { DEFAULT_RAM_SIZE } from '@kvmos/protocol';
-import { DISPLAY_OPTIONS_USAGE, displayCommand, type DisplayCommand, type DisplayValues } from '../args.js';
+import { DISPLAY_OPTIONS_USAGE, displayCommand, parseRamMiB, type DisplayCommand, type DisplayValues } from '../args.js';
 import { UsageError } from '../errors.js';
 
 export interface HostToGuest {
@@ -80,6 +80,16 @@ Examples:
 const VALUE_OPTIONS = new Set(['--env', '--file', '--dir', '--cwd', '--ram', '--accel', '--web', '--frames', '--record', '--screenshot', '--input']);
 
 export function parseExecCommand(argv: string[], hostEnv: NodeJS.ProcessEnv): ParsedExec {
+  try {
+    return parseExec(argv, hostEnv);
+  } catch (e) {
+    // Its errors point to exec's own help, once.
+    if (e instanceof UsageError && e.helpCommand === 'kvmos') throw new UsageError(e.message, 'kvmos exec');
+    throw e;
+  }
+}
+
+function parseExec(argv: string[], hostEnv: NodeJS.ProcessEnv): ParsedExec {
   const cmd: ExecCommand = {
     kind: 'exec', program: '', args: [], env: [...DEFAULT_ENV], files: [], dirs: [], cwd: '/',
     trace: false, verbose: false, ramSize: DEFAULT_RAM_SIZE, accel: undefined, display: undefined,
@@ -129,13 +139,9 @@ export function parseExecCommand(argv: string[], hostEnv: NodeJS.ProcessEnv): Pa
       case '--accel':
         cmd.accel = parseAccel(value!, '--accel');
         break;
-      case '--ram': {
-        if (!/^\d+$/.test(value!)) throw new UsageError(`--ram takes a whole number of MiB, not '${value}'`);
-        const mib = Number(value);
-        if (mib < 64 || mib > 4096 || mib % 2) throw new UsageError(`--ram must be an even number from 64 to 4096, not ${mib}`);
-        cmd.ramSize = mib * 1024 * 1024;
+      case '--ram':
+        cmd.ramSize = parseRamMiB(value!) * 1024 * 1024;
         break;
-      }
       case '--window':
       case '--headless':
       case '--fixed-time':
@@ -149,7 +155,7 @@ export function parseExecCommand(argv: string[], hostEnv: NodeJS.ProcessEnv): Pa
         display[arg.slice(2) as 'web' | 'frames' | 'record' | 'screenshot' | 'input'] = value!;
         break;
       default:
-        throw new UsageError(`unknown option '${arg}' (options go before PROGRAM; see kvmos linux-exec --help)`);
+        throw new UsageError(`unknown option '${arg}' (options go before PROGRAM)`);
     }
   }
   const program = argv[i];

@@ -1,6 +1,7 @@
 /**
  * A private X server (Xvfb) and the X tools the SDL tests use to look at and poke its windows.
- * Other packages' tests import it as `@kvmos/display/testing`.
+ * Tests (and the torus window benchmark) import it as `@kvmos/test-support`,
+ * a private workspace package that is never published.
  */
 import { execFile, spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync } from 'node:fs';
@@ -8,7 +9,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { promisify } from 'node:util';
-import type { Frame } from '../../src/index.js';
+
+/** An XRGB8888 picture, the shape of @kvmos/display's Frame. */
+export interface Frame {
+  width: number;
+  height: number;
+  stride: number;
+  pixels: Uint8Array;
+}
 
 const run = promisify(execFile);
 

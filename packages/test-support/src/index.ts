@@ -1,0 +1,1 @@
+export * from './x11.js';
