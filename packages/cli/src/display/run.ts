@@ -46,13 +46,14 @@ export async function runDisplay(run: DisplayRun): Promise<RunResult> {
     } else {
       if (display.web !== undefined) {
         web = await startWeb(display.web);
-        process.stderr.write(`kvmos: open ${web.url} to see the screen\n`);
+        // The warning first: the address, the line people act on, comes last.
         if (!web.loopbackOnly) {
           process.stderr.write(
             `kvmos: warning: ${hostPort(web.host, web.port)} can be reached from other machines, and the link is not encrypted (http, ws): ` +
               'whoever can see the traffic gets the token, the screen and the keyboard; prefer 127.0.0.1 and ssh -L\n',
           );
         }
+        process.stderr.write(`kvmos: open ${web.url} to see the screen\n`);
       }
       const page = web;
       const r = await runInWorker({
