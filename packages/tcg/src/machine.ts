@@ -192,9 +192,9 @@ export class TcgMachine implements Accelerator {
       this.#exits++;
       const value = Buffer.alloc(4);
       value.writeUInt32LE(this.#slot.readUInt32LE(HYPERCALL_SLOT.value));
+      // Passed on as the guest wrote it: decodeHypercall refuses any port that is not a kvmos port, these too.
       const port = this.#slot.readUInt32LE(HYPERCALL_SLOT.port);
-      // A port that does not fit 16 bits is no kvmos port: decodeHypercall refuses 0xffff... as unknown.
-      return { reason: 'io', direction: 'out', port: port > 0xffff ? 0x1_0000 - 1 : port, size: 4, count: 1, data: value };
+      return { reason: 'io', direction: 'out', port, size: 4, count: 1, data: value };
     }
   }
 
