@@ -147,11 +147,12 @@ export class Machine {
         diagnostics: opts.diagnostics ?? ((line) => writeDiagnostic(2, line)),
         verbose: opts.verbose ?? false,
       });
-      machine.fallback = started.fallback;
+      // The failed call and its errno, without the long hint: why auto did not pick KVM.
+      machine.fallback = started.fallback?.split(' - ')[0];
       if (machine.io.verbose) {
         machine.io.diagnostics(
-          started.fallback
-            ? `kvmos: running on TCG, QEMU's software CPU: KVM is not available (${started.fallback.split(' - ')[0]})`
+          machine.fallback
+            ? `kvmos: running on TCG, QEMU's software CPU: KVM is not available (${machine.fallback})`
             : `kvmos: running on ${started.accel.name === 'kvm' ? 'KVM' : "TCG, QEMU's software CPU"}`,
         );
       }

@@ -69,6 +69,6 @@ export function detectAccel(): { accel: AcceleratorName; fallback: string | unde
 /** One line for a results file: which accelerator ran kvmos's rows, and why. */
 export function accelLine(a: { accel: AcceleratorName; fallback: string | undefined }): string {
   const name = a.accel === 'kvm' ? 'KVM' : "TCG (QEMU's software CPU, `qemu-system-x86_64 -accel tcg`, default CPU model qemu64)";
-  const why = a.fallback ? `: KVM is not available here (${a.fallback.split(' - ')[0]})` : process.env.KVMOS_ACCEL ? ` (KVMOS_ACCEL=${process.env.KVMOS_ACCEL})` : '';
+  const why = a.fallback ? `: KVM is not available here (${a.fallback})` : process.env.KVMOS_ACCEL ? ` (KVMOS_ACCEL=${process.env.KVMOS_ACCEL})` : '';
   return `kvmos guests ran on ${name}${why}.`;
 }
