@@ -78,6 +78,15 @@ pub fn run_linux_image(boot_info_phys: u64, default_init: &[u8]) -> ! {
     run_init(info, init, cwd)
 }
 
+/// The time for new and changed files: the host's clock.
+fn fs_clock() -> crate::vfs::Time {
+    let ns = crate::host::hypercall::clock().realtime_ns;
+    crate::vfs::Time {
+        sec: (ns / 1_000_000_000) as i64,
+        nsec: (ns % 1_000_000_000) as u32,
+    }
+}
+
 /// Runs `init` (from `cwd`) as process 1; never returns: the program
 /// runs in ring 3 until it exits, which ends the guest. If it cannot
 /// start, says why on the host's stderr and exits 127 (not found, or
@@ -95,6 +104,23 @@ pub fn run_init(info: &BootInfo, init: &[u8], cwd: &[u8]) -> ! {
     };
     if crate::dev::display::init(info) {
         vfs.add_display_devices(now);
+    }
+    vfs.clock = fs_clock;
+    // /tmp is a tmpfs (when the archive has the directory: the host's
+    // always does), and so is each `tmpfs=PATH` of the command line.
+    if vfs.lookup(ROOT, b"/tmp", true).is_ok_and(|n| vfs.node(n).is_dir()) {
+        let _ = vfs.mount_tmpfs(b"/tmp");
+    }
+    let cmdline = crate::host::cmdline::boot();
+    for path in cmdline.words().filter(|w| w.key == b"tmpfs").filter_map(|w| w.value) {
+        if let Err(e) = vfs.mount_tmpfs(path) {
+            crate::notice!(
+                "kvmos: cannot mount a tmpfs on {}: {}",
+                core::str::from_utf8(path).unwrap_or("?"),
+                e.description()
+            );
+            super::exit(127)
+        }
     }
     let block = phys_bytes(info.args_addr, info.args_size.min(crate::host::layout::ARGS_MAX));
     let own: Vec<u8>;

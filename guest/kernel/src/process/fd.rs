@@ -4,6 +4,7 @@
 
 use super::pipe::{Pipe, PipeEnd};
 use crate::syscall::Errno;
+use crate::vfs::tmpfs::Inode;
 use crate::vfs::{Device, NodeId};
 use alloc::rc::Rc;
 use alloc::vec::Vec;
@@ -62,6 +63,10 @@ pub struct OpenFile {
     pub flags: u32,
     /// The pipe, for `FileKind::Pipe`.
     pub pipe: Option<PipeEnd>,
+    /// The inode of a tmpfs file (so its bytes outlive an unlink while
+    /// it is open) or of a /proc file's snapshot: what `Vfs::read_at`
+    /// and friends read instead of the node's.
+    pub held: Option<Rc<RefCell<Inode>>>,
 }
 
 impl OpenFile {
@@ -72,6 +77,7 @@ impl OpenFile {
             offset: 0,
             flags: flags & !O_CLOEXEC,
             pipe: None,
+            held: None,
         }))
     }
 
@@ -89,6 +95,7 @@ impl OpenFile {
             offset: 0,
             flags: (flags & !(O_CLOEXEC | O_ACCMODE)) | mode,
             pipe: Some(PipeEnd::new(pipe, write)),
+            held: None,
         }))
     }
 

@@ -19,9 +19,10 @@ fn access_at(dirfd: u64, path: u64, mode: u64, flags: u64) -> Result<usize, Errn
         let n = sys.vfs.node(node);
         let device = matches!(n.kind, Kind::Device(_));
         if mode & W_OK != 0 && !device {
-            return Err(Errno::EROFS);
+            sys.vfs.writable(node)?;
         }
-        if mode & X_OK != 0 && !n.is_dir() && n.mode & 0o111 == 0 {
+        let perm = sys.vfs.stat(node).st_mode;
+        if mode & X_OK != 0 && !n.is_dir() && perm & 0o111 == 0 {
             return Err(Errno::EACCES);
         }
         Ok(0)

@@ -1,6 +1,6 @@
 //! `getcwd`, `chdir`, `fchdir`.
 
-use super::path::{fd_node, PathBuf};
+use super::path::{fd_node, PathBuf, AT_FDCWD};
 use super::{Args, Errno, UserPtr};
 use crate::process;
 
@@ -20,7 +20,8 @@ pub(super) fn getcwd(a: &Args) -> Result<usize, Errno> {
 pub(super) fn chdir(a: &Args) -> Result<usize, Errno> {
     process::with(|sys| {
         let p = PathBuf::read(sys, a[0])?;
-        let node = sys.vfs.lookup(sys.proc.cwd, p.as_bytes(), true)?;
+        let start = super::path::start_dir(sys, AT_FDCWD as u64, p.as_bytes())?;
+        let node = sys.vfs.lookup(start, p.as_bytes(), true)?;
         if !sys.vfs.node(node).is_dir() {
             return Err(Errno::ENOTDIR);
         }

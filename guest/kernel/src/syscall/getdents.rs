@@ -19,6 +19,10 @@ pub(super) fn getdents64(a: &Args) -> Result<usize, Errno> {
             _ => return Err(Errno::ENOTDIR),
         }
         let dir = f.node;
+        if dir == sys.vfs.fd_dir() {
+            super::procfs::refresh_fds(sys);
+        }
+        sys.vfs.ensure_loaded(dir);
         let mut written = 0;
         let mut chunk = [0u8; CHUNK];
         loop {
@@ -32,7 +36,7 @@ pub(super) fn getdents64(a: &Args) -> Result<usize, Errno> {
             written += n;
             f.offset = next;
         }
-        if written == 0 && f.offset < sys.vfs.dir_len(dir) {
+        if written == 0 && sys.vfs.dir_entry(dir, f.offset).is_some() {
             return Err(Errno::EINVAL);
         }
         Ok(written)

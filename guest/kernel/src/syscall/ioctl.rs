@@ -64,7 +64,10 @@ pub(super) fn ioctl(a: &Args) -> Result<usize, Errno> {
                 let f = slot.file.borrow();
                 match f.kind {
                     FileKind::Regular => {
-                        let size = sys.vfs.file_data(f.node).map_or(0, |d| d.len()) as u64;
+                        let size = match &f.held {
+                    Some(i) => i.borrow().data.len() as u64,
+                    None => sys.vfs.size(f.node),
+                };
                         let left = size.saturating_sub(f.offset).min(i32::MAX as u64) as i32;
                         UserPtr::<i32>::new(arg).copy_to_user(&sys.proc.mm, &[left])?;
                         Ok(0)

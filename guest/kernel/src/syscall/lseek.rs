@@ -44,7 +44,10 @@ pub(super) fn lseek(a: &Args) -> Result<usize, Errno> {
         let mut f = file.borrow_mut();
         match f.kind {
             FileKind::Regular => {
-                let size = sys.vfs.file_data(f.node).map_or(0, |d| d.len()) as u64;
+                let size = match &f.held {
+                    Some(i) => i.borrow().data.len() as u64,
+                    None => sys.vfs.size(f.node),
+                };
                 f.offset = seek(f.offset, size, off, whence)?;
             }
             FileKind::Directory => {

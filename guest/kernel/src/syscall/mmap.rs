@@ -67,6 +67,7 @@ fn map(sys: &mut System, a: &Args) -> Result<usize, Errno> {
     let prot = (prot & PROT_ALL) as u32;
     // What backs it: nothing, or a regular file's bytes from `off`.
     let mut file = None;
+    let mut copy = None;
     let mut device = None;
     let mut max_prot = PROT_ALL as u32;
     if flags & MAP_ANONYMOUS == 0 {
@@ -89,7 +90,16 @@ fn map(sys: &mut System, a: &Args) -> Result<usize, Errno> {
                 if off > i64::MAX as u64 - len {
                     return Err(Errno::EOVERFLOW);
                 }
-                file = Some(f.node);
+                if let Some(inode) = &f.held {
+                    // Bytes in kernel memory (tmpfs): a private copy,
+                    // made now; a shared mapping is not supported.
+                    if shared {
+                        return Err(Errno::ENODEV);
+                    }
+                    copy = Some(inode.clone());
+                } else {
+                    file = Some(f.node);
+                }
             }
             FileKind::Device(Device::Zero) => {}
             FileKind::Device(Device::Fb0) => {
@@ -171,6 +181,9 @@ fn map(sys: &mut System, a: &Args) -> Result<usize, Errno> {
         None => None,
     };
     mm.add_file_area(start, start + len, prot, VmaKind::Mmap, backing);
+    if let Some(inode) = copy {
+        copy_into(mm, start, len, &inode.borrow().data, off)?;
+    }
     if flags & MAP_POPULATE != 0 {
         // As Linux's mm_populate: best effort, the mapping stands (pages
         // that could not be had now come on first touch, or not).
@@ -324,4 +337,42 @@ pub(super) fn msync(a: &Args) -> Result<usize, Errno> {
             Err(Errno::ENOMEM)
         }
     })
+}
+
+/// Fills the new private mapping `[start, start + len)` with `data`
+/// from byte `off` (a tmpfs file), through the kernel's view of its
+/// pages (the area may be read-only for the program).
+fn copy_into(
+    mm: &mut crate::process::mm::Mm,
+    start: u64,
+    len: u64,
+    data: &[u8],
+    off: u64,
+) -> Result<(), Errno> {
+    use super::user_ptr::UserMemory;
+    let from = usize::try_from(off).unwrap_or(usize::MAX).min(data.len());
+    let bytes = &data[from..];
+    let n = (bytes.len() as u64).min(len);
+    if n == 0 {
+        return Ok(());
+    }
+    mm.populate(start, start + page_up(n))?;
+    if let Some(v) = mm.vmas.find_mut(start) {
+        v.written = true;
+    }
+    let mut done = 0u64;
+    while done < n {
+        let va = crate::mm::addr::VirtAddr::new(start + done);
+        let pa = mm.space.translate(va).ok_or(Errno::ENOMEM)?.phys;
+        let chunk = (PAGE_SIZE - (start + done) % PAGE_SIZE).min(n - done);
+        let dst = mm.phys_ptr(pa);
+        // SAFETY: `pa` is a frame of this process's new mapping (just
+        // populated, not shared with anything), at least `chunk` bytes
+        // to the end of its page; the source is kernel memory.
+        unsafe {
+            core::ptr::copy_nonoverlapping(bytes[done as usize..].as_ptr(), dst, chunk as usize);
+        }
+        done += chunk;
+    }
+    Ok(())
 }

@@ -1,31 +1,46 @@
-//! `open`, `openat`, `creat`, `close`, `close_range`. The file system is
-//! the read-only initramfs: opening a file for writing, truncating or
-//! creating one is EROFS (after the checks Linux makes first: ENOENT,
-//! ENOTDIR, EEXIST, EISDIR).
+//! `open`, `openat`, `creat`, `close`, `close_range`. The checks
+//! Linux makes come first (ENOENT, ENOTDIR, EEXIST, EISDIR), then the
+//! file system's: the initramfs is read-only (EROFS for writing,
+//! truncating or creating), a tmpfs takes all three, /proc files are
+//! generated into a snapshot the description holds.
 
 use super::path::{start_dir, PathBuf, AT_FDCWD};
 use super::{Args, Errno};
 use crate::process::fd::*;
 use crate::process::{self, System, RLIMIT_NOFILE};
-use crate::vfs::{Device, Kind};
+use crate::vfs::{Device, Kind, NewNode};
 
-/// Opens `path` (from `dirfd`) with `flags`; returns the descriptor.
-pub fn open_at(sys: &mut System, dirfd: u64, path: &[u8], flags: u32) -> Result<usize, Errno> {
+/// Opens `path` (from `dirfd`) with `flags`, creating a file with the
+/// permissions `mode` (less the umask) under O_CREAT; returns the
+/// descriptor.
+pub fn open_at(
+    sys: &mut System,
+    dirfd: u64,
+    path: &[u8],
+    flags: u32,
+    mode: u32,
+) -> Result<usize, Errno> {
     let acc = flags & O_ACCMODE;
-    if flags & O_TMPFILE == O_TMPFILE {
-        return Err(if acc == O_RDONLY {
-            Errno::EINVAL
-        } else {
-            Errno::EROFS
-        });
-    }
     let start = start_dir(sys, dirfd, path)?;
+    if flags & O_TMPFILE == O_TMPFILE {
+        if acc == O_RDONLY {
+            return Err(Errno::EINVAL);
+        }
+        // Unnamed files are not supported: EROFS where Linux would fail
+        // so, EOPNOTSUPP (what glibc's tmpfile falls back on) elsewhere.
+        let dir = sys.vfs.lookup(start, path, true)?;
+        sys.vfs.writable(dir)?;
+        return Err(Errno::EOPNOTSUPP);
+    }
     let path_only = flags & O_PATH != 0;
-    let follow = flags & O_NOFOLLOW == 0;
     let creat = flags & O_CREAT != 0 && !path_only;
+    let excl = creat && flags & O_EXCL != 0;
+    // O_CREAT|O_EXCL never follows a final symlink (Linux: EEXIST).
+    let follow = flags & O_NOFOLLOW == 0 && !excl;
+    let mut created = false;
     let node = match sys.vfs.lookup(start, path, follow) {
         Ok(n) => {
-            if creat && flags & O_EXCL != 0 {
+            if excl {
                 return Err(Errno::EEXIST);
             }
             n
@@ -35,7 +50,13 @@ pub fn open_at(sys: &mut System, dirfd: u64, path: &[u8], flags: u32) -> Result<
             if parent.trailing_slash {
                 return Err(Errno::EISDIR);
             }
-            return Err(Errno::EROFS);
+            if sys.vfs.child(parent.dir, parent.name).is_some() {
+                // A dangling symlink: Linux would create its target.
+                return Err(Errno::ENOENT);
+            }
+            let perm = mode & 0o7777 & !sys.proc.umask;
+            created = true;
+            sys.vfs.create(parent.dir, parent.name, NewNode::File, perm, 0, 0)?
         }
         Err(e) => return Err(e),
     };
@@ -43,23 +64,37 @@ pub fn open_at(sys: &mut System, dirfd: u64, path: &[u8], flags: u32) -> Result<
     if flags & O_DIRECTORY != 0 && !n.is_dir() {
         return Err(Errno::ENOTDIR);
     }
+    let mut held = None;
     let kind = if path_only {
         FileKind::Path
+    } else if n.is_symlink() {
+        return Err(Errno::ELOOP);
     } else {
         match &n.kind {
-            Kind::Symlink(_) | Kind::SelfExe => return Err(Errno::ELOOP),
             Kind::Dir(_) => {
                 if acc != O_RDONLY || creat {
                     return Err(Errno::EISDIR);
                 }
                 FileKind::Directory
             }
-            Kind::File { .. } => {
+            Kind::File { .. } | Kind::Mem(_) | Kind::Proc(_) => {
                 if acc == 3 {
                     return Err(Errno::EINVAL);
                 }
+                let proc_file = match n.kind {
+                    Kind::Proc(p) => Some(p),
+                    _ => None,
+                };
                 if acc != O_RDONLY || flags & O_TRUNC != 0 {
-                    return Err(Errno::EROFS);
+                    sys.vfs.writable(node)?;
+                }
+                if let Some(p) = proc_file {
+                    held = Some(super::procfs::snapshot(sys, p));
+                } else {
+                    held = sys.vfs.inode(node);
+                    if flags & O_TRUNC != 0 && !created {
+                        sys.vfs.truncate(node, None, 0)?;
+                    }
                 }
                 FileKind::Regular
             }
@@ -69,34 +104,37 @@ pub fn open_at(sys: &mut System, dirfd: u64, path: &[u8], flags: u32) -> Result<
                 return Err(Errno::ENXIO)
             }
             Kind::Device(d) => FileKind::Device(*d),
+            Kind::Symlink(_) | Kind::SelfExe => return Err(Errno::ELOOP),
         }
     };
     // 64-bit Linux opens every file O_LARGEFILE (F_GETFL shows it).
+    let file = OpenFile::new(kind, node, flags | O_LARGEFILE);
+    file.borrow_mut().held = held;
     let fd = Fd {
-        file: OpenFile::new(kind, node, flags | O_LARGEFILE),
+        file,
         cloexec: flags & O_CLOEXEC != 0,
     };
     let limit = sys.proc.rlimits[RLIMIT_NOFILE].cur as usize;
     sys.proc.fds.allocate(0, fd, limit)
 }
 
-fn open_user(dirfd: u64, path: u64, flags: u64) -> Result<usize, Errno> {
+fn open_user(dirfd: u64, path: u64, flags: u64, mode: u64) -> Result<usize, Errno> {
     process::with(|sys| {
         let p = PathBuf::read(sys, path)?;
-        open_at(sys, dirfd, p.as_bytes(), flags as u32)
+        open_at(sys, dirfd, p.as_bytes(), flags as u32, mode as u32)
     })
 }
 
 pub(super) fn open(a: &Args) -> Result<usize, Errno> {
-    open_user(AT_FDCWD as u64, a[0], a[1])
+    open_user(AT_FDCWD as u64, a[0], a[1], a[2])
 }
 
 pub(super) fn openat(a: &Args) -> Result<usize, Errno> {
-    open_user(a[0], a[1], a[2])
+    open_user(a[0], a[1], a[2], a[3])
 }
 
 pub(super) fn creat(a: &Args) -> Result<usize, Errno> {
-    open_user(AT_FDCWD as u64, a[0], (O_CREAT | O_WRONLY | O_TRUNC) as u64)
+    open_user(AT_FDCWD as u64, a[0], (O_CREAT | O_WRONLY | O_TRUNC) as u64, a[1])
 }
 
 pub(super) fn close(a: &Args) -> Result<usize, Errno> {

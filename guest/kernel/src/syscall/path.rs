@@ -83,29 +83,35 @@ pub fn fd_node(sys: &System, fd: u64) -> Result<NodeId, Errno> {
 }
 
 /// Where a relative `path` starts for `dirfd` (`AT_FDCWD` or an open
-/// directory); absolute paths ignore `dirfd`, as on Linux.
-pub fn start_dir(sys: &System, dirfd: u64, path: &[u8]) -> Result<NodeId, Errno> {
+/// directory); absolute paths ignore `dirfd`, as on Linux. Every path
+/// lookup of a system call starts here, so this is where `/proc/self/fd`
+/// learns the process's descriptors (when the path may go there).
+pub fn start_dir(sys: &mut System, dirfd: u64, path: &[u8]) -> Result<NodeId, Errno> {
     // An empty path fails before `dirfd` is looked at, as on Linux.
     if path.is_empty() {
         return Err(Errno::ENOENT);
     }
-    if path.first() == Some(&b'/') {
-        return Ok(ROOT);
+    let start = if path.first() == Some(&b'/') {
+        ROOT
+    } else if dirfd as i32 == AT_FDCWD {
+        sys.proc.cwd
+    } else {
+        let node = fd_node(sys, dirfd)?;
+        if !sys.vfs.node(node).is_dir() {
+            return Err(Errno::ENOTDIR);
+        }
+        node
+    };
+    if start == sys.vfs.fd_dir() || path.windows(3).any(|w| w == b"fd/") || path.ends_with(b"fd") {
+        super::procfs::refresh_fds(sys);
     }
-    if dirfd as i32 == AT_FDCWD {
-        return Ok(sys.proc.cwd);
-    }
-    let node = fd_node(sys, dirfd)?;
-    if !sys.vfs.node(node).is_dir() {
-        return Err(Errno::ENOTDIR);
-    }
-    Ok(node)
+    Ok(start)
 }
 
 /// The node `dirfd` + `path` names; with AT_EMPTY_PATH in `flags` an
 /// empty path means `dirfd` itself.
 pub fn lookup_at(
-    sys: &System,
+    sys: &mut System,
     dirfd: u64,
     path: &[u8],
     flags: u64,
@@ -124,7 +130,7 @@ pub fn lookup_at(
 /// The node the user path at `path` names from `dirfd`, following a
 /// final symlink unless `flags` has AT_SYMLINK_NOFOLLOW (the `*at` calls
 /// with AT_* flags: faccessat2, newfstatat, statx, fchownat, utimensat).
-pub fn lookup_user_at(sys: &System, dirfd: u64, path: u64, flags: u64) -> Result<NodeId, Errno> {
+pub fn lookup_user_at(sys: &mut System, dirfd: u64, path: u64, flags: u64) -> Result<NodeId, Errno> {
     let p = PathBuf::read(sys, path)?;
     lookup_at(
         sys,

@@ -36,7 +36,8 @@ fn pipe_node(sys: &System) -> NodeId {
     if n != u32::MAX {
         return n;
     }
-    let n = sys.vfs.lookup(ROOT, b"/dev/null", true).unwrap_or(ROOT);
+    let dev = sys.vfs.child(ROOT, b"dev");
+    let n = dev.and_then(|d| sys.vfs.child(d, b"null")).unwrap_or(ROOT);
     PIPE_NODE.store(n, Ordering::Relaxed);
     n
 }

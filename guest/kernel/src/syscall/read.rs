@@ -1,6 +1,7 @@
 //! `read`, `pread64`, `readv`, `preadv`: bytes into user memory without
 //! copying them in ring 0. A regular file's bytes go from the initramfs
-//! by copy hypercall, the console's from the host's stdin by consoleRead,
+//! by copy hypercall (a tmpfs file's are copied from kernel memory),
+//! the console's from the host's stdin by consoleRead,
 //! random ones by the random hypercall, zeros by the copy hypercall's
 //! zero fill.
 
@@ -11,7 +12,7 @@ use crate::host::hypercall;
 use crate::process::fd::{FileKind, OpenFile};
 use crate::process::{self, sched, System};
 use crate::host::protocol::{IoVec, STDIN};
-use crate::vfs::Device;
+use crate::vfs::{Device, Source};
 use alloc::vec::Vec;
 
 /// Linux's MAX_RW_COUNT: one call moves at most this much.
@@ -104,14 +105,11 @@ fn read_other(
         FileKind::Device(Device::Fb0) => Err(Errno::EINVAL),
         FileKind::Device(Device::Event0) => unreachable!("read_file reads the input device"),
         FileKind::Regular => {
-            let size = sys.vfs.file_data(f.node).map_or(0, |d| d.len()) as u64;
             let off = at.unwrap_or(f.offset);
-            if off >= size || len == 0 {
-                return Ok(0);
-            }
-            let n = (len as u64).min(size - off) as usize;
-            let src = sys.vfs.file_phys(f.node, off).ok_or(Errno::EIO)?;
-            let done = copy_from_phys(mm, buf, Some(src), n)?;
+            let done = sys.vfs.read_at(f.node, f.held.as_ref(), off, len, |src, n| match src {
+                Source::Phys(phys) => copy_from_phys(mm, buf, Some(phys), n),
+                Source::Bytes(bytes) => buf.copy_to_user(mm, &bytes).map(|_| n),
+            })?;
             if at.is_none() {
                 f.offset += done as u64;
             }

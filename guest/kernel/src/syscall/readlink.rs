@@ -1,4 +1,5 @@
-//! `readlink`, `readlinkat` (`/proc/self/exe` names the program).
+//! `readlink`, `readlinkat` (`/proc/self/exe` names the program,
+//! `/proc/self/fd/N` what descriptor N is).
 
 use super::path::{lookup_at, PathBuf, AT_FDCWD};
 use super::{Args, Errno, UserPtr};
@@ -12,6 +13,9 @@ fn readlink_at(dirfd: u64, path: u64, buf: u64, size: u64) -> Result<usize, Errn
     process::with(|sys| {
         let p = PathBuf::read(sys, path)?;
         let node = lookup_at(sys, dirfd, p.as_bytes(), 0, false)?;
+        if !sys.vfs.node(node).is_symlink() {
+            return Err(Errno::EINVAL);
+        }
         let target = sys.vfs.link_target(node).ok_or(Errno::EINVAL)?;
         let n = target.len().min(size as usize);
         UserPtr::new(buf).copy_to_user(&sys.proc.mm, &target[..n])?;

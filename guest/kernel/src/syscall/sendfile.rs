@@ -19,7 +19,9 @@ pub(super) fn sendfile(a: &Args) -> Result<usize, Errno> {
         if !inp.readable() || !out.writable() {
             return Err(Errno::EBADF);
         }
-        if inp.kind != FileKind::Regular {
+        // Only archive files (tmpfs and /proc bytes are in kernel memory:
+        // EINVAL, callers fall back to read and write).
+        if inp.kind != FileKind::Regular || inp.held.is_some() {
             return Err(Errno::EINVAL);
         }
         let host_fd = match out.kind {
@@ -37,7 +39,7 @@ pub(super) fn sendfile(a: &Args) -> Result<usize, Errno> {
         } else {
             inp.offset
         };
-        let size = sys.vfs.file_data(inp.node).map_or(0, |d| d.len()) as u64;
+        let size = sys.vfs.size(inp.node);
         let n = (count as u64)
             .min(size.saturating_sub(off))
             .min(CONSOLE_WRITE_MAX_TOTAL);

@@ -7,7 +7,7 @@ use super::path::{
 use super::user_ptr::Pod;
 use super::{Args, Errno, UserPtr};
 use crate::process::{self, System};
-use crate::vfs::NodeId;
+use crate::vfs::{FsKind, NodeId};
 
 fn stat_node(sys: &System, node: NodeId, buf: u64) -> Result<usize, Errno> {
     let st = sys.vfs.stat(node);
@@ -90,17 +90,52 @@ pub struct Statfs {
 unsafe impl Pod for Statfs {}
 
 const TMPFS_MAGIC: i64 = 0x0102_1994;
+/// What Linux reports for the initramfs (rootfs is a ramfs or tmpfs;
+/// ramfs when it is read-only here).
+const RAMFS_MAGIC: i64 = 0x8584_58f6;
+const PROC_SUPER_MAGIC: i64 = 0x9fa0;
 const ST_RDONLY: i64 = 1;
+const ST_NOSUID: i64 = 2;
+const ST_NODEV: i64 = 4;
+const ST_NOEXEC: i64 = 8;
 
-fn statfs_of(sys: &System, buf: u64) -> Result<usize, Errno> {
+/// `statfs` of the file system `node` is on. A tmpfs may fill half of
+/// RAM (Linux's default size); what its files take is counted in pages.
+fn statfs_of(sys: &System, node: NodeId, buf: u64) -> Result<usize, Errno> {
+    let m = sys.vfs.mount_of(node);
+    let bsize = 4096u64;
+    let (f_type, f_blocks, f_bfree, f_files, f_ffree, f_flags) = match m.kind {
+        FsKind::Initramfs => (RAMFS_MAGIC, 0, 0, 0, 0, ST_RDONLY),
+        FsKind::Proc => (PROC_SUPER_MAGIC, 0, 0, 0, 0, ST_NOSUID | ST_NODEV | ST_NOEXEC),
+        FsKind::Tmpfs => {
+            let blocks = crate::boot_info().ram_size / 2 / bsize;
+            let used = m.usage.bytes.get() / bsize;
+            let files = crate::boot_info().ram_size / 2 / bsize;
+            let used_files = m.usage.inodes.get();
+            (
+                TMPFS_MAGIC,
+                blocks,
+                blocks.saturating_sub(used),
+                files,
+                files.saturating_sub(used_files),
+                ST_NOSUID | ST_NODEV,
+            )
+        }
+    };
+    let dev = m.dev;
     let s = Statfs {
-        f_type: TMPFS_MAGIC,
-        f_bsize: 4096,
-        f_blocks: sys.vfs.len() as u64,
-        f_files: sys.vfs.len() as u64,
+        f_type,
+        f_bsize: bsize as i64,
+        f_blocks,
+        f_bfree,
+        f_bavail: f_bfree,
+        f_files,
+        f_ffree,
+        f_fsid: [dev as i32, (dev >> 32) as i32],
         f_namelen: 255,
-        f_frsize: 4096,
-        f_flags: ST_RDONLY,
+        f_frsize: bsize as i64,
+        // ST_VALID: the flags are meaningful.
+        f_flags: f_flags | 0x20,
         ..Statfs::default()
     };
     UserPtr::new(buf).copy_to_user(&sys.proc.mm, &[s])?;
@@ -110,14 +145,14 @@ fn statfs_of(sys: &System, buf: u64) -> Result<usize, Errno> {
 pub(super) fn statfs(a: &Args) -> Result<usize, Errno> {
     process::with(|sys| {
         let p = PathBuf::read(sys, a[0])?;
-        lookup_at(sys, AT_FDCWD as u64, p.as_bytes(), 0, true)?;
-        statfs_of(sys, a[1])
+        let node = lookup_at(sys, AT_FDCWD as u64, p.as_bytes(), 0, true)?;
+        statfs_of(sys, node, a[1])
     })
 }
 
 pub(super) fn fstatfs(a: &Args) -> Result<usize, Errno> {
     process::with(|sys| {
-        super::path::fd_node(sys, a[0])?;
-        statfs_of(sys, a[1])
+        let node = super::path::fd_node(sys, a[0])?;
+        statfs_of(sys, node, a[1])
     })
 }

@@ -1,8 +1,8 @@
 //! `write`, `pwrite64`, `writev`, `pwritev`. To the console: the user's
 //! pages go to the host as physical segments in one ConsoleWrite (no
 //! copying in ring 0; each emulated instruction costs ~0.5 us here).
-//! `/dev/null` and friends swallow; the initramfs is read-only, so no
-//! file is open for writing.
+//! `/dev/null` and friends swallow; regular files (tmpfs) are written
+//! through `Vfs::write_at`.
 //!
 //! `sys_write` is the console-only `write` of images without processes
 //! (hello): fds 1 and 2 go to the host's stdout and stderr.
@@ -11,7 +11,7 @@ use super::read::{read_iovecs, IoVecEntry};
 use super::segments::host_result;
 use super::user_ptr::UserMemory;
 use super::{Args, Errno, UserPtr};
-use crate::process::fd::{FileKind, OpenFile};
+use crate::process::fd::{FileKind, OpenFile, O_APPEND};
 use crate::process::signal::{SIGPIPE, SIG_DFL};
 use crate::process::{self, System};
 use crate::host::protocol::{
@@ -138,11 +138,58 @@ fn console_write(sys: &System, out: u32, ranges: &[IoVecEntry]) -> Result<usize,
     }
 }
 
+/// Writes the user buffers `ranges` into regular file `f` at `at`, or
+/// at its offset (which moves), or at its end under O_APPEND (always,
+/// pwrite too, as on Linux).
+fn file_write(
+    sys: &mut System,
+    f: &mut OpenFile,
+    ranges: &[IoVecEntry],
+    at: Option<u64>,
+) -> Result<usize, Errno> {
+    if !f.writable() {
+        return Err(Errno::EBADF);
+    }
+    let (vfs, mm) = (&mut sys.vfs, &sys.proc.mm);
+    let mut off = if f.flags & O_APPEND != 0 {
+        vfs.size(f.node)
+    } else {
+        at.unwrap_or(f.offset)
+    };
+    let mut total = 0usize;
+    for r in ranges.iter().filter(|r| r.len > 0) {
+        let len = (r.len as usize).min(super::read::MAX_RW - total);
+        let n = match vfs.write_at(f.node, f.held.as_ref(), off, len, |dst| {
+            UserPtr::new(r.base).copy_from_user(mm, dst)
+        }) {
+            Ok(n) => n,
+            Err(e) if total == 0 => return Err(e),
+            Err(_) => break,
+        };
+        total += n;
+        off += n as u64;
+        if total >= super::read::MAX_RW {
+            break;
+        }
+    }
+    if at.is_none() || f.flags & O_APPEND != 0 {
+        f.offset = off;
+    }
+    Ok(total)
+}
+
 fn write_fd(fd: u64, buf: u64, len: usize, at: Option<u64>) -> Result<usize, Errno> {
     process::with(|sys| {
         let file = sys.proc.fds.get(fd)?.file.clone();
-        let f = file.borrow();
         let len = len.min(super::read::MAX_RW);
+        if file.borrow().kind == FileKind::Regular {
+            let one = [IoVecEntry {
+                base: buf,
+                len: len as u64,
+            }];
+            return file_write(sys, &mut file.borrow_mut(), &one, at);
+        }
+        let f = file.borrow();
         if f.kind == FileKind::Pipe {
             if !f.writable() {
                 return Err(Errno::EBADF);
@@ -190,11 +237,14 @@ pub(super) fn pwrite64(a: &Args) -> Result<usize, Errno> {
 fn writev_fd(fd: u64, iov: u64, count: u64, at: Option<u64>) -> Result<usize, Errno> {
     process::with(|sys| {
         let file = sys.proc.fds.get(fd)?.file.clone();
-        let f = file.borrow();
-        if !f.writable() {
+        if !file.borrow().writable() {
             return Err(Errno::EBADF);
         }
         let v = read_iovecs(&sys.proc.mm, iov, count)?;
+        if file.borrow().kind == FileKind::Regular {
+            return file_write(sys, &mut file.borrow_mut(), &v, at);
+        }
+        let f = file.borrow();
         if f.kind == FileKind::Pipe {
             if at.is_some() {
                 return Err(Errno::ESPIPE);

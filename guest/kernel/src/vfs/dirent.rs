@@ -2,7 +2,11 @@
 //! d_off` (the position of the next entry: what `lseek` takes), `u16
 //! d_reclen`, `u8 d_type`, the NUL-terminated name, padded to 8 bytes.
 //!
-//! A directory's positions: 0 is `.`, 1 is `..`, 2.. its children.
+//! A directory's positions: 0 is `.`, 1 is `..`, `2 + s` the first
+//! child whose sequence number (`Node::seq`, increasing in a directory's
+//! list) is at least `s`. So a position stays valid while entries are
+//! added and removed: a reader that deletes what it read (`rm -r`)
+//! misses nothing, and an entry added meanwhile comes at the end.
 
 use super::{NodeId, Vfs};
 
@@ -34,63 +38,72 @@ pub struct DirEntry<'n> {
 }
 
 /// Writes the records of positions `pos..` that fit into `buf`; returns
-/// the bytes written and the next position. `entry(p)` is position `p`,
-/// `None` past the end.
+/// the bytes written and the next position. `entry(p)` is the entry at
+/// position `p` and the position after it, `None` past the end.
 pub fn pack<'n>(
     buf: &mut [u8],
     mut pos: u64,
-    entry: impl Fn(u64) -> Option<DirEntry<'n>>,
+    entry: impl Fn(u64) -> Option<(DirEntry<'n>, u64)>,
 ) -> (usize, u64) {
     let mut used = 0;
-    while let Some(e) = entry(pos) {
+    while let Some((e, next)) = entry(pos) {
         let len = reclen(e.name.len());
         if used + len > buf.len() {
             break;
         }
         let r = &mut buf[used..used + len];
         r[0..8].copy_from_slice(&e.ino.to_le_bytes());
-        r[8..16].copy_from_slice(&(pos + 1).to_le_bytes());
+        r[8..16].copy_from_slice(&next.to_le_bytes());
         r[16..18].copy_from_slice(&(len as u16).to_le_bytes());
         r[18] = e.dtype;
         r[NAME_OFFSET..NAME_OFFSET + e.name.len()].copy_from_slice(e.name);
         // The NUL and the padding.
         r[NAME_OFFSET + e.name.len()..].fill(0);
         used += len;
-        pos += 1;
+        pos = next;
     }
     (used, pos)
 }
 
 impl Vfs<'_> {
     /// Position `pos` of directory `dir` (see the module comment).
-    pub fn dir_entry(&self, dir: NodeId, pos: u64) -> Option<DirEntry<'_>> {
+    /// The entry at position `pos` of directory `dir` (see the module
+    /// comment; call `ensure_loaded` first) and the position after it.
+    pub fn dir_entry(&self, dir: NodeId, pos: u64) -> Option<(DirEntry<'_>, u64)> {
         let n = self.node(dir);
         match pos {
-            0 => Some(DirEntry {
-                ino: self.ino(dir),
-                dtype: DT_DIR,
-                name: b".",
-            }),
-            1 => Some(DirEntry {
-                ino: self.ino(n.parent),
-                dtype: DT_DIR,
-                name: b"..",
-            }),
+            0 => Some((
+                DirEntry {
+                    ino: self.ino(dir),
+                    dtype: DT_DIR,
+                    name: b".",
+                },
+                1,
+            )),
+            1 => Some((
+                DirEntry {
+                    ino: self.ino(n.parent),
+                    dtype: DT_DIR,
+                    name: b"..",
+                },
+                2,
+            )),
             _ => {
-                let &child = self.children(dir).get(pos as usize - 2)?;
+                let children = self.children(dir);
+                let seq = pos - 2;
+                let i = children.partition_point(|&c| self.node(c).seq < seq);
+                let &child = children.get(i)?;
                 let c = self.node(child);
-                Some(DirEntry {
-                    ino: self.ino(child),
-                    dtype: dtype(c.mode),
-                    name: c.name,
-                })
+                Some((
+                    DirEntry {
+                        ino: self.ino(child),
+                        dtype: dtype(c.mode),
+                        name: &c.name,
+                    },
+                    c.seq.saturating_add(3),
+                ))
             }
         }
-    }
-
-    /// How many positions directory `dir` has.
-    pub fn dir_len(&self, dir: NodeId) -> u64 {
-        2 + self.children(dir).len() as u64
     }
 }
 
@@ -136,16 +149,18 @@ mod tests {
     #[test]
     fn packs_whole_records_and_resumes() {
         let bytes = sample();
-        let vfs = Vfs::new(&bytes, 0, 0).unwrap();
+        let mut vfs = Vfs::new(&bytes, 0, 0).unwrap();
         let data = vfs.lookup(ROOT, b"/data", true).unwrap();
-        assert_eq!(vfs.dir_len(data), 2 + 6);
+        assert_eq!(vfs.children(data).len(), 6);
         let mut buf = [0xffu8; 80];
         let (n, next) = pack(&mut buf, 0, |p| vfs.dir_entry(data, p));
         // ".", ".." (24 each) and "a.txt" (32): 80 bytes exactly.
-        assert_eq!((n, next), (80, 3));
+        let a_txt = vfs.child(data, b"a.txt").unwrap();
+        assert_eq!((n, next), (80, vfs.node(a_txt).seq + 3));
         let recs = parse(&buf[..n]);
         assert_eq!(recs[0], (vfs.ino(data), 1, DT_DIR, b".".to_vec()));
         assert_eq!(recs[1], (1, 2, DT_DIR, b"..".to_vec()));
+        assert_eq!(recs[2].1 as u64, next);
         assert_eq!(recs[2].2, DT_REG);
         assert_eq!(recs[2].3, b"a.txt");
         let mut rest = [0u8; 1024];
@@ -161,8 +176,7 @@ mod tests {
                 (DT_LNK, b"dangling".to_vec())
             ]
         );
-        assert_eq!(end, 8);
-        assert_eq!(pack(&mut rest, end, |p| vfs.dir_entry(data, p)), (0, 8));
+        assert_eq!(pack(&mut rest, end, |p| vfs.dir_entry(data, p)), (0, end));
         let mut tiny = [0u8; 23];
         assert_eq!(pack(&mut tiny, 0, |p| vfs.dir_entry(data, p)), (0, 0));
     }

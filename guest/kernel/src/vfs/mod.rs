@@ -1,5 +1,7 @@
-//! The file system: a read-only tree over the initramfs, plus the device
-//! nodes of `/dev` and `/proc/self/exe`.
+//! The file system: a tree of nodes made of mounted file systems. The
+//! root is the initramfs (read-only: every change is EROFS), with the
+//! device nodes of `/dev`; `/proc` is generated (`proc`); `/tmp` and
+//! the `tmpfs=` mounts are in kernel memory and writable (`tmpfs`).
 //!
 //! The archive is indexed once at boot (`Vfs::new`): one node per member,
 //! directories implied by paths created on the way, so a lookup never
@@ -7,19 +9,55 @@
 //! offset, and `read` hands the physical range to the copy hypercall.
 //!
 //! Submodules: `path` (resolution with symlinks, like Linux's namei),
-//! `dirent` (getdents64 records), `stat` (`struct stat`/`statx`).
+//! `dirent` (getdents64 records), `stat` (`struct stat`/`statx`),
+//! `tmpfs` (files in memory), `proc` (`/proc`).
+//!
+//! # Nodes, mounts and file system kinds
+//!
+//! Every node lives in one arena (`NodeId` indexes it; ids are never
+//! reused, so an open file description may keep one) and belongs to one
+//! mounted file system (`Node::fs`, an index into `Vfs::mounts`, whose
+//! `FsKind` says what it is). A mount point is a directory node whose
+//! `mounted` names the root of the file system on it; lookups step over
+//! it (`Vfs::cross`). A mounted root's `parent` and `name` are those of
+//! the mount point, so `..` and `path_of` need no special case.
+//!
+//! # Adding a file system kind (for example files served by the host)
+//!
+//! 1. A variant of `FsKind`, a `mount_*` that creates its root node, and
+//!    node kinds (`Kind`) for its files if `Kind::Mem` (data in kernel
+//!    memory) does not fit.
+//! 2. Directories filled lazily: `ensure_loaded` is called before a
+//!    directory's children are read (`lookup` and `walk` take `&mut
+//!    self` for this, and getdents calls it first); add an arm that
+//!    fetches the entries and adds child nodes with `add_child`.
+//! 3. Data: `size`, `read_at`, `write_at`, `truncate` each have one
+//!    match on the node's kind: add an arm (`read_at` may hand out a
+//!    physical range (`Source::Phys`) or bytes (`Source::Bytes`)).
+//! 4. Changes: `create`, `unlink`, `rename`, `link` and `setattr` check
+//!    `writable` (one match on `FsKind`) and then dispatch on it; add an
+//!    arm that asks the other side first and then updates the nodes.
 
 pub mod dirent;
 pub mod initramfs;
 pub mod path;
+pub mod proc;
 pub mod stat;
+pub mod tmpfs;
 
-use initramfs::{CpioError, S_IFCHR, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG};
+use crate::syscall::Errno;
+use alloc::borrow::Cow;
+use alloc::rc::Rc;
 use alloc::vec::Vec;
+use core::cell::{Ref, RefCell};
+use initramfs::{CpioError, S_IFCHR, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG};
+use tmpfs::{Handle, Inode, Usage};
 
 /// Index of a node; the root is 0.
 pub type NodeId = u32;
 pub const ROOT: NodeId = 0;
+/// Index of a mounted file system in `Vfs::mounts`; the root's is 0.
+pub type FsId = u16;
 
 /// The character devices kvmos implements.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,9 +130,66 @@ const DEVICES: [(&[u8], Device, u32); 7] = [
     (b"zero", Device::Zero, 0o666),
 ];
 
+/// A point in time (`struct timespec`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Time {
+    pub sec: i64,
+    pub nsec: u32,
+}
+
+impl Time {
+    pub const fn from_secs(sec: i64) -> Self {
+        Self { sec, nsec: 0 }
+    }
+}
+
+/// Access, modification and status change times.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Times {
+    pub atime: Time,
+    pub mtime: Time,
+    pub ctime: Time,
+}
+
+impl Times {
+    pub const fn all(t: Time) -> Self {
+        Self {
+            atime: t,
+            mtime: t,
+            ctime: t,
+        }
+    }
+}
+
+/// What a mounted file system is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FsKind {
+    /// The archive the host built (with `/dev`): read-only.
+    Initramfs,
+    /// Files in kernel memory.
+    Tmpfs,
+    /// `/proc`: generated.
+    Proc,
+}
+
+/// A mounted file system.
+#[derive(Debug)]
+pub struct Mount {
+    pub kind: FsKind,
+    /// Its root directory.
+    pub root: NodeId,
+    /// The directory it covers (the root covers itself).
+    pub point: NodeId,
+    /// `st_dev` of its nodes.
+    pub dev: u64,
+    /// Bytes of file data it holds (tmpfs; shared with its inodes, which
+    /// give theirs back when they are freed).
+    pub usage: Rc<Usage>,
+}
+
 #[derive(Debug)]
 pub enum Kind<'a> {
-    /// Children in archive order.
+    /// Children in the order they were added.
     Dir(Vec<NodeId>),
     /// `data` borrows the archive at byte `offset`.
     File {
@@ -107,18 +202,30 @@ pub enum Kind<'a> {
     Device(Device),
     /// A FIFO, socket or block device of the archive (cannot be opened).
     Special,
+    /// A tmpfs regular file or symlink: data and attributes in an inode
+    /// that hard links and open file descriptions share.
+    Mem(Handle),
+    /// A file of `/proc` (`proc::ProcFile` says which).
+    Proc(proc::ProcFile),
 }
 
 #[derive(Debug)]
 pub struct Node<'a> {
-    pub name: &'a [u8],
+    pub name: Cow<'a, [u8]>,
     pub parent: NodeId,
-    /// Type and permission bits, as `st_mode`.
+    /// The file system it belongs to.
+    pub fs: FsId,
+    /// The root of the file system mounted here.
+    pub mounted: Option<NodeId>,
+    /// Type and permission bits, as `st_mode` (for `Kind::Mem` the inode
+    /// has the current permissions: `Vfs::stat`).
     pub mode: u32,
     pub uid: u32,
     pub gid: u32,
-    /// Seconds since the epoch.
-    pub mtime: i64,
+    pub times: Times,
+    /// Its place in its directory's list (increasing along the list;
+    /// `dirent` positions are made of it). Set by `add_child`.
+    pub seq: u64,
     pub kind: Kind<'a>,
 }
 
@@ -127,9 +234,52 @@ impl Node<'_> {
         matches!(self.kind, Kind::Dir(_))
     }
     pub fn is_symlink(&self) -> bool {
-        matches!(self.kind, Kind::Symlink(_) | Kind::SelfExe)
+        match &self.kind {
+            Kind::Symlink(_) | Kind::SelfExe => true,
+            Kind::Proc(p) => p.is_symlink(),
+            Kind::Mem(_) => self.mode & S_IFMT == S_IFLNK,
+            _ => false,
+        }
+    }
+    /// A regular file (what `open` makes a `FileKind::Regular` of).
+    pub fn is_regular(&self) -> bool {
+        match &self.kind {
+            Kind::File { .. } => true,
+            Kind::Mem(_) => self.mode & S_IFMT == S_IFREG,
+            Kind::Proc(p) => !p.is_symlink(),
+            _ => false,
+        }
     }
 }
+
+/// Where a read's bytes are: a guest-physical range (the archive) or
+/// kernel memory.
+pub enum Source<'s> {
+    Phys(u64),
+    Bytes(Ref<'s, [u8]>),
+}
+
+/// What `create` makes.
+#[derive(Debug, Clone, Copy)]
+pub enum NewNode<'t> {
+    File,
+    Dir,
+    Symlink(&'t [u8]),
+}
+
+/// The changes `setattr` makes (None: leave as is).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SetAttr {
+    pub mode: Option<u32>,
+    pub uid: Option<u32>,
+    pub gid: Option<u32>,
+    pub atime: Option<Time>,
+    pub mtime: Option<Time>,
+}
+
+/// rename flags (Linux's values).
+pub const RENAME_NOREPLACE: u32 = 1;
+pub const RENAME_EXCHANGE: u32 = 2;
 
 /// The whole tree. `'a` is the archive's lifetime (`'static` in the
 /// kernel: the host's initramfs stays in RAM for good).
@@ -137,6 +287,23 @@ pub struct Vfs<'a> {
     nodes: Vec<Node<'a>>,
     archive_phys: u64,
     self_exe: Vec<u8>,
+    pub mounts: Vec<Mount>,
+    /// The time for new and changed nodes (the host's clock in the
+    /// kernel; a fixed one in tests).
+    pub clock: fn() -> Time,
+    /// `/proc/self/fd`'s entries for the running process, refreshed by
+    /// the system call layer (`proc::set_fds`).
+    proc_fds: Vec<(u32, Vec<u8>)>,
+    /// `/proc/self/fd` (filled from `proc_fds` when read).
+    fd_dir: NodeId,
+    /// Nodes `/proc/self/fd` listed before and does not now (reused).
+    fd_pool: Vec<NodeId>,
+    /// The last `Node::seq` handed out.
+    seq: u64,
+}
+
+fn epoch() -> Time {
+    Time::default()
 }
 
 impl<'a> Vfs<'a> {
@@ -147,14 +314,30 @@ impl<'a> Vfs<'a> {
             nodes: Vec::new(),
             archive_phys,
             self_exe: Vec::new(),
+            mounts: alloc::vec![Mount {
+                kind: FsKind::Initramfs,
+                root: ROOT,
+                point: ROOT,
+                dev: stat::DEV,
+                usage: Rc::default(),
+            }],
+            clock: epoch,
+            proc_fds: Vec::new(),
+            fd_dir: ROOT,
+            fd_pool: Vec::new(),
+            seq: 0,
         };
+        let now_t = Times::all(Time::from_secs(now));
         vfs.nodes.push(Node {
-            name: b"/",
+            name: Cow::Borrowed(b"/"),
             parent: ROOT,
+            fs: 0,
+            mounted: None,
+            seq: 0,
             mode: S_IFDIR | 0o755,
             uid: 0,
             gid: 0,
-            mtime: now,
+            times: now_t,
             kind: Kind::Dir(Vec::new()),
         });
         // Members usually come parents first: remember the last parent.
@@ -169,11 +352,12 @@ impl<'a> Vfs<'a> {
             {
                 continue;
             }
+            let times = Times::all(Time::from_secs(e.mtime as i64));
             if path.is_empty() {
                 let root = &mut vfs.nodes[ROOT as usize];
                 if e.mode & S_IFMT == S_IFDIR {
                     root.mode = e.mode;
-                    root.mtime = e.mtime as i64;
+                    root.times = times;
                 }
                 continue;
             }
@@ -198,18 +382,18 @@ impl<'a> Vfs<'a> {
                 S_IFCHR => Kind::Device(Device::from_numbers(e.rdev_major, e.rdev_minor)),
                 _ => Kind::Special,
             };
-            vfs.insert(
+            vfs.insert(parent, Node {
+                name: Cow::Borrowed(name),
                 parent,
-                Node {
-                    name,
-                    parent,
-                    mode: e.mode,
-                    uid: e.uid,
-                    gid: e.gid,
-                    mtime: e.mtime as i64,
-                    kind,
-                },
-            );
+                fs: 0,
+                mounted: None,
+                seq: 0,
+                mode: e.mode,
+                uid: e.uid,
+                gid: e.gid,
+                times,
+                kind,
+            });
         }
         let fresh = vfs.child(ROOT, b"dev").is_none();
         let dev = vfs.make_dirs(b"dev", now);
@@ -217,33 +401,22 @@ impl<'a> Vfs<'a> {
             // A /dev of the archive may have some already (a new one has
             // none: no need to look).
             if fresh || vfs.child(dev, name).is_none() {
-                vfs.add_child(
-                    dev,
-                    Node {
-                        name,
-                        parent: dev,
-                        mode: S_IFCHR | perm,
-                        uid: 0,
-                        gid: 0,
-                        mtime: now,
-                        kind: Kind::Device(device),
-                    },
-                );
+                vfs.add_child(dev, Node {
+                    name: Cow::Borrowed(name),
+                    parent: dev,
+                    fs: 0,
+                    mounted: None,
+                    seq: 0,
+                    mode: S_IFCHR | perm,
+                    uid: 0,
+                    gid: 0,
+                    times: now_t,
+                    kind: Kind::Device(device),
+                });
             }
         }
-        let proc_self = vfs.make_dirs(b"proc/self", now);
-        vfs.insert(
-            proc_self,
-            Node {
-                name: b"exe",
-                parent: proc_self,
-                mode: S_IFLNK | 0o777,
-                uid: 0,
-                gid: 0,
-                mtime: now,
-                kind: Kind::SelfExe,
-            },
-        );
+        let proc_dir = vfs.make_dirs(b"proc", now);
+        vfs.mount_proc(proc_dir, now_t);
         Ok(vfs)
     }
 
@@ -257,49 +430,50 @@ impl<'a> Vfs<'a> {
             (input, &b"event0"[..], Device::Event0),
         ] {
             if self.child(dir, name).is_none() {
-                self.add_child(
-                    dir,
-                    Node {
-                        name,
-                        parent: dir,
-                        mode: S_IFCHR | 0o660,
-                        uid: 0,
-                        gid: 0,
-                        mtime: now,
-                        kind: Kind::Device(device),
-                    },
-                );
+                self.add_child(dir, Node {
+                    name: Cow::Borrowed(name),
+                    parent: dir,
+                    fs: 0,
+                    mounted: None,
+                    seq: 0,
+                    mode: S_IFCHR | 0o660,
+                    uid: 0,
+                    gid: 0,
+                    times: Times::all(Time::from_secs(now)),
+                    kind: Kind::Device(device),
+                });
             }
         }
     }
 
     /// The directory at `path` (relative to the root, no `.`/`..`),
-    /// created with its parents where missing.
+    /// created with its parents where missing (in the initramfs).
     fn make_dirs(&mut self, path: &'a [u8], mtime: i64) -> NodeId {
         let mut cur = ROOT;
         for name in path.split(|&c| c == b'/').filter(|c| !c.is_empty()) {
             cur = match self.child(cur, name) {
                 Some(n) if self.node(n).is_dir() => n,
-                _ => self.insert(
-                    cur,
-                    Node {
-                        name,
-                        parent: cur,
-                        mode: S_IFDIR | 0o755,
-                        uid: 0,
-                        gid: 0,
-                        mtime,
-                        kind: Kind::Dir(Vec::new()),
-                    },
-                ),
+                _ => self.insert(cur, Node {
+                    name: Cow::Borrowed(name),
+                    parent: cur,
+                    fs: 0,
+                    mounted: None,
+                    seq: 0,
+                    mode: S_IFDIR | 0o755,
+                    uid: 0,
+                    gid: 0,
+                    times: Times::all(Time::from_secs(mtime)),
+                    kind: Kind::Dir(Vec::new()),
+                }),
             };
         }
         cur
     }
 
-    /// Adds `node` to directory `parent`, which has no child of that name.
-    fn add_child(&mut self, parent: NodeId, node: Node<'a>) -> NodeId {
+    /// Adds `node` to directory `parent` (which has no child of that name).
+    pub fn add_child(&mut self, parent: NodeId, mut node: Node<'a>) -> NodeId {
         let id = self.nodes.len() as NodeId;
+        node.seq = self.next_seq();
         self.nodes.push(node);
         if let Kind::Dir(children) = &mut self.nodes[parent as usize].kind {
             children.push(id);
@@ -307,22 +481,103 @@ impl<'a> Vfs<'a> {
         id
     }
 
+    /// A sequence number higher than every one handed out.
+    fn next_seq(&mut self) -> u64 {
+        self.seq += 1;
+        self.seq
+    }
+
     /// Adds `node` to directory `parent`, replacing a child of that name
     /// (a directory replaced by a directory keeps its children).
     fn insert(&mut self, parent: NodeId, mut node: Node<'a>) -> NodeId {
-        if let Some(old) = self.child(parent, node.name) {
+        if let Some(old) = self.child(parent, &node.name) {
             let slot = &mut self.nodes[old as usize];
             if let (Kind::Dir(children), Kind::Dir(_)) = (&mut slot.kind, &node.kind) {
                 node.kind = Kind::Dir(core::mem::take(children));
             }
+            node.seq = slot.seq;
             *slot = node;
             return old;
         }
         self.add_child(parent, node)
     }
 
+    /// A node not in any directory (a mounted root, a /proc entry).
+    fn add_detached(&mut self, node: Node<'a>) -> NodeId {
+        let id = self.nodes.len() as NodeId;
+        self.nodes.push(node);
+        id
+    }
+
+    /// Mounts a file system of `kind` whose root is a new directory on
+    /// directory `point`; returns its root.
+    fn mount(&mut self, point: NodeId, kind: FsKind, mode: u32, times: Times) -> NodeId {
+        let fs = self.mounts.len() as FsId;
+        let (name, parent) = {
+            let p = self.node(point);
+            (p.name.clone(), p.parent)
+        };
+        let root = self.add_detached(Node {
+            name,
+            parent: if point == ROOT { ROOT } else { parent },
+            fs,
+            mounted: None,
+            seq: 0,
+            mode: S_IFDIR | mode,
+            uid: 0,
+            gid: 0,
+            times,
+            kind: Kind::Dir(Vec::new()),
+        });
+        // Anonymous devices as Linux numbers them (0:N), after the root's 0:1.
+        let dev = makedev(0, 20 + fs as u32);
+        self.mounts.push(Mount {
+            kind,
+            root,
+            point,
+            dev,
+            usage: Rc::default(),
+        });
+        // What was mounted there before is covered (still reachable from
+        // descriptors, as on Linux).
+        let top = self.cross(point);
+        self.nodes[top as usize].mounted = Some(root);
+        root
+    }
+
+    /// Mounts an empty tmpfs on the directory `path` (from the root,
+    /// symlinks followed): `/tmp` at boot and the `tmpfs=` words of the
+    /// command line. ENOTDIR if it is not a directory.
+    pub fn mount_tmpfs(&mut self, path: &[u8]) -> Result<NodeId, Errno> {
+        let point = self.lookup(ROOT, path, true)?;
+        if !self.node(point).is_dir() {
+            return Err(Errno::ENOTDIR);
+        }
+        // Linux's tmpfs root: 1777 for /tmp is set by whoever mounts it;
+        // mount(8) leaves tmpfs roots at 1777 by default.
+        let t = Times::all((self.clock)());
+        Ok(self.mount(point, FsKind::Tmpfs, 0o1777, t))
+    }
+
+    /// The node to use for `id`: the root of what is mounted on it.
+    pub fn cross(&self, mut id: NodeId) -> NodeId {
+        while let Some(root) = self.nodes[id as usize].mounted {
+            id = root;
+        }
+        id
+    }
+
     pub fn node(&self, id: NodeId) -> &Node<'a> {
         &self.nodes[id as usize]
+    }
+
+    /// The file system `id` belongs to.
+    pub fn mount_of(&self, id: NodeId) -> &Mount {
+        &self.mounts[self.nodes[id as usize].fs as usize]
+    }
+
+    pub fn fs_kind(&self, id: NodeId) -> FsKind {
+        self.mount_of(id).kind
     }
 
     pub fn len(&self) -> usize {
@@ -333,7 +588,15 @@ impl<'a> Vfs<'a> {
         self.nodes.is_empty()
     }
 
-    /// The child `name` of directory `dir`.
+    /// Fills directory `dir` if its file system lists directories lazily
+    /// (call before `children`, `child` or `dir_entry`; `lookup` does).
+    pub fn ensure_loaded(&mut self, dir: NodeId) {
+        if dir == self.fd_dir {
+            self.load_fd_dir();
+        }
+    }
+
+    /// The child `name` of directory `dir` (as loaded: see `ensure_loaded`).
     pub fn child(&self, dir: NodeId, name: &[u8]) -> Option<NodeId> {
         let Kind::Dir(children) = &self.nodes[dir as usize].kind else {
             return None;
@@ -341,12 +604,13 @@ impl<'a> Vfs<'a> {
         // Length and first byte before a full compare (a call to memcmp).
         let first = *name.first()?;
         children.iter().copied().find(|&c| {
-            let n = self.nodes[c as usize].name;
+            let n: &[u8] = &self.nodes[c as usize].name;
             n.len() == name.len() && n[0] == first && n == name
         })
     }
 
-    /// A directory's children (empty for anything else).
+    /// A directory's children (empty for anything else; as loaded: see
+    /// `ensure_loaded`).
     pub fn children(&self, dir: NodeId) -> &[NodeId] {
         match &self.nodes[dir as usize].kind {
             Kind::Dir(children) => children,
@@ -354,7 +618,7 @@ impl<'a> Vfs<'a> {
         }
     }
 
-    /// Guest-physical address of byte `offset` of a regular file.
+    /// Guest-physical address of byte `offset` of an archive file.
     pub fn file_phys(&self, id: NodeId, offset: u64) -> Option<u64> {
         match self.nodes[id as usize].kind {
             Kind::File { offset: at, .. } => Some(self.archive_phys + at as u64 + offset),
@@ -362,7 +626,7 @@ impl<'a> Vfs<'a> {
         }
     }
 
-    /// The bytes of a regular file (headers of programs are read here).
+    /// The bytes of an archive file (headers of programs are read here).
     pub fn file_data(&self, id: NodeId) -> Option<&'a [u8]> {
         match self.nodes[id as usize].kind {
             Kind::File { data, .. } => Some(data),
@@ -370,11 +634,26 @@ impl<'a> Vfs<'a> {
         }
     }
 
-    /// A symlink's target.
-    pub fn link_target(&self, id: NodeId) -> Option<&[u8]> {
+    /// The inode of a tmpfs node (while something holds it).
+    pub fn inode(&self, id: NodeId) -> Option<Rc<RefCell<Inode>>> {
         match &self.nodes[id as usize].kind {
-            Kind::Symlink(t) => Some(t),
-            Kind::SelfExe => Some(&self.self_exe),
+            Kind::Mem(h) => h.get(),
+            _ => None,
+        }
+    }
+
+    /// A symlink's target.
+    pub fn link_target(&self, id: NodeId) -> Option<Vec<u8>> {
+        let n = &self.nodes[id as usize];
+        match &n.kind {
+            Kind::Symlink(t) => Some(t.to_vec()),
+            Kind::SelfExe => Some(self.self_exe.clone()),
+            Kind::Mem(h) if n.is_symlink() => Some(h.get()?.borrow().data.clone()),
+            Kind::Proc(proc::ProcFile::FdLink(fd)) => self
+                .proc_fds
+                .iter()
+                .find(|e| e.0 == *fd)
+                .map(|e| e.1.clone()),
             _ => None,
         }
     }
@@ -391,6 +670,11 @@ impl<'a> Vfs<'a> {
         &mut self.self_exe
     }
 
+    /// `/proc/self/exe`'s target.
+    pub fn self_exe(&self) -> &[u8] {
+        &self.self_exe
+    }
+
     /// The absolute path of `id` (for getcwd and `/proc/self/exe`).
     pub fn path_of(&self, id: NodeId) -> Vec<u8> {
         if id == ROOT {
@@ -398,21 +682,444 @@ impl<'a> Vfs<'a> {
         }
         let mut parts = Vec::new();
         let mut cur = id;
-        while cur != ROOT {
+        while cur != ROOT && parts.len() <= self.nodes.len() {
             parts.push(cur);
             cur = self.nodes[cur as usize].parent;
         }
         let mut out = Vec::new();
         for &p in parts.iter().rev() {
             out.push(b'/');
-            out.extend_from_slice(self.nodes[p as usize].name);
+            out.extend_from_slice(&self.nodes[p as usize].name);
         }
         out
     }
 
-    /// Inode number: the node index + 1 (the root is 1, as on tmpfs).
+    /// Inode number: the node index + 1 (the root is 1, as on tmpfs); a
+    /// tmpfs file's is its first name's (hard links share it).
     pub fn ino(&self, id: NodeId) -> u64 {
-        id as u64 + 1
+        match &self.nodes[id as usize].kind {
+            Kind::Mem(h) => h.get().map_or(id as u64 + 1, |i| i.borrow().ino),
+            _ => id as u64 + 1,
+        }
+    }
+
+    // ---- data: one match per operation on what holds the bytes ----
+
+    /// The size of a regular file in bytes (0 for anything else).
+    pub fn size(&self, id: NodeId) -> u64 {
+        match &self.nodes[id as usize].kind {
+            Kind::File { data, .. } => data.len() as u64,
+            Kind::Mem(h) => h.get().map_or(0, |i| i.borrow().data.len() as u64),
+            _ => 0,
+        }
+    }
+
+    /// Hands up to `len` bytes of file `id` from `off` to `copy` (which
+    /// returns how many it took); 0 at or past the end. `held`: the
+    /// inode an open file description holds (a tmpfs file that may be
+    /// unlinked, or a /proc snapshot), read instead of the node's.
+    pub fn read_at(
+        &self,
+        id: NodeId,
+        held: Option<&Rc<RefCell<Inode>>>,
+        off: u64,
+        len: usize,
+        copy: impl FnOnce(Source<'_>, usize) -> Result<usize, Errno>,
+    ) -> Result<usize, Errno> {
+        if let Some(inode) = held {
+            return tmpfs::read(inode, off, len, copy);
+        }
+        match &self.nodes[id as usize].kind {
+            Kind::File { data, .. } => {
+                let size = data.len() as u64;
+                if off >= size || len == 0 {
+                    return Ok(0);
+                }
+                let n = (len as u64).min(size - off) as usize;
+                let src = self.file_phys(id, off).ok_or(Errno::EIO)?;
+                copy(Source::Phys(src), n)
+            }
+            Kind::Mem(h) => {
+                let inode = h.get().ok_or(Errno::EIO)?;
+                tmpfs::read(&inode, off, len, copy)
+            }
+            Kind::Dir(_) => Err(Errno::EISDIR),
+            _ => Err(Errno::EINVAL),
+        }
+    }
+
+    /// Writes `len` bytes at `off` of file `id` (`held` as for
+    /// `read_at`); `fill` copies them into the slice it is given. Writes
+    /// past the end leave a hole of zeros.
+    pub fn write_at(
+        &mut self,
+        id: NodeId,
+        held: Option<&Rc<RefCell<Inode>>>,
+        off: u64,
+        len: usize,
+        fill: impl FnOnce(&mut [u8]) -> Result<(), Errno>,
+    ) -> Result<usize, Errno> {
+        let now = (self.clock)();
+        let inode = match (held, &self.nodes[id as usize].kind) {
+            (Some(i), _) => i.clone(),
+            (None, Kind::Mem(h)) => h.get().ok_or(Errno::EIO)?,
+            (None, Kind::Dir(_)) => return Err(Errno::EISDIR),
+            (None, _) => return Err(Errno::EROFS),
+        };
+        match self.fs_kind(id) {
+            FsKind::Tmpfs => tmpfs::write(&inode, off, len, fill, now),
+            FsKind::Initramfs => Err(Errno::EROFS),
+            // /proc's files take no writes here.
+            FsKind::Proc => Err(Errno::EACCES),
+        }
+    }
+
+    /// Sets the size of file `id` to `len` (cut, or grown with zeros).
+    pub fn truncate(
+        &mut self,
+        id: NodeId,
+        held: Option<&Rc<RefCell<Inode>>>,
+        len: u64,
+    ) -> Result<(), Errno> {
+        let now = (self.clock)();
+        let n = &self.nodes[id as usize];
+        if n.is_dir() {
+            return Err(Errno::EISDIR);
+        }
+        match self.fs_kind(id) {
+            FsKind::Tmpfs => {
+                if !n.is_regular() {
+                    return Err(Errno::EINVAL);
+                }
+                let inode = match held {
+                    Some(i) => i.clone(),
+                    None => self.inode(id).ok_or(Errno::EIO)?,
+                };
+                tmpfs::truncate(&inode, len, now)
+            }
+            FsKind::Initramfs => Err(Errno::EROFS),
+            FsKind::Proc => Err(Errno::EACCES),
+        }
+    }
+
+    // ---- changes to the tree: `writable`, then one match on the kind ----
+
+    /// EROFS unless nodes may be added to, removed from or changed in
+    /// the file system of `id`.
+    pub fn writable(&self, id: NodeId) -> Result<(), Errno> {
+        match self.fs_kind(id) {
+            FsKind::Tmpfs => Ok(()),
+            FsKind::Initramfs => Err(Errno::EROFS),
+            // Linux: EACCES for files of /proc (nothing here is writable).
+            FsKind::Proc => Err(Errno::EACCES),
+        }
+    }
+
+    /// Creates `name` in directory `dir` (which has no child of that
+    /// name: the caller checked, with Linux's order of errors) with the
+    /// permission bits `perm`.
+    pub fn create(
+        &mut self,
+        dir: NodeId,
+        name: &[u8],
+        what: NewNode<'_>,
+        perm: u32,
+        uid: u32,
+        gid: u32,
+    ) -> Result<NodeId, Errno> {
+        if !self.node(dir).is_dir() {
+            return Err(Errno::ENOTDIR);
+        }
+        self.writable(dir)?;
+        let now = (self.clock)();
+        let fs = self.node(dir).fs;
+        let id = self.nodes.len() as NodeId;
+        let (mode, kind) = match (self.mounts[fs as usize].kind, what) {
+            (FsKind::Tmpfs, NewNode::Dir) => (S_IFDIR | (perm & 0o7777), Kind::Dir(Vec::new())),
+            (FsKind::Tmpfs, NewNode::File | NewNode::Symlink(_)) => {
+                let (mode, data) = match what {
+                    NewNode::Symlink(t) => (S_IFLNK | 0o777, t.to_vec()),
+                    _ => (S_IFREG | (perm & 0o7777), Vec::new()),
+                };
+                let usage = self.mounts[fs as usize].usage.clone();
+                let inode = Inode::new(mode, uid, gid, now, id as u64 + 1, usage, data)?;
+                (mode, Kind::Mem(Handle::Linked(Rc::new(RefCell::new(inode)))))
+            }
+            _ => return Err(Errno::EROFS),
+        };
+        let node = self.add_child(dir, Node {
+            name: Cow::Owned(name.to_vec()),
+            parent: dir,
+            fs,
+            mounted: None,
+            seq: 0,
+            mode,
+            uid,
+            gid,
+            times: Times::all(now),
+            kind,
+        });
+        self.touch_dir(dir, now);
+        Ok(node)
+    }
+
+    /// Removes `name` from directory `dir`: a directory (`rmdir`) if
+    /// `is_dir`, else anything but one (`unlink`). A file's memory goes
+    /// when its last link is gone and no descriptor holds it.
+    pub fn unlink(&mut self, dir: NodeId, name: &[u8], is_dir: bool) -> Result<(), Errno> {
+        self.ensure_loaded(dir);
+        let victim = self.child(dir, name).ok_or(Errno::ENOENT)?;
+        let v = self.node(victim);
+        if is_dir {
+            if !v.is_dir() {
+                return Err(Errno::ENOTDIR);
+            }
+            if v.mounted.is_some() || self.mounts.iter().any(|m| m.root == victim) {
+                return Err(Errno::EBUSY);
+            }
+        } else if v.is_dir() {
+            return Err(Errno::EISDIR);
+        }
+        self.writable(dir)?;
+        if is_dir && !self.children(victim).is_empty() {
+            return Err(Errno::ENOTEMPTY);
+        }
+        let now = (self.clock)();
+        self.detach(dir, victim, now);
+        Ok(())
+    }
+
+    /// Takes `victim` out of `dir`: one link less (a directory's last).
+    fn detach(&mut self, dir: NodeId, victim: NodeId, now: Time) {
+        if let Kind::Dir(children) = &mut self.nodes[dir as usize].kind {
+            children.retain(|&c| c != victim);
+        }
+        let n = &mut self.nodes[victim as usize];
+        n.times.ctime = now;
+        if let Kind::Mem(h) = &mut n.kind {
+            h.unlink(now);
+        }
+        self.touch_dir(dir, now);
+    }
+
+    /// A directory's contents changed: new mtime and ctime.
+    fn touch_dir(&mut self, dir: NodeId, now: Time) {
+        let t = &mut self.nodes[dir as usize].times;
+        t.mtime = now;
+        t.ctime = now;
+    }
+
+    /// Makes `name` in directory `dir` another link to `target` (not a
+    /// directory; on the same file system, else EXDEV).
+    pub fn link(&mut self, target: NodeId, dir: NodeId, name: &[u8]) -> Result<NodeId, Errno> {
+        if self.node(target).fs != self.node(dir).fs {
+            return Err(Errno::EXDEV);
+        }
+        if self.node(target).is_dir() {
+            return Err(Errno::EPERM);
+        }
+        self.writable(dir)?;
+        let inode = self.inode(target).ok_or(Errno::EPERM)?;
+        let now = (self.clock)();
+        {
+            let mut i = inode.borrow_mut();
+            if i.nlink == 0 {
+                // An unlinked file cannot get a name back (linkat with
+                // AT_EMPTY_PATH of an O_TMPFILE aside).
+                return Err(Errno::ENOENT);
+            }
+            i.nlink += 1;
+            i.times.ctime = now;
+        }
+        let t = self.node(target);
+        let node = Node {
+            name: Cow::Owned(name.to_vec()),
+            parent: dir,
+            fs: t.fs,
+            mounted: None,
+            seq: 0,
+            mode: t.mode,
+            uid: t.uid,
+            gid: t.gid,
+            times: t.times,
+            kind: Kind::Mem(Handle::Linked(inode)),
+        };
+        let id = self.add_child(dir, node);
+        self.touch_dir(dir, now);
+        Ok(id)
+    }
+
+    /// Moves `oname` of `odir` to `nname` of `ndir` with Linux's rules
+    /// (`flags`: RENAME_NOREPLACE, RENAME_EXCHANGE). The caller checked
+    /// the names (`.`, `..`, empty) and the parents.
+    pub fn rename(
+        &mut self,
+        odir: NodeId,
+        oname: &[u8],
+        ndir: NodeId,
+        nname: &[u8],
+        flags: u32,
+    ) -> Result<(), Errno> {
+        if self.node(odir).fs != self.node(ndir).fs {
+            return Err(Errno::EXDEV);
+        }
+        self.ensure_loaded(odir);
+        self.ensure_loaded(ndir);
+        let old = self.child(odir, oname).ok_or(Errno::ENOENT)?;
+        let new = self.child(ndir, nname);
+        if flags & RENAME_NOREPLACE != 0 && new.is_some() {
+            return Err(Errno::EEXIST);
+        }
+        if flags & RENAME_EXCHANGE != 0 && new.is_none() {
+            return Err(Errno::ENOENT);
+        }
+        let old_dir = self.node(old).is_dir();
+        if let Some(new) = new {
+            let new_dir = self.node(new).is_dir();
+            if flags & RENAME_EXCHANGE == 0 {
+                if old_dir && !new_dir {
+                    return Err(Errno::ENOTDIR);
+                }
+                if !old_dir && new_dir {
+                    return Err(Errno::EISDIR);
+                }
+            }
+        }
+        // A directory cannot move under itself; what would be replaced
+        // cannot be an ancestor of what moves.
+        if self.is_ancestor(old, ndir) {
+            return Err(Errno::EINVAL);
+        }
+        if let Some(new) = new {
+            if self.is_ancestor(new, odir) {
+                return Err(if flags & RENAME_EXCHANGE != 0 {
+                    Errno::EINVAL
+                } else {
+                    Errno::ENOTEMPTY
+                });
+            }
+        }
+        let busy = |v: &Self, n: NodeId| v.node(n).mounted.is_some() || v.mounts.iter().any(|m| m.root == n);
+        if busy(self, old) || new.is_some_and(|n| busy(self, n)) {
+            return Err(Errno::EBUSY);
+        }
+        self.writable(odir)?;
+        if new == Some(old) || new.is_some_and(|n| self.same_inode(n, old)) {
+            // Two names of one file: Linux does nothing.
+            return Ok(());
+        }
+        let now = (self.clock)();
+        if flags & RENAME_EXCHANGE != 0 {
+            let new = new.ok_or(Errno::ENOENT)?;
+            // Both slots first, then both writes (one directory or two).
+            let oi = self.children(odir).iter().position(|&c| c == old);
+            let ni = self.children(ndir).iter().position(|&c| c == new);
+            self.set_child_at(odir, oi, new);
+            self.set_child_at(ndir, ni, old);
+            let (on, nn) = (self.nodes[old as usize].name.clone(), self.nodes[new as usize].name.clone());
+            self.nodes[old as usize].name = nn;
+            self.nodes[old as usize].parent = ndir;
+            self.nodes[new as usize].name = on;
+            self.nodes[new as usize].parent = odir;
+            let (os, ns) = (self.nodes[old as usize].seq, self.nodes[new as usize].seq);
+            self.nodes[old as usize].seq = ns;
+            self.nodes[new as usize].seq = os;
+            for n in [old, new] {
+                self.set_ctime(n, now);
+            }
+        } else {
+            if let Some(new) = new {
+                if self.node(new).is_dir() && !self.children(new).is_empty() {
+                    return Err(Errno::ENOTEMPTY);
+                }
+                self.detach(ndir, new, now);
+            }
+            if let Kind::Dir(children) = &mut self.nodes[odir as usize].kind {
+                children.retain(|&c| c != old);
+            }
+            if let Kind::Dir(children) = &mut self.nodes[ndir as usize].kind {
+                children.push(old);
+            }
+            let seq = self.next_seq();
+            let n = &mut self.nodes[old as usize];
+            n.seq = seq;
+            n.name = Cow::Owned(nname.to_vec());
+            n.parent = ndir;
+            self.set_ctime(old, now);
+        }
+        self.touch_dir(odir, now);
+        self.touch_dir(ndir, now);
+        Ok(())
+    }
+
+    fn set_child_at(&mut self, dir: NodeId, at: Option<usize>, to: NodeId) {
+        if let (Kind::Dir(children), Some(i)) = (&mut self.nodes[dir as usize].kind, at) {
+            children[i] = to;
+        }
+    }
+
+    fn set_ctime(&mut self, id: NodeId, now: Time) {
+        match self.inode(id) {
+            Some(i) => i.borrow_mut().times.ctime = now,
+            None => self.nodes[id as usize].times.ctime = now,
+        }
+    }
+
+    fn same_inode(&self, a: NodeId, b: NodeId) -> bool {
+        match (self.inode(a), self.inode(b)) {
+            (Some(x), Some(y)) => Rc::ptr_eq(&x, &y),
+            _ => false,
+        }
+    }
+
+    /// `a` is `b` or one of its ancestors (within one file system).
+    fn is_ancestor(&self, a: NodeId, mut b: NodeId) -> bool {
+        for _ in 0..=self.nodes.len() {
+            if a == b {
+                return true;
+            }
+            if b == ROOT || self.mounts.iter().any(|m| m.root == b) {
+                return false;
+            }
+            b = self.nodes[b as usize].parent;
+        }
+        false
+    }
+
+    /// chmod, chown, utimensat: changes the attributes of `id`; the
+    /// status change time becomes now.
+    pub fn setattr(&mut self, id: NodeId, a: SetAttr) -> Result<(), Errno> {
+        self.writable(id)?;
+        let now = (self.clock)();
+        let apply = |mode: &mut u32, uid: &mut u32, gid: &mut u32, times: &mut Times| {
+            if let Some(m) = a.mode {
+                *mode = (*mode & S_IFMT) | (m & 0o7777);
+            }
+            if let Some(u) = a.uid {
+                *uid = u;
+            }
+            if let Some(g) = a.gid {
+                *gid = g;
+            }
+            if let Some(t) = a.atime {
+                times.atime = t;
+            }
+            if let Some(t) = a.mtime {
+                times.mtime = t;
+            }
+            times.ctime = now;
+        };
+        match self.inode(id) {
+            Some(inode) => {
+                let i = &mut *inode.borrow_mut();
+                apply(&mut i.mode, &mut i.uid, &mut i.gid, &mut i.times);
+            }
+            None => {
+                let n = &mut self.nodes[id as usize];
+                apply(&mut n.mode, &mut n.uid, &mut n.gid, &mut n.times);
+            }
+        }
+        Ok(())
     }
 }
 
@@ -470,18 +1177,18 @@ pub(crate) mod tests {
         let phys = vfs.file_phys(passwd, 5).unwrap();
         let off = (phys - 0x200_0000 - 5) as usize;
         assert_eq!(&bytes[off..off + data.len()], data);
-        assert_eq!(vfs.node(passwd).mtime, 1_700_000_000);
+        assert_eq!(vfs.node(passwd).times.mtime.sec, 1_700_000_000);
         let dev = vfs.child(ROOT, b"dev").unwrap();
         let null = vfs.child(dev, b"null").unwrap();
         assert!(matches!(vfs.node(null).kind, Kind::Device(Device::Null)));
-        assert_eq!(vfs.node(null).mtime, 42);
+        assert_eq!(vfs.node(null).times.mtime.sec, 42);
         assert_eq!(vfs.path_of(null), b"/dev/null");
         assert_eq!(vfs.path_of(ROOT), b"/");
         assert_eq!(vfs.ino(ROOT), 1);
         let names: Vec<&[u8]> = vfs
             .children(ROOT)
             .iter()
-            .map(|&c| vfs.node(c).name)
+            .map(|&c| &*vfs.node(c).name)
             .collect();
         assert_eq!(names, [&b"bin"[..], b"etc", b"data", b"dev", b"proc"]);
     }
@@ -541,10 +1248,246 @@ pub(crate) mod tests {
             std::fs::write(d.join("usr/share/x"), b"x").unwrap();
             std::os::unix::fs::symlink("share/x", d.join("usr/y")).unwrap();
         });
-        let vfs = Vfs::new(&bytes, 0, 0).unwrap();
+        let mut vfs = Vfs::new(&bytes, 0, 0).unwrap();
         let y = vfs.lookup(ROOT, b"/usr/y", true).unwrap();
         assert_eq!(vfs.file_data(y), Some(&b"x"[..]));
         assert_eq!(vfs.path_of(y), b"/usr/share/x");
+    }
+}
+
+#[cfg(test)]
+mod tmpfs_tests {
+    use super::tests::sample;
+    use super::*;
+
+    fn clock() -> Time {
+        Time { sec: 1_800_000_000, nsec: 5 }
+    }
+
+    fn with_tmp(bytes: &[u8]) -> Vfs<'_> {
+        let mut vfs = Vfs::new(bytes, 0, 0).unwrap();
+        vfs.clock = clock;
+        vfs.make_dirs(b"tmp", 0);
+        vfs.mount_tmpfs(b"/tmp").unwrap();
+        vfs
+    }
+
+    fn read_all(vfs: &Vfs<'_>, id: NodeId) -> Vec<u8> {
+        let mut out = Vec::new();
+        vfs.read_at(id, None, 0, usize::MAX, |src, n| match src {
+            Source::Bytes(b) => {
+                out.extend_from_slice(&b);
+                Ok(n)
+            }
+            Source::Phys(_) => panic!("tmpfs bytes are in memory"),
+        })
+        .unwrap();
+        out
+    }
+
+    fn write(vfs: &mut Vfs<'_>, id: NodeId, off: u64, data: &[u8]) -> Result<usize, Errno> {
+        vfs.write_at(id, None, off, data.len(), |dst| {
+            dst.copy_from_slice(data);
+            Ok(())
+        })
+    }
+
+    #[test]
+    fn root_is_read_only_and_tmp_is_writable() {
+        let bytes = sample();
+        let mut vfs = with_tmp(&bytes);
+        let etc = vfs.lookup(ROOT, b"/etc", true).unwrap();
+        assert_eq!(vfs.create(etc, b"x", NewNode::File, 0o644, 0, 0), Err(Errno::EROFS));
+        assert_eq!(vfs.unlink(etc, b"passwd", false), Err(Errno::EROFS));
+        let passwd = vfs.lookup(ROOT, b"/etc/passwd", true).unwrap();
+        assert_eq!(vfs.truncate(passwd, None, 0), Err(Errno::EROFS));
+        assert_eq!(vfs.setattr(passwd, SetAttr::default()), Err(Errno::EROFS));
+        let tmp = vfs.lookup(ROOT, b"/tmp", true).unwrap();
+        assert_eq!(vfs.fs_kind(tmp), FsKind::Tmpfs);
+        assert_eq!(vfs.path_of(tmp), b"/tmp");
+        let f = vfs.create(tmp, b"f", NewNode::File, 0o600, 0, 0).unwrap();
+        assert_eq!(vfs.lookup(ROOT, b"/tmp/../tmp/f", true), Ok(f));
+        assert_eq!(vfs.path_of(f), b"/tmp/f");
+        let st = vfs.stat(f);
+        assert_eq!(st.st_mode, S_IFREG | 0o600);
+        assert_ne!(st.st_dev, vfs.stat(ROOT).st_dev);
+        assert_eq!((st.st_mtime, st.st_mtime_nsec), (1_800_000_000, 5));
+        // Cross-device link and rename.
+        assert_eq!(vfs.link(passwd, tmp, b"p"), Err(Errno::EXDEV));
+        assert_eq!(vfs.rename(tmp, b"f", etc, b"f", 0), Err(Errno::EXDEV));
+        let mounts = vfs.mounts_text();
+        assert_eq!(
+            core::str::from_utf8(&mounts).unwrap(),
+            "rootfs / rootfs ro 0 0\nproc /proc proc rw,nosuid,nodev,noexec 0 0\ntmpfs /tmp tmpfs rw,nosuid,nodev 0 0\n"
+        );
+    }
+
+    #[test]
+    fn files_holes_truncate_and_memory() {
+        let bytes = sample();
+        let mut vfs = with_tmp(&bytes);
+        let tmp = vfs.lookup(ROOT, b"/tmp", true).unwrap();
+        let usage = vfs.mount_of(tmp).usage.clone();
+        let f = vfs.create(tmp, b"f", NewNode::File, 0o644, 0, 0).unwrap();
+        assert_eq!(write(&mut vfs, f, 0, b"hello"), Ok(5));
+        assert_eq!(write(&mut vfs, f, 10, b"!"), Ok(1));
+        assert_eq!(read_all(&vfs, f), b"hello\0\0\0\0\0!");
+        assert_eq!(vfs.size(f), 11);
+        assert_eq!(vfs.stat(f).st_blocks, 8);
+        assert_eq!(usage.bytes.get(), 4096);
+        vfs.truncate(f, None, 3).unwrap();
+        assert_eq!(read_all(&vfs, f), b"hel");
+        vfs.truncate(f, None, 5).unwrap();
+        assert_eq!(read_all(&vfs, f), b"hel\0\0");
+        assert_eq!(write(&mut vfs, f, u64::MAX - 1, b"xx"), Err(Errno::EFBIG));
+        assert_eq!(vfs.truncate(f, None, u64::MAX), Err(Errno::EFBIG));
+        // A failed copy leaves the file as it was.
+        assert_eq!(
+            vfs.write_at(f, None, 100, 4, |_| Err(Errno::EFAULT)),
+            Err(Errno::EFAULT)
+        );
+        assert_eq!(vfs.size(f), 5);
+        // Unlinked while "open": the bytes stay until the hold goes.
+        let held = vfs.inode(f).unwrap();
+        vfs.unlink(tmp, b"f", false).unwrap();
+        assert_eq!(vfs.lookup(ROOT, b"/tmp/f", true), Err(Errno::ENOENT));
+        assert_eq!(vfs.stat(f).st_nlink, 0);
+        assert_eq!(usage.bytes.get(), 4096);
+        assert_eq!(read_all(&vfs, f), b"hel\0\0");
+        drop(held);
+        assert_eq!(usage.bytes.get(), 0, "memory given back");
+        assert_eq!(usage.inodes.get(), 0);
+    }
+
+    #[test]
+    fn links_symlinks_and_dirs() {
+        let bytes = sample();
+        let mut vfs = with_tmp(&bytes);
+        let tmp = vfs.lookup(ROOT, b"/tmp", true).unwrap();
+        let a = vfs.create(tmp, b"a", NewNode::File, 0o644, 0, 0).unwrap();
+        write(&mut vfs, a, 0, b"data").unwrap();
+        let b = vfs.link(a, tmp, b"b").unwrap();
+        assert_eq!(vfs.stat(a).st_nlink, 2);
+        assert_eq!(vfs.stat(a).st_ino, vfs.stat(b).st_ino);
+        vfs.setattr(b, SetAttr { mode: Some(0o600), ..SetAttr::default() }).unwrap();
+        assert_eq!(vfs.stat(a).st_mode, S_IFREG | 0o600, "one inode");
+        vfs.unlink(tmp, b"a", false).unwrap();
+        assert_eq!(vfs.stat(b).st_nlink, 1);
+        assert_eq!(read_all(&vfs, b), b"data");
+        let d = vfs.create(tmp, b"d", NewNode::Dir, 0o755, 0, 0).unwrap();
+        assert_eq!(vfs.stat(tmp).st_nlink, 3);
+        let l = vfs.create(d, b"l", NewNode::Symlink(b"../b"), 0o777, 0, 0).unwrap();
+        assert!(vfs.node(l).is_symlink());
+        assert_eq!(vfs.link_target(l), Some(b"../b".to_vec()));
+        assert_eq!(vfs.lookup(ROOT, b"/tmp/d/l", true), Ok(b));
+        assert_eq!(vfs.stat(l).st_size, 4);
+        assert_eq!(vfs.link(d, tmp, b"d2"), Err(Errno::EPERM));
+        assert_eq!(vfs.unlink(tmp, b"d", true), Err(Errno::ENOTEMPTY));
+        assert_eq!(vfs.unlink(tmp, b"d", false), Err(Errno::EISDIR));
+        assert_eq!(vfs.unlink(tmp, b"b", true), Err(Errno::ENOTDIR));
+        vfs.unlink(d, b"l", false).unwrap();
+        vfs.unlink(tmp, b"d", true).unwrap();
+        assert_eq!(vfs.stat(tmp).st_nlink, 2);
+        let root = vfs.cross(vfs.child(ROOT, b"tmp").unwrap());
+        assert_eq!(root, tmp);
+        assert_eq!(vfs.unlink(ROOT, b"tmp", true), Err(Errno::EBUSY));
+    }
+
+    #[test]
+    fn rename_like_linux() {
+        let bytes = sample();
+        let mut vfs = with_tmp(&bytes);
+        let tmp = vfs.lookup(ROOT, b"/tmp", true).unwrap();
+        let f = vfs.create(tmp, b"f", NewNode::File, 0o644, 0, 0).unwrap();
+        let g = vfs.create(tmp, b"g", NewNode::File, 0o644, 0, 0).unwrap();
+        write(&mut vfs, f, 0, b"F").unwrap();
+        let d = vfs.create(tmp, b"d", NewNode::Dir, 0o755, 0, 0).unwrap();
+        let e = vfs.create(tmp, b"e", NewNode::Dir, 0o755, 0, 0).unwrap();
+        let sub = vfs.create(d, b"sub", NewNode::Dir, 0o755, 0, 0).unwrap();
+        assert_eq!(vfs.rename(tmp, b"f", tmp, b"d", 0), Err(Errno::EISDIR));
+        assert_eq!(vfs.rename(tmp, b"d", tmp, b"f", 0), Err(Errno::ENOTDIR));
+        assert_eq!(vfs.rename(tmp, b"d", sub, b"x", 0), Err(Errno::EINVAL));
+        assert_eq!(vfs.rename(tmp, b"d", d, b"x", 0), Err(Errno::EINVAL));
+        assert_eq!(vfs.rename(tmp, b"e", tmp, b"d", 0), Err(Errno::ENOTEMPTY));
+        assert_eq!(vfs.rename(tmp, b"f", tmp, b"g", RENAME_NOREPLACE), Err(Errno::EEXIST));
+        assert_eq!(vfs.rename(tmp, b"nope", tmp, b"g", 0), Err(Errno::ENOENT));
+        // A file over a file: the old one's name is gone.
+        vfs.rename(tmp, b"f", tmp, b"g", 0).unwrap();
+        assert_eq!(vfs.lookup(ROOT, b"/tmp/g", true), Ok(f));
+        assert_eq!(vfs.lookup(ROOT, b"/tmp/f", true), Err(Errno::ENOENT));
+        assert_eq!(vfs.stat(g).st_nlink, 0);
+        // A directory over an empty one, into another directory.
+        vfs.rename(tmp, b"e", sub, b"moved", 0).unwrap();
+        assert_eq!(vfs.path_of(e), b"/tmp/d/sub/moved");
+        let empty = vfs.create(tmp, b"empty", NewNode::Dir, 0o755, 0, 0).unwrap();
+        vfs.rename(tmp, b"d", tmp, b"empty", 0).unwrap();
+        assert_eq!(vfs.lookup(ROOT, b"/tmp/empty/sub/moved", true), Ok(e));
+        assert_eq!(vfs.lookup(ROOT, b"/tmp/d", true), Err(Errno::ENOENT));
+        assert!(vfs.children(empty).is_empty());
+        // Exchange.
+        vfs.rename(tmp, b"g", tmp, b"empty", RENAME_EXCHANGE).unwrap();
+        assert_eq!(vfs.lookup(ROOT, b"/tmp/empty", true), Ok(f));
+        assert_eq!(vfs.lookup(ROOT, b"/tmp/g", true), Ok(d));
+        // Renaming onto itself does nothing.
+        vfs.rename(tmp, b"g", tmp, b"g", 0).unwrap();
+        assert_eq!(vfs.lookup(ROOT, b"/tmp/g", true), Ok(d));
+    }
+
+    #[test]
+    fn listing_while_deleting_misses_nothing() {
+        let bytes = sample();
+        let mut vfs = with_tmp(&bytes);
+        let tmp = vfs.lookup(ROOT, b"/tmp", true).unwrap();
+        for i in 0..50u8 {
+            let name = [b'n', b'0' + i / 10, b'0' + i % 10];
+            vfs.create(tmp, &name, NewNode::File, 0o644, 0, 0).unwrap();
+        }
+        // Read 10 entries at a time and delete what was read (rm -r).
+        let mut pos = 2;
+        let mut seen = 0;
+        loop {
+            let mut batch = Vec::new();
+            for _ in 0..10 {
+                let Some((e, next)) = vfs.dir_entry(tmp, pos) else { break };
+                batch.push(e.name.to_vec());
+                pos = next;
+            }
+            if batch.is_empty() {
+                break;
+            }
+            for name in batch {
+                vfs.unlink(tmp, &name, false).unwrap();
+                seen += 1;
+            }
+        }
+        assert_eq!(seen, 50);
+        assert!(vfs.children(tmp).is_empty());
+        // An entry added behind the reader comes at the end.
+        let (_, after_dots) = vfs.dir_entry(tmp, 1).unwrap();
+        vfs.create(tmp, b"late", NewNode::File, 0o644, 0, 0).unwrap();
+        let (e, _) = vfs.dir_entry(tmp, after_dots).unwrap();
+        assert_eq!(e.name, b"late");
+    }
+
+    #[test]
+    fn proc_fd_lists_what_it_is_told() {
+        let bytes = sample();
+        let mut vfs = with_tmp(&bytes);
+        vfs.set_proc_fds(alloc::vec![(0, b"/dev/null".to_vec()), (3, b"/tmp/x".to_vec())]);
+        let three = vfs.lookup(ROOT, b"/proc/self/fd/3", false).unwrap();
+        assert!(vfs.node(three).is_symlink());
+        assert_eq!(vfs.link_target(three), Some(b"/tmp/x".to_vec()));
+        let null = vfs.lookup(ROOT, b"/proc/self/fd/0", true).unwrap();
+        assert_eq!(vfs.path_of(null), b"/dev/null");
+        vfs.set_proc_fds(alloc::vec![(0, b"/dev/null".to_vec())]);
+        assert_eq!(vfs.lookup(ROOT, b"/proc/self/fd/3", false), Err(Errno::ENOENT));
+        let before = vfs.len();
+        vfs.set_proc_fds(alloc::vec![(0, b"/a".to_vec()), (1, b"/b".to_vec())]);
+        vfs.lookup(ROOT, b"/proc/self/fd/1", false).unwrap();
+        assert_eq!(vfs.len(), before, "nodes reused");
+        let maps = vfs.lookup(ROOT, b"/proc/self/maps", true).unwrap();
+        assert!(vfs.node(maps).is_regular());
+        assert_eq!(vfs.writable(maps), Err(Errno::EACCES));
     }
 }
 

@@ -29,13 +29,13 @@ pub struct Parent<'p> {
 impl Vfs<'_> {
     /// The node `path` names, from directory `start`; the last component
     /// is followed if it is a symlink and `follow` is set.
-    pub fn lookup(&self, start: NodeId, path: &[u8], follow: bool) -> Result<NodeId, Errno> {
+    pub fn lookup(&mut self, start: NodeId, path: &[u8], follow: bool) -> Result<NodeId, Errno> {
         let mut links = 0;
         self.walk(start, path, follow, &mut links)
     }
 
     fn walk(
-        &self,
+        &mut self,
         start: NodeId,
         path: &[u8],
         follow: bool,
@@ -44,7 +44,7 @@ impl Vfs<'_> {
         if path.is_empty() {
             return Err(Errno::ENOENT);
         }
-        let mut cur = if path[0] == b'/' { ROOT } else { start };
+        let mut cur = self.cross(if path[0] == b'/' { ROOT } else { start });
         let trailing_slash = path.ends_with(b"/");
         let mut parts = path
             .split(|&c| c == b'/')
@@ -66,14 +66,15 @@ impl Vfs<'_> {
                 }
                 _ => {}
             }
-            let mut next = self.child(cur, name).ok_or(Errno::ENOENT)?;
+            self.ensure_loaded(cur);
+            let mut next = self.cross(self.child(cur, name).ok_or(Errno::ENOENT)?);
             if self.node(next).is_symlink() && (!last || follow || trailing_slash) {
                 *links += 1;
                 if *links > MAX_SYMLINKS {
                     return Err(Errno::ELOOP);
                 }
-                let target = self.link_target(next).unwrap_or(b"");
-                next = self.walk(cur, target, true, links)?;
+                let target = self.link_target(next).unwrap_or_default();
+                next = self.walk(cur, &target, true, links)?;
             }
             cur = next;
         }
@@ -85,7 +86,7 @@ impl Vfs<'_> {
 
     /// Resolves all of `path` but its last component, which must be a
     /// directory: where a new file named by `path` would go.
-    pub fn lookup_parent<'p>(&self, start: NodeId, path: &'p [u8]) -> Result<Parent<'p>, Errno> {
+    pub fn lookup_parent<'p>(&mut self, start: NodeId, path: &'p [u8]) -> Result<Parent<'p>, Errno> {
         if path.is_empty() {
             return Err(Errno::ENOENT);
         }
@@ -103,7 +104,7 @@ impl Vfs<'_> {
             None => (&b""[..], trimmed),
         };
         let dir = if dir_path.is_empty() {
-            start
+            self.cross(start)
         } else {
             self.lookup(start, dir_path, true)?
         };
@@ -130,8 +131,8 @@ mod tests {
     #[test]
     fn resolves_like_linux() {
         let bytes = sample();
-        let vfs = Vfs::new(&bytes, 0, 0).unwrap();
-        let path = |p: &[u8], follow| vfs.lookup(ROOT, p, follow).map(|n| vfs.path_of(n));
+        let mut vfs = Vfs::new(&bytes, 0, 0).unwrap();
+        let mut path = |p: &[u8], follow| vfs.lookup(ROOT, p, follow).map(|n| vfs.path_of(n));
         assert_eq!(path(b"/", true), Ok(b"/".to_vec()));
         assert_eq!(path(b"/etc/passwd", true), Ok(b"/etc/passwd".to_vec()));
         assert_eq!(path(b"etc//passwd", true), Ok(b"/etc/passwd".to_vec()));
@@ -188,7 +189,7 @@ mod tests {
     #[test]
     fn parents() {
         let bytes = sample();
-        let vfs = Vfs::new(&bytes, 0, 0).unwrap();
+        let mut vfs = Vfs::new(&bytes, 0, 0).unwrap();
         let etc = vfs.lookup(ROOT, b"/etc", true).unwrap();
         let data = vfs.lookup(ROOT, b"/data", true).unwrap();
         let p = vfs.lookup_parent(ROOT, b"/etc/new").unwrap();

@@ -7,7 +7,7 @@ use super::{makedev, Kind, NodeId, Vfs};
 use crate::vfs::initramfs::S_IFDIR;
 use crate::syscall::user_ptr::Pod;
 
-/// `st_dev` of every node (one file system).
+/// `st_dev` of the root file system's nodes (others: `Mount::dev`).
 pub const DEV: u64 = makedev(0, 1);
 pub const BLOCK_SIZE: i64 = 4096;
 
@@ -126,6 +126,7 @@ impl Vfs<'_> {
     /// What `stat` reports for `id`.
     pub fn stat(&self, id: NodeId) -> Stat {
         let n = self.node(id);
+        let (mut mode, mut uid, mut gid, mut times) = (n.mode, n.uid, n.gid, n.times);
         let (size, blocks, nlink, rdev) = match &n.kind {
             Kind::Dir(children) => {
                 let subdirs = children
@@ -138,8 +139,27 @@ impl Vfs<'_> {
                 let size = data.len() as i64;
                 (size, (size + BLOCK_SIZE - 1) / BLOCK_SIZE * 8, 1, 0)
             }
+            Kind::Mem(h) => match h.get() {
+                Some(inode) => {
+                    let i = inode.borrow();
+                    (mode, uid, gid, times) = (i.mode, i.uid, i.gid, i.times);
+                    let size = i.data.len() as i64;
+                    // A symlink's target is not counted in blocks (tmpfs
+                    // keeps short ones in the inode).
+                    let blocks = if n.is_symlink() {
+                        0
+                    } else {
+                        (size + BLOCK_SIZE - 1) / BLOCK_SIZE * 8
+                    };
+                    (size, blocks, i.nlink as u64, 0)
+                }
+                None => (0, 0, 0, 0),
+            },
             Kind::Symlink(target) => (target.len() as i64, 0, 1, 0),
-            Kind::SelfExe => (self.link_target(id).map_or(0, |t| t.len()) as i64, 0, 1, 0),
+            Kind::SelfExe | Kind::Proc(_) if n.is_symlink() => {
+                (self.link_target(id).map_or(0, |t| t.len()) as i64, 0, 1, 0)
+            }
+            Kind::SelfExe | Kind::Proc(_) => (0, 0, 1, 0),
             Kind::Device(d) => {
                 let (major, minor) = d.numbers();
                 (0, 0, 1, makedev(major, minor))
@@ -147,19 +167,22 @@ impl Vfs<'_> {
             Kind::Special => (0, 0, 1, 0),
         };
         Stat {
-            st_dev: DEV,
+            st_dev: self.mount_of(id).dev,
             st_ino: self.ino(id),
             st_nlink: nlink,
-            st_mode: n.mode,
-            st_uid: n.uid,
-            st_gid: n.gid,
+            st_mode: mode,
+            st_uid: uid,
+            st_gid: gid,
             st_rdev: rdev,
             st_size: size,
             st_blksize: BLOCK_SIZE,
             st_blocks: blocks,
-            st_atime: n.mtime,
-            st_mtime: n.mtime,
-            st_ctime: n.mtime,
+            st_atime: times.atime.sec,
+            st_atime_nsec: times.atime.nsec as i64,
+            st_mtime: times.mtime.sec,
+            st_mtime_nsec: times.mtime.nsec as i64,
+            st_ctime: times.ctime.sec,
+            st_ctime_nsec: times.ctime.nsec as i64,
             ..Stat::default()
         }
     }
@@ -174,8 +197,11 @@ mod tests {
     #[test]
     fn stats_like_tmpfs() {
         let bytes = sample();
-        let vfs = Vfs::new(&bytes, 0, 7).unwrap();
-        let st = |p: &[u8]| vfs.stat(vfs.lookup(ROOT, p, false).unwrap());
+        let mut vfs = Vfs::new(&bytes, 0, 7).unwrap();
+        let mut st = |p: &[u8]| {
+            let n = vfs.lookup(ROOT, p, false).unwrap();
+            vfs.stat(n)
+        };
         let passwd = st(b"/etc/passwd");
         assert_eq!(passwd.st_mode, S_IFREG | 0o644);
         assert_eq!(passwd.st_size, 22);
