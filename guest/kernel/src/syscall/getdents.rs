@@ -12,6 +12,12 @@ pub(super) fn getdents64(a: &Args) -> Result<usize, Errno> {
     let (fd, buf, count) = (a[0], a[1], a[2] as u32 as usize);
     process::with(|sys| {
         let file = sys.proc.fds.get(fd)?.file.clone();
+        // /proc/self/fd lists the descriptors, this one included: before
+        // it is borrowed.
+        let node = file.borrow().node;
+        if node == sys.vfs.fd_dir() && file.borrow().kind == FileKind::Directory {
+            super::procfs::refresh_fds(sys);
+        }
         let mut f = file.borrow_mut();
         match f.kind {
             FileKind::Directory => {}
@@ -19,9 +25,6 @@ pub(super) fn getdents64(a: &Args) -> Result<usize, Errno> {
             _ => return Err(Errno::ENOTDIR),
         }
         let dir = f.node;
-        if dir == sys.vfs.fd_dir() {
-            super::procfs::refresh_fds(sys);
-        }
         sys.vfs.ensure_loaded(dir);
         let mut written = 0;
         let mut chunk = [0u8; CHUNK];

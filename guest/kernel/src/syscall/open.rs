@@ -37,6 +37,11 @@ pub fn open_at(
     let excl = creat && flags & O_EXCL != 0;
     // O_CREAT|O_EXCL never follows a final symlink (Linux: EEXIST).
     let follow = flags & O_NOFOLLOW == 0 && !excl;
+    if creat && path.ends_with(b"/") {
+        // Linux: O_CREAT never makes a directory (after the parent's checks).
+        sys.vfs.lookup_parent(start, path)?;
+        return Err(Errno::EISDIR);
+    }
     let mut created = false;
     let node = match sys.vfs.lookup(start, path, follow) {
         Ok(n) => {

@@ -19,7 +19,11 @@ pub fn refresh_fds(sys: &mut System) {
         let Ok(slot) = sys.proc.fds.get(fd as u64) else {
             continue;
         };
-        let f = slot.file.borrow();
+        // A description borrowed by the caller (none should be) is left out
+        // rather than a panic.
+        let Ok(f) = slot.file.try_borrow() else {
+            continue;
+        };
         let target = match f.kind {
             FileKind::Pipe => {
                 let mut t = Vec::new();

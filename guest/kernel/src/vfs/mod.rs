@@ -1481,6 +1481,19 @@ mod tmpfs_tests {
         assert_eq!(vfs.path_of(null), b"/dev/null");
         vfs.set_proc_fds(alloc::vec![(0, b"/dev/null".to_vec())]);
         assert_eq!(vfs.lookup(ROOT, b"/proc/self/fd/3", false), Err(Errno::ENOENT));
+        let fd = vfs.fd_dir();
+        vfs.set_proc_fds(alloc::vec![(0, b"/a".to_vec()), (4, b"/b".to_vec()), (9, b"/c".to_vec())]);
+        vfs.ensure_loaded(fd);
+        let (mut pos, mut names) = (0, Vec::new());
+        while let Some((e, next)) = vfs.dir_entry(fd, pos) {
+            names.push(e.name.to_vec());
+            pos = next;
+            if names.len() == 3 {
+                // A listing made again (each getdents) keeps positions.
+                vfs.ensure_loaded(fd);
+            }
+        }
+        assert_eq!(names, [&b"."[..], b"..", b"0", b"4", b"9"]);
         let before = vfs.len();
         vfs.set_proc_fds(alloc::vec![(0, b"/a".to_vec()), (1, b"/b".to_vec())]);
         vfs.lookup(ROOT, b"/proc/self/fd/1", false).unwrap();

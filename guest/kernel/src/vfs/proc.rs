@@ -97,7 +97,9 @@ impl<'a> Vfs<'a> {
                 parent: dir,
                 fs,
                 mounted: None,
-                seq: 0,
+                // Positions by descriptor number: stable across listings
+                // (the list is in descriptor order).
+                seq: fd as u64 + 1,
                 mode: S_IFLNK | 0o700,
                 uid: 0,
                 gid: 0,

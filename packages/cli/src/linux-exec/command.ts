@@ -23,6 +23,8 @@ export interface ExecCommand {
   env: string[];
   files: HostToGuest[];
   dirs: HostToGuest[];
+  /** Guest directories to mount an empty, writable tmpfs on (/tmp always is one). */
+  tmpfs: string[];
   cwd: string;
   trace: boolean;
   verbose: boolean;
@@ -45,7 +47,8 @@ export function execUsage(): string {
 Runs an unmodified, statically linked Linux x86-64 program in ring 3 of a
 kvmos guest. PROGRAM is a host file (a path, or a name found on PATH); it
 becomes /bin/<name> in the guest's read-only root file system, with any
---file and --dir you add. Its stdin, stdout and stderr are this command's,
+--file and --dir you add; /tmp and each --tmpfs are writable (in memory,
+seen by every process of the guest, gone when it ends). Its stdin, stdout and stderr are this command's,
 byte for byte, and its exit status is this command's.
 
 Options (before PROGRAM):
@@ -54,6 +57,8 @@ Options (before PROGRAM):
                     (default environment: ${DEFAULT_ENV.join(' ')})
   --file HOST[:GUEST]  add a host file (at GUEST, default /<its name>)
   --dir HOST[:GUEST]   add a host directory tree (at GUEST, default /<its name>)
+  --tmpfs GUEST     mount an empty writable file system in memory on GUEST
+                    (repeatable; created if missing; /tmp always is one)
   --cwd DIR         the program's working directory (default /)
   --trace           print each system call on stderr, like strace
   --ram MIB         guest RAM in MiB (default ${DEFAULT_RAM_SIZE / 1024 / 1024})
@@ -77,7 +82,7 @@ Examples:
   kvmos exec --headless --frames 60 --screenshot shot.png ./draws-on-fb0`;
 }
 
-const VALUE_OPTIONS = new Set(['--env', '--file', '--dir', '--cwd', '--ram', '--accel', '--web', '--frames', '--record', '--screenshot', '--input']);
+const VALUE_OPTIONS = new Set(['--env', '--file', '--dir', '--tmpfs', '--cwd', '--ram', '--accel', '--web', '--frames', '--record', '--screenshot', '--input']);
 
 export function parseExecCommand(argv: string[], hostEnv: NodeJS.ProcessEnv): ParsedExec {
   try {
@@ -91,7 +96,7 @@ export function parseExecCommand(argv: string[], hostEnv: NodeJS.ProcessEnv): Pa
 
 function parseExec(argv: string[], hostEnv: NodeJS.ProcessEnv): ParsedExec {
   const cmd: ExecCommand = {
-    kind: 'exec', program: '', args: [], env: [...DEFAULT_ENV], files: [], dirs: [], cwd: '/',
+    kind: 'exec', program: '', args: [], env: [...DEFAULT_ENV], files: [], dirs: [], tmpfs: [], cwd: '/',
     trace: false, verbose: false, ramSize: DEFAULT_RAM_SIZE, accel: undefined, display: undefined,
   };
   const display: DisplayValues = {};
@@ -131,6 +136,12 @@ function parseExec(argv: string[], hostEnv: NodeJS.ProcessEnv): ParsedExec {
         break;
       case '--dir':
         cmd.dirs.push(hostToGuest(value!, '--dir'));
+        break;
+      case '--tmpfs':
+        if (!value!.startsWith('/') || value === '/' || /\s/.test(value!) || value!.split('/').some((c) => c === '..' || c === '.')) {
+          throw new UsageError(`--tmpfs takes an absolute guest directory other than / without spaces, '.' or '..', not '${value}'`);
+        }
+        cmd.tmpfs.push(value!);
         break;
       case '--cwd':
         if (!value!.startsWith('/')) throw new UsageError(`--cwd takes an absolute guest path, not '${value}'`);

@@ -5,7 +5,7 @@
 import { lstatSync, readFileSync, readdirSync, readlinkSync, statSync, accessSync, constants } from 'node:fs';
 import { basename, delimiter, join, resolve } from 'node:path';
 import { buildCpio, parseElf, ElfError, ET_EXEC, ET_DYN, type CpioEntry } from '@kvmos/loader';
-import { InputFileError, NotExecutableError, ProgramNotFoundError } from '../errors.js';
+import { InputFileError, NotExecutableError, ProgramNotFoundError, UsageError } from '../errors.js';
 import type { ExecCommand } from './command.js';
 
 /** Finds PROGRAM the way a shell does: a path if it has a slash, else the first executable on PATH. */
@@ -79,6 +79,13 @@ export function buildRootFs(cmd: ExecCommand, programHostPath: string, program: 
     const st = statOrThrow(d.host, '--dir');
     if (!st.isDirectory()) throw new InputFileError(d.host, 'not a directory', 'use --file for a single file');
     addTree(d.host, d.guest, add);
+  }
+  // Mount points of --tmpfs: directories (the kernel mounts on them).
+  for (const t of cmd.tmpfs) {
+    const key = t.split('/').filter(Boolean).join('/');
+    const there = entries.get(key);
+    if (there === undefined) add({ kind: 'dir', path: key });
+    else if (there.kind !== 'dir') throw new UsageError(`--tmpfs ${t}: the guest already has a file there (a tmpfs goes on a directory)`);
   }
   // Parents before children: GNU cpio and the kernel both read in order.
   const sorted = [...entries.values()].sort((a, b) => depth(a.path) - depth(b.path) || (a.path < b.path ? -1 : 1));

@@ -69,7 +69,7 @@ export function prepareExec(cmd: ExecCommand, hostEnv: NodeJS.ProcessEnv): ExecB
   return {
     kernel: readImage(imagePath('linux-exec'), true),
     ramSize: cmd.ramSize,
-    cmdline: `init=${programPath} cwd=${cmd.cwd}`,
+    cmdline: [`init=${programPath}`, `cwd=${cmd.cwd}`, ...(cmd.tmpfs).map((t) => `tmpfs=${t}`)].join(' '),
     initramfs,
     args,
     flags: cmd.trace ? BOOT_FLAG_TRACE : 0n,
