@@ -37,6 +37,25 @@ test('--file and --dir take HOST[:GUEST]', (t) => {
   t.throws(() => exec(['--file', 'x:rel', 'p']), { instanceOf: UsageError });
 });
 
+test('--tmpfs takes absolute guest directories; its mount points are in the root file system', (t) => {
+  const c = exec(['--tmpfs', '/work', '--tmpfs=/var/cache/x', 'p']);
+  t.deepEqual(c.tmpfs, ['/work', '/var/cache/x']);
+  t.deepEqual(exec(['p']).tmpfs, []);
+  for (const bad of ['rel', '/', '/a b', '/a/../b', '/./a']) {
+    t.throws(() => exec(['--tmpfs', bad, 'p']), { instanceOf: UsageError, message: /--tmpfs/ }, bad);
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'kvmos-tmpfs-'));
+  const prog = Buffer.from('program bytes');
+  writeFileSync(join(dir, 'prog'), prog);
+  const fs = buildRootFs(c, join(dir, 'prog'), prog);
+  writeFileSync(join(dir, 'a.cpio'), fs.initramfs);
+  const r = spawnSync('cpio', ['-itv', '-F', join(dir, 'a.cpio')], { encoding: 'utf8' });
+  t.is(r.status, 0, r.stderr);
+  for (const d of ['tmp', 'work', 'var/cache/x']) t.regex(r.stdout, new RegExp(`^d.* ${d}$`, 'm'), d);
+  const onFile = exec(['--file', `${join(dir, 'prog')}:/etc/f`, '--tmpfs', '/etc/f', 'p']);
+  t.throws(() => buildRootFs(onFile, join(dir, 'prog'), prog), { instanceOf: UsageError, message: /already has a file/ });
+});
+
 test('display options give the program a screen; none by default', (t) => {
   const none = exec(['busybox', 'true']);
   t.is(none.display, undefined);

@@ -831,6 +831,11 @@ impl<'a> Vfs<'a> {
             return Err(Errno::ENOTDIR);
         }
         self.writable(dir)?;
+        if self.removed(dir) {
+            // Linux: nothing is created in a directory that was removed
+            // (a process's cwd, an open descriptor).
+            return Err(Errno::ENOENT);
+        }
         let now = (self.clock)();
         let fs = self.node(dir).fs;
         let id = self.nodes.len() as NodeId;
@@ -887,6 +892,15 @@ impl<'a> Vfs<'a> {
         let now = (self.clock)();
         self.detach(dir, victim, now);
         Ok(())
+    }
+
+    /// Directory `dir` was removed (rmdir, or replaced by a rename).
+    fn removed(&self, dir: NodeId) -> bool {
+        if dir == ROOT || self.mounts.iter().any(|m| m.root == dir) {
+            return false;
+        }
+        let parent = self.node(dir).parent;
+        !self.children(parent).contains(&dir)
     }
 
     /// Takes `victim` out of `dir`: one link less (a directory's last).
@@ -1387,6 +1401,11 @@ mod tmpfs_tests {
         assert_eq!(vfs.unlink(tmp, b"b", true), Err(Errno::ENOTDIR));
         vfs.unlink(d, b"l", false).unwrap();
         vfs.unlink(tmp, b"d", true).unwrap();
+        assert_eq!(
+            vfs.create(d, b"late", NewNode::File, 0o644, 0, 0),
+            Err(Errno::ENOENT),
+            "created in a removed directory"
+        );
         assert_eq!(vfs.stat(tmp).st_nlink, 2);
         let root = vfs.cross(vfs.child(ROOT, b"tmp").unwrap());
         assert_eq!(root, tmp);
