@@ -1,13 +1,13 @@
 //! `sendfile` from a file to the terminal: the initramfs bytes go to the
 //! host as one console segment, copied by nobody in ring 0 (busybox `cat`
-//! uses it). Other pairs are EINVAL; callers fall back to read/write.
+//! uses it); a tmpfs file's as one segment a page of kernel memory. Other pairs are EINVAL; callers fall back to read/write.
 
 use super::segments::host_result;
 use super::{Args, Errno, UserPtr};
 use crate::process;
 use crate::process::fd::FileKind;
 use crate::host::protocol::{ConsoleWrite, CONSOLE_WRITE_MAX_TOTAL, STDERR};
-use crate::vfs::Device;
+use crate::vfs::{Device, Source};
 
 pub(super) fn sendfile(a: &Args) -> Result<usize, Errno> {
     let (out_fd, in_fd, off_ptr, count) = (a[0], a[1], a[2], a[3] as usize);
@@ -19,9 +19,7 @@ pub(super) fn sendfile(a: &Args) -> Result<usize, Errno> {
         if !inp.readable() || !out.writable() {
             return Err(Errno::EBADF);
         }
-        // Only archive files (tmpfs and /proc bytes are in kernel memory:
-        // EINVAL, callers fall back to read and write).
-        if inp.kind != FileKind::Regular || inp.held.is_some() {
+        if inp.kind != FileKind::Regular {
             return Err(Errno::EINVAL);
         }
         let host_fd = match out.kind {
@@ -39,18 +37,26 @@ pub(super) fn sendfile(a: &Args) -> Result<usize, Errno> {
         } else {
             inp.offset
         };
-        let size = sys.vfs.size(inp.node);
-        let n = (count as u64)
-            .min(size.saturating_sub(off))
-            .min(CONSOLE_WRITE_MAX_TOTAL);
-        let done = match host_fd {
-            Some(fd) if n > 0 => {
-                let mut msg = ConsoleWrite::new(fd);
-                msg.push(sys.vfs.file_phys(inp.node, off).ok_or(Errno::EIO)?, n);
-                host_result(crate::host::hypercall::send_console_write(&mut msg))? as u64
+        let n = (count as u64).min(CONSOLE_WRITE_MAX_TOTAL) as usize;
+        let held = inp.held.clone();
+        let done = sys.vfs.read_at(inp.node, held.as_ref(), off, n, |src, n| {
+            let Some(fd) = host_fd else {
+                return Ok(n);
+            };
+            let mut msg = ConsoleWrite::new(fd);
+            match src {
+                Source::Phys(phys) => {
+                    msg.push(phys, n as u64);
+                }
+                // Kernel memory (tmpfs): page by page, each through the
+                // direct map (the bytes stay borrowed while the host reads).
+                Source::Bytes(bytes) => push_bytes(&mut msg, &bytes),
             }
-            _ => n,
-        };
+            if msg.count() == 0 {
+                return Err(Errno::EIO);
+            }
+            host_result(crate::host::hypercall::send_console_write(&mut msg))
+        })? as u64;
         off += done;
         if off_ptr != 0 {
             UserPtr::<i64>::new(off_ptr).copy_to_user(&sys.proc.mm, &[off as i64])?;
@@ -59,4 +65,25 @@ pub(super) fn sendfile(a: &Args) -> Result<usize, Errno> {
         }
         Ok(done as usize)
     })
+}
+
+/// Adds the kernel bytes `bytes` to `msg`, a segment per page (pages
+/// that follow each other physically make one), as many as a message
+/// takes (a short write says how many went).
+fn push_bytes(msg: &mut ConsoleWrite, bytes: &[u8]) {
+    use crate::mm::addr::VirtAddr;
+    const PAGE: usize = crate::host::layout::PAGE_SIZE as usize;
+    let mut at = 0;
+    while at < bytes.len() {
+        let ptr = bytes[at..].as_ptr();
+        let n = (PAGE - ptr as usize % PAGE).min(bytes.len() - at);
+        let Some(pa) = VirtAddr::from_ptr(ptr).kernel_to_phys() else {
+            break;
+        };
+        let took = msg.push(pa.as_u64(), n as u64) as usize;
+        at += took;
+        if took < n {
+            break;
+        }
+    }
 }

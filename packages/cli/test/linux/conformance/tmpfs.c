@@ -295,6 +295,38 @@ static void test_attrs(void)
 	T(S(close, 3));
 }
 
+static void test_mmap_sendfile(void)
+{
+	say("-- mmap of a /tmp file (private, with an offset), sendfile from one");
+	T(S(open, "m", O_RDWR | O_CREAT | O_TRUNC, 0644));
+	static char page[8192];
+	for (int i = 0; i < 8192; i++)
+		page[i] = 'a' + i / 4096;
+	T(S(write, 3, page, 8192));
+	T(S(write, 3, "tail", 4));
+	char *p = (char *)S(mmap, 0, 8192, PROT_READ, MAP_PRIVATE, 3, 4096);
+	if (p == MAP_FAILED) {
+		say("mmap = -1 %s", errname(errno));
+	} else {
+		say("mapped: %c%c ... %c%c%c%c, then zeros: %s", p[0], p[4095], p[4096], p[4097], p[4098], p[4099], yesno(p[4100] == 0 && p[8191] == 0));
+		T(S(munmap, p, 8192));
+	}
+	char *w = (char *)S(mmap, 0, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE, 3, 0);
+	if (w != MAP_FAILED) {
+		w[0] = 'Z';
+		T(S(pread64, 3, buf, 1, 0));
+		say("a private write stays private: %c", buf[0]);
+		T(S(munmap, w, 4096));
+	}
+	T(S(mmap, 0, 4096, PROT_READ, MAP_PRIVATE, 3, 100));
+	long off = 8188;
+	T(S(sendfile, 1, 3, &off, 100));
+	say("");
+	T(off);
+	T(S(close, 3));
+	T(S(unlink, "m"));
+}
+
 static void test_proc(void)
 {
 	say("-- /proc/self/fd, /proc/self/maps");
@@ -374,6 +406,7 @@ int main(void)
 	test_dirs_rename();
 	test_getdents_changes();
 	test_attrs();
+	test_mmap_sendfile();
 	test_proc();
 	say("-- cleanup");
 	T(S(unlink, "g"));
