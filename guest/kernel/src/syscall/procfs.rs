@@ -1,10 +1,10 @@
 //! The contents of `/proc`'s files, made from the running process when
 //! one is opened (the vfs knows the tree, not the processes: `vfs::proc`).
 
-use crate::process::fd::FileKind;
+use crate::process::fd::{FileKind, O_ACCMODE, O_RDONLY, O_WRONLY};
 use crate::process::vmas::{VmaKind, PROT_EXEC, PROT_READ, PROT_WRITE};
 use crate::process::System;
-use crate::vfs::proc::{Digits, ProcFile};
+use crate::vfs::proc::{Digits, FdEntry, ProcFile};
 use crate::vfs::tmpfs::Inode;
 use alloc::rc::Rc;
 use alloc::vec::Vec;
@@ -39,7 +39,16 @@ pub fn refresh_fds(sys: &mut System) {
                 t
             }
         };
-        list.push((fd as u32, target));
+        let mode = match f.flags & O_ACCMODE {
+            O_RDONLY => 0o500,
+            O_WRONLY => 0o300,
+            _ => 0o700,
+        };
+        list.push(FdEntry {
+            fd: fd as u32,
+            mode,
+            target,
+        });
     }
     sys.vfs.set_proc_fds(list);
 }

@@ -293,7 +293,7 @@ pub struct Vfs<'a> {
     pub clock: fn() -> Time,
     /// `/proc/self/fd`'s entries for the running process, refreshed by
     /// the system call layer (`proc::set_fds`).
-    proc_fds: Vec<(u32, Vec<u8>)>,
+    proc_fds: Vec<proc::FdEntry>,
     /// `/proc/self/fd` (filled from `proc_fds` when read).
     fd_dir: NodeId,
     /// Nodes `/proc/self/fd` listed before and does not now (reused).
@@ -652,8 +652,8 @@ impl<'a> Vfs<'a> {
             Kind::Proc(proc::ProcFile::FdLink(fd)) => self
                 .proc_fds
                 .iter()
-                .find(|e| e.0 == *fd)
-                .map(|e| e.1.clone()),
+                .find(|e| e.fd == *fd)
+                .map(|e| e.target.clone()),
             _ => None,
         }
     }
@@ -1490,31 +1490,38 @@ mod tmpfs_tests {
 
     #[test]
     fn proc_fd_lists_what_it_is_told() {
+        let fd = |fd: u32, target: &[u8]| proc::FdEntry {
+            fd,
+            mode: 0o500,
+            target: target.to_vec(),
+        };
         let bytes = sample();
         let mut vfs = with_tmp(&bytes);
-        vfs.set_proc_fds(alloc::vec![(0, b"/dev/null".to_vec()), (3, b"/tmp/x".to_vec())]);
+        vfs.set_proc_fds(alloc::vec![fd(0, b"/dev/null"), fd(3, b"/tmp/x")]);
         let three = vfs.lookup(ROOT, b"/proc/self/fd/3", false).unwrap();
         assert!(vfs.node(three).is_symlink());
+        assert_eq!(vfs.stat(three).st_mode, S_IFLNK | 0o500);
+        assert_eq!(vfs.stat(three).st_size, 64);
         assert_eq!(vfs.link_target(three), Some(b"/tmp/x".to_vec()));
         let null = vfs.lookup(ROOT, b"/proc/self/fd/0", true).unwrap();
         assert_eq!(vfs.path_of(null), b"/dev/null");
-        vfs.set_proc_fds(alloc::vec![(0, b"/dev/null".to_vec())]);
+        vfs.set_proc_fds(alloc::vec![fd(0, b"/dev/null")]);
         assert_eq!(vfs.lookup(ROOT, b"/proc/self/fd/3", false), Err(Errno::ENOENT));
-        let fd = vfs.fd_dir();
-        vfs.set_proc_fds(alloc::vec![(0, b"/a".to_vec()), (4, b"/b".to_vec()), (9, b"/c".to_vec())]);
-        vfs.ensure_loaded(fd);
+        let dir = vfs.fd_dir();
+        vfs.set_proc_fds(alloc::vec![fd(0, b"/a"), fd(4, b"/b"), fd(9, b"/c")]);
+        vfs.ensure_loaded(dir);
         let (mut pos, mut names) = (0, Vec::new());
-        while let Some((e, next)) = vfs.dir_entry(fd, pos) {
+        while let Some((e, next)) = vfs.dir_entry(dir, pos) {
             names.push(e.name.to_vec());
             pos = next;
             if names.len() == 3 {
                 // A listing made again (each getdents) keeps positions.
-                vfs.ensure_loaded(fd);
+                vfs.ensure_loaded(dir);
             }
         }
         assert_eq!(names, [&b"."[..], b"..", b"0", b"4", b"9"]);
         let before = vfs.len();
-        vfs.set_proc_fds(alloc::vec![(0, b"/a".to_vec()), (1, b"/b".to_vec())]);
+        vfs.set_proc_fds(alloc::vec![fd(0, b"/a"), fd(1, b"/b")]);
         vfs.lookup(ROOT, b"/proc/self/fd/1", false).unwrap();
         assert_eq!(vfs.len(), before, "nodes reused");
         let maps = vfs.lookup(ROOT, b"/proc/self/maps", true).unwrap();

@@ -19,6 +19,16 @@ use alloc::borrow::Cow;
 use alloc::vec::Vec;
 use core::fmt::Write;
 
+/// An entry of `/proc/self/fd`: descriptor `fd`, a symlink to `target`
+/// whose permission bits (`mode`) say how the file is open (Linux: r-x,
+/// -wx or rwx for the owner).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FdEntry {
+    pub fd: u32,
+    pub mode: u32,
+    pub target: Vec<u8>,
+}
+
 /// Which file of /proc a node is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProcFile {
@@ -72,7 +82,7 @@ impl<'a> Vfs<'a> {
     }
 
     /// Sets what `/proc/self/fd` lists: (descriptor, target) in order.
-    pub fn set_proc_fds(&mut self, fds: Vec<(u32, Vec<u8>)>) {
+    pub fn set_proc_fds(&mut self, fds: Vec<FdEntry>) {
         self.proc_fds = fds;
     }
 
@@ -89,7 +99,7 @@ impl<'a> Vfs<'a> {
         let (fs, times) = (self.nodes[dir as usize].fs, self.nodes[dir as usize].times);
         let mut live = Vec::with_capacity(self.proc_fds.len());
         for i in 0..self.proc_fds.len() {
-            let fd = self.proc_fds[i].0;
+            let (fd, perm) = (self.proc_fds[i].fd, self.proc_fds[i].mode & 0o777);
             let mut name = Vec::new();
             let _ = write!(Digits(&mut name), "{fd}");
             let node = Node {
@@ -100,7 +110,7 @@ impl<'a> Vfs<'a> {
                 // Positions by descriptor number: stable across listings
                 // (the list is in descriptor order).
                 seq: fd as u64 + 1,
-                mode: S_IFLNK | 0o700,
+                mode: S_IFLNK | perm,
                 uid: 0,
                 gid: 0,
                 times,

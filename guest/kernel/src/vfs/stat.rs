@@ -156,10 +156,12 @@ impl Vfs<'_> {
                 None => (0, 0, 0, 0),
             },
             Kind::Symlink(target) => (target.len() as i64, 0, 1, 0),
-            Kind::SelfExe | Kind::Proc(_) if n.is_symlink() => {
+            // Linux's size for the links of /proc/self/fd.
+            Kind::Proc(_) if n.is_symlink() => (64, 0, 1, 0),
+            Kind::SelfExe => {
                 (self.link_target(id).map_or(0, |t| t.len()) as i64, 0, 1, 0)
             }
-            Kind::SelfExe | Kind::Proc(_) => (0, 0, 1, 0),
+            Kind::Proc(_) => (0, 0, 1, 0),
             Kind::Device(d) => {
                 let (major, minor) = d.numbers();
                 (0, 0, 1, makedev(major, minor))
