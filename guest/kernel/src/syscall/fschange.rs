@@ -438,7 +438,7 @@ pub(super) fn fallocate(a: &Args) -> Result<usize, Errno> {
             return Err(Errno::EOPNOTSUPP);
         }
         let size = match &f.held {
-            Some(i) => i.borrow().data.len() as u64,
+            Some(i) => i.borrow().data.len(),
             None => sys.vfs.size(f.node),
         };
         if end > size {

@@ -65,7 +65,7 @@ pub(super) fn ioctl(a: &Args) -> Result<usize, Errno> {
                 match f.kind {
                     FileKind::Regular => {
                         let size = match &f.held {
-                    Some(i) => i.borrow().data.len() as u64,
+                    Some(i) => i.borrow().data.len(),
                     None => sys.vfs.size(f.node),
                 };
                         let left = size.saturating_sub(f.offset).min(i32::MAX as u64) as i32;

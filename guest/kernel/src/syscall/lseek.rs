@@ -45,7 +45,7 @@ pub(super) fn lseek(a: &Args) -> Result<usize, Errno> {
         match f.kind {
             FileKind::Regular => {
                 let size = match &f.held {
-                    Some(i) => i.borrow().data.len() as u64,
+                    Some(i) => i.borrow().data.len(),
                     None => sys.vfs.size(f.node),
                 };
                 f.offset = seek(f.offset, size, off, whence)?;

@@ -346,13 +346,11 @@ fn copy_into(
     mm: &mut crate::process::mm::Mm,
     start: u64,
     len: u64,
-    data: &[u8],
+    data: &crate::vfs::tmpfs::Pages,
     off: u64,
 ) -> Result<(), Errno> {
     use super::user_ptr::UserMemory;
-    let from = usize::try_from(off).unwrap_or(usize::MAX).min(data.len());
-    let bytes = &data[from..];
-    let n = (bytes.len() as u64).min(len);
+    let n = data.len().saturating_sub(off).min(len);
     if n == 0 {
         return Ok(());
     }
@@ -361,18 +359,20 @@ fn copy_into(
         v.written = true;
     }
     let mut done = 0u64;
-    while done < n {
+    data.read(off, n as usize, |chunk| {
+        // Chunks end at the file's page boundaries and `off` is page
+        // aligned, so each lies in one page of the mapping.
         let va = crate::mm::addr::VirtAddr::new(start + done);
         let pa = mm.space.translate(va).ok_or(Errno::ENOMEM)?.phys;
-        let chunk = (PAGE_SIZE - (start + done) % PAGE_SIZE).min(n - done);
         let dst = mm.phys_ptr(pa);
         // SAFETY: `pa` is a frame of this process's new mapping (just
-        // populated, not shared with anything), at least `chunk` bytes
-        // to the end of its page; the source is kernel memory.
+        // populated, not shared with anything), with `chunk.len()` bytes
+        // to the end of its page (see above); the source is kernel memory.
         unsafe {
-            core::ptr::copy_nonoverlapping(bytes[done as usize..].as_ptr(), dst, chunk as usize);
+            core::ptr::copy_nonoverlapping(chunk.as_ptr(), dst, chunk.len());
         }
-        done += chunk;
-    }
+        done += chunk.len() as u64;
+        Ok(chunk.len())
+    })?;
     Ok(())
 }

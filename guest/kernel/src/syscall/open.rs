@@ -94,7 +94,7 @@ pub fn open_at(
                     sys.vfs.writable(node)?;
                 }
                 if let Some(p) = proc_file {
-                    held = Some(super::procfs::snapshot(sys, p));
+                    held = Some(super::procfs::snapshot(sys, p).map_err(|_| Errno::ENOMEM)?);
                 } else {
                     held = sys.vfs.inode(node);
                     if flags & O_TRUNC != 0 && !created {

@@ -4,6 +4,7 @@
 use crate::process::fd::{FileKind, O_ACCMODE, O_RDONLY, O_WRONLY};
 use crate::process::vmas::{VmaKind, PROT_EXEC, PROT_READ, PROT_WRITE};
 use crate::process::System;
+use crate::syscall::Errno;
 use crate::vfs::proc::{Digits, FdEntry, ProcFile};
 use crate::vfs::tmpfs::Inode;
 use alloc::rc::Rc;
@@ -53,8 +54,9 @@ pub fn refresh_fds(sys: &mut System) {
     sys.vfs.set_proc_fds(list);
 }
 
-/// A snapshot of `which` for an open file description to read.
-pub fn snapshot(sys: &System, which: ProcFile) -> Rc<RefCell<Inode>> {
+/// A snapshot of `which` for an open file description to read (ENOMEM
+/// when there is no memory for it).
+pub fn snapshot(sys: &System, which: ProcFile) -> Result<Rc<RefCell<Inode>>, Errno> {
     let data = match which {
         ProcFile::Maps => maps(sys),
         ProcFile::Mounts => sys.vfs.mounts_text(),
@@ -63,7 +65,7 @@ pub fn snapshot(sys: &System, which: ProcFile) -> Rc<RefCell<Inode>> {
         // Symlinks are not opened.
         ProcFile::FdLink(_) => Vec::new(),
     };
-    Inode::snapshot(data)
+    Inode::snapshot(&data)
 }
 
 /// `/proc/self/maps`: `start-end perms offset dev inode name`, one line

@@ -106,9 +106,15 @@ fn read_other(
         FileKind::Device(Device::Event0) => unreachable!("read_file reads the input device"),
         FileKind::Regular => {
             let off = at.unwrap_or(f.offset);
-            let done = sys.vfs.read_at(f.node, f.held.as_ref(), off, len, |src, n| match src {
-                Source::Phys(phys) => copy_from_phys(mm, buf, Some(phys), n),
-                Source::Bytes(bytes) => buf.copy_to_user(mm, &bytes).map(|_| n),
+            let mut to = buf.addr();
+            let done = sys.vfs.read_at(f.node, f.held.as_ref(), off, len, |src, n| {
+                let dst = UserPtr::new(to);
+                let took = match src {
+                    Source::Phys(phys) => copy_from_phys(mm, dst, Some(phys), n)?,
+                    Source::Bytes(bytes) => dst.copy_to_user(mm, bytes).map(|_| n)?,
+                };
+                to += took as u64;
+                Ok(took)
             })?;
             if at.is_none() {
                 f.offset += done as u64;

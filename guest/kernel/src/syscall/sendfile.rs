@@ -39,24 +39,25 @@ pub(super) fn sendfile(a: &Args) -> Result<usize, Errno> {
         };
         let n = (count as u64).min(CONSOLE_WRITE_MAX_TOTAL) as usize;
         let held = inp.held.clone();
-        let done = sys.vfs.read_at(inp.node, held.as_ref(), off, n, |src, n| {
-            let Some(fd) = host_fd else {
+        // One message for all the chunks (tmpfs pages, each a segment):
+        // the bytes stay borrowed while the host reads them.
+        let mut msg = host_fd.map(ConsoleWrite::new);
+        let mut done = sys.vfs.read_at(inp.node, held.as_ref(), off, n, |src, n| {
+            let Some(msg) = msg.as_mut() else {
                 return Ok(n);
             };
-            let mut msg = ConsoleWrite::new(fd);
-            match src {
-                Source::Phys(phys) => {
-                    msg.push(phys, n as u64);
-                }
-                // Kernel memory (tmpfs): page by page, each through the
-                // direct map (the bytes stay borrowed while the host reads).
-                Source::Bytes(bytes) => push_bytes(&mut msg, &bytes),
-            }
-            if msg.count() == 0 {
+            let took = match src {
+                Source::Phys(phys) => msg.push(phys, n as u64),
+                Source::Bytes(bytes) => push_bytes(msg, bytes),
+            };
+            if took == 0 && msg.count() == 0 {
                 return Err(Errno::EIO);
             }
-            host_result(crate::host::hypercall::send_console_write(&mut msg))
+            Ok(took as usize)
         })? as u64;
+        if let Some(msg) = msg.as_mut().filter(|m| m.count() > 0) {
+            done = host_result(crate::host::hypercall::send_console_write(msg))? as u64;
+        }
         off += done;
         if off_ptr != 0 {
             UserPtr::<i64>::new(off_ptr).copy_to_user(&sys.proc.mm, &[off as i64])?;
@@ -70,7 +71,7 @@ pub(super) fn sendfile(a: &Args) -> Result<usize, Errno> {
 /// Adds the kernel bytes `bytes` to `msg`, a segment per page (pages
 /// that follow each other physically make one), as many as a message
 /// takes (a short write says how many went).
-fn push_bytes(msg: &mut ConsoleWrite, bytes: &[u8]) {
+fn push_bytes(msg: &mut ConsoleWrite, bytes: &[u8]) -> u64 {
     use crate::mm::addr::VirtAddr;
     const PAGE: usize = crate::host::layout::PAGE_SIZE as usize;
     let mut at = 0;
@@ -86,4 +87,5 @@ fn push_bytes(msg: &mut ConsoleWrite, bytes: &[u8]) {
             break;
         }
     }
+    at as u64
 }

@@ -159,8 +159,11 @@ fn file_write(
     let mut total = 0usize;
     for r in ranges.iter().filter(|r| r.len > 0) {
         let len = (r.len as usize).min(super::read::MAX_RW - total);
+        let mut src = r.base;
         let n = match vfs.write_at(f.node, f.held.as_ref(), off, len, |dst| {
-            UserPtr::new(r.base).copy_from_user(mm, dst)
+            UserPtr::new(src).copy_from_user(mm, dst)?;
+            src += dst.len() as u64;
+            Ok(())
         }) {
             Ok(n) => n,
             Err(e) if total == 0 => return Err(e),

@@ -49,7 +49,7 @@ use crate::syscall::Errno;
 use alloc::borrow::Cow;
 use alloc::rc::Rc;
 use alloc::vec::Vec;
-use core::cell::{Ref, RefCell};
+use core::cell::RefCell;
 use initramfs::{CpioError, S_IFCHR, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG};
 use tmpfs::{Handle, Inode, Usage};
 
@@ -253,10 +253,10 @@ impl Node<'_> {
 }
 
 /// Where a read's bytes are: a guest-physical range (the archive) or
-/// kernel memory.
+/// kernel memory (one chunk of it: a read may come in several).
 pub enum Source<'s> {
     Phys(u64),
-    Bytes(Ref<'s, [u8]>),
+    Bytes(&'s [u8]),
 }
 
 /// What `create` makes.
@@ -648,7 +648,7 @@ impl<'a> Vfs<'a> {
         match &n.kind {
             Kind::Symlink(t) => Some(t.to_vec()),
             Kind::SelfExe => Some(self.self_exe.clone()),
-            Kind::Mem(h) if n.is_symlink() => Some(h.get()?.borrow().data.clone()),
+            Kind::Mem(h) if n.is_symlink() => Some(h.get()?.borrow().data.to_vec()),
             Kind::Proc(proc::ProcFile::FdLink(fd)) => self
                 .proc_fds
                 .iter()
@@ -709,22 +709,25 @@ impl<'a> Vfs<'a> {
     pub fn size(&self, id: NodeId) -> u64 {
         match &self.nodes[id as usize].kind {
             Kind::File { data, .. } => data.len() as u64,
-            Kind::Mem(h) => h.get().map_or(0, |i| i.borrow().data.len() as u64),
+            Kind::Mem(h) => h.get().map_or(0, |i| i.borrow().data.len()),
             _ => 0,
         }
     }
 
-    /// Hands up to `len` bytes of file `id` from `off` to `copy` (which
-    /// returns how many it took); 0 at or past the end. `held`: the
-    /// inode an open file description holds (a tmpfs file that may be
-    /// unlinked, or a /proc snapshot), read instead of the node's.
+    /// Hands up to `len` bytes of file `id` from `off` to `copy`, in
+    /// order, in one or more chunks (a `Source` and its length); `copy`
+    /// returns how many it took, and a short count (or an error after
+    /// some bytes) ends the read. Returns the bytes taken; 0 at or past
+    /// the end. `held`: the inode an open file description holds (a
+    /// tmpfs file that may be unlinked, or a /proc snapshot), read
+    /// instead of the node's.
     pub fn read_at(
         &self,
         id: NodeId,
         held: Option<&Rc<RefCell<Inode>>>,
         off: u64,
         len: usize,
-        copy: impl FnOnce(Source<'_>, usize) -> Result<usize, Errno>,
+        mut copy: impl FnMut(Source<'_>, usize) -> Result<usize, Errno>,
     ) -> Result<usize, Errno> {
         if let Some(inode) = held {
             return tmpfs::read(inode, off, len, copy);
@@ -749,15 +752,16 @@ impl<'a> Vfs<'a> {
     }
 
     /// Writes `len` bytes at `off` of file `id` (`held` as for
-    /// `read_at`); `fill` copies them into the slice it is given. Writes
-    /// past the end leave a hole of zeros.
+    /// `read_at`); `fill` copies them into the slices it is given, in
+    /// order (one or more). Writes past the end leave a hole of zeros. A
+    /// failure after some bytes is a short write.
     pub fn write_at(
         &mut self,
         id: NodeId,
         held: Option<&Rc<RefCell<Inode>>>,
         off: u64,
         len: usize,
-        fill: impl FnOnce(&mut [u8]) -> Result<(), Errno>,
+        fill: impl FnMut(&mut [u8]) -> Result<(), Errno>,
     ) -> Result<usize, Errno> {
         let now = (self.clock)();
         let inode = match (held, &self.nodes[id as usize].kind) {
@@ -843,8 +847,8 @@ impl<'a> Vfs<'a> {
             (FsKind::Tmpfs, NewNode::Dir) => (S_IFDIR | (perm & 0o7777), Kind::Dir(Vec::new())),
             (FsKind::Tmpfs, NewNode::File | NewNode::Symlink(_)) => {
                 let (mode, data) = match what {
-                    NewNode::Symlink(t) => (S_IFLNK | 0o777, t.to_vec()),
-                    _ => (S_IFREG | (perm & 0o7777), Vec::new()),
+                    NewNode::Symlink(t) => (S_IFLNK | 0o777, t),
+                    _ => (S_IFREG | (perm & 0o7777), &[][..]),
                 };
                 let usage = self.mounts[fs as usize].usage.clone();
                 let inode = Inode::new(mode, uid, gid, now, id as u64 + 1, usage, data)?;
@@ -1290,7 +1294,7 @@ mod tmpfs_tests {
         let mut out = Vec::new();
         vfs.read_at(id, None, 0, usize::MAX, |src, n| match src {
             Source::Bytes(b) => {
-                out.extend_from_slice(&b);
+                out.extend_from_slice(b);
                 Ok(n)
             }
             Source::Phys(_) => panic!("tmpfs bytes are in memory"),
@@ -1300,8 +1304,10 @@ mod tmpfs_tests {
     }
 
     fn write(vfs: &mut Vfs<'_>, id: NodeId, off: u64, data: &[u8]) -> Result<usize, Errno> {
+        let mut at = 0;
         vfs.write_at(id, None, off, data.len(), |dst| {
-            dst.copy_from_slice(data);
+            dst.copy_from_slice(&data[at..at + dst.len()]);
+            at += dst.len();
             Ok(())
         })
     }

@@ -144,12 +144,12 @@ impl Vfs<'_> {
                     let i = inode.borrow();
                     (mode, uid, gid, times) = (i.mode, i.uid, i.gid, i.times);
                     let size = i.data.len() as i64;
-                    // A symlink's target is not counted in blocks (tmpfs
-                    // keeps short ones in the inode).
+                    // Pages it has, holes not (a symlink's target is not
+                    // counted: tmpfs keeps short ones in the inode).
                     let blocks = if n.is_symlink() {
                         0
                     } else {
-                        (size + BLOCK_SIZE - 1) / BLOCK_SIZE * 8
+                        (i.data.allocated() / 512) as i64
                     };
                     (size, blocks, i.nlink as u64, 0)
                 }

@@ -1,5 +1,6 @@
-//! tmpfs: regular files and symlinks whose bytes are in kernel memory
-//! (a `Vec` on the heap; holes are zeros there too). The bytes and the
+//! tmpfs: regular files and symlinks whose bytes are in kernel memory,
+//! a page (4 KiB on the heap) at a time: holes take no memory and read
+//! as zeros, a file grows without moving what it has. The bytes and the
 //! attributes are in an `Inode` that every hard link (`Kind::Mem`) and
 //! every open file description hold through an `Rc`: when the last name
 //! goes (`Handle::unlink`) the node keeps only a `Weak`, so the memory
@@ -8,14 +9,17 @@
 
 use super::{Source, Time, Times};
 use crate::syscall::Errno;
+use alloc::boxed::Box;
 use alloc::rc::{Rc, Weak};
 use alloc::vec::Vec;
-use core::cell::{Cell, Ref, RefCell};
+use core::cell::{Cell, RefCell};
 
 /// Linux's limit on a file's size (`MAX_LFS_FILESIZE`).
 pub const MAX_FILE_SIZE: u64 = i64::MAX as u64;
-/// Bytes a file takes are counted in pages, as `st_blocks` shows them.
-const PAGE: u64 = 4096;
+pub const PAGE: usize = 4096;
+
+/// What holes read as (a page of zeros that is never written).
+static ZERO: [u8; PAGE] = [0; PAGE];
 
 /// Bytes of file data held by one tmpfs (for `statfs`).
 #[derive(Debug, Default)]
@@ -24,8 +28,162 @@ pub struct Usage {
     pub inodes: Cell<u64>,
 }
 
-fn pages(len: u64) -> u64 {
-    len.div_ceil(PAGE) * PAGE
+/// A file's bytes: `len` of them, in pages (`None`: a hole).
+#[derive(Debug, Default)]
+pub struct Pages {
+    pages: Vec<Option<Box<[u8; PAGE]>>>,
+    len: u64,
+}
+
+impl Pages {
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Bytes of memory the pages take.
+    pub fn allocated(&self) -> u64 {
+        self.pages.iter().filter(|p| p.is_some()).count() as u64 * PAGE as u64
+    }
+
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, Errno> {
+        let mut p = Self::default();
+        let mut at = 0;
+        p.write(0, bytes.len(), |dst| {
+            dst.copy_from_slice(&bytes[at..at + dst.len()]);
+            at += dst.len();
+            Ok(())
+        })?;
+        Ok(p)
+    }
+
+    /// All the bytes (symlink targets, tests).
+    pub fn to_vec(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.len as usize);
+        let _ = self.read(0, self.len as usize, |c| {
+            out.extend_from_slice(c);
+            Ok(c.len())
+        });
+        out
+    }
+
+    /// Hands the bytes `[off, off + len)` (cut at the end) to `take` a
+    /// page-sized chunk at a time, while it takes whole chunks; returns
+    /// how many it took.
+    pub fn read(
+        &self,
+        off: u64,
+        len: usize,
+        mut take: impl FnMut(&[u8]) -> Result<usize, Errno>,
+    ) -> Result<usize, Errno> {
+        if off >= self.len {
+            return Ok(0);
+        }
+        let end = off.saturating_add(len as u64).min(self.len);
+        let mut at = off;
+        let mut done = 0;
+        while at < end {
+            let (page, inner) = ((at / PAGE as u64) as usize, (at % PAGE as u64) as usize);
+            let n = (PAGE - inner).min((end - at) as usize);
+            let bytes: &[u8] = match self.pages.get(page) {
+                Some(Some(p)) => &p[inner..inner + n],
+                _ => &ZERO[..n],
+            };
+            let took = match take(bytes) {
+                Ok(t) => t,
+                Err(e) if done == 0 => return Err(e),
+                Err(_) => break,
+            };
+            done += took;
+            at += took as u64;
+            if took < n {
+                break;
+            }
+        }
+        Ok(done)
+    }
+
+    /// Writes `len` bytes at `off`: `fill` is given the destination a
+    /// chunk at a time, in order. A failure after some bytes is a short
+    /// write (Linux's), before any the error. ENOSPC when no memory is
+    /// left, EFBIG past Linux's limit.
+    pub fn write(
+        &mut self,
+        off: u64,
+        len: usize,
+        mut fill: impl FnMut(&mut [u8]) -> Result<(), Errno>,
+    ) -> Result<usize, Errno> {
+        if len == 0 {
+            return Ok(0);
+        }
+        let end = off
+            .checked_add(len as u64)
+            .filter(|&e| e <= MAX_FILE_SIZE)
+            .ok_or(Errno::EFBIG)?;
+        let mut at = off;
+        while at < end {
+            let (page, inner) = ((at / PAGE as u64) as usize, (at % PAGE as u64) as usize);
+            let n = (PAGE - inner).min((end - at) as usize);
+            let r = self.page_mut(page).and_then(|p| fill(&mut p[inner..inner + n]));
+            if let Err(e) = r {
+                if at == off {
+                    return Err(e);
+                }
+                break;
+            }
+            at += n as u64;
+            self.len = self.len.max(at);
+        }
+        Ok((at - off) as usize)
+    }
+
+    /// Page `i`, allocated (zeros) if it is a hole.
+    fn page_mut(&mut self, i: usize) -> Result<&mut [u8; PAGE], Errno> {
+        if self.pages.len() <= i {
+            self.pages.try_reserve(i + 1 - self.pages.len()).map_err(|_| Errno::ENOSPC)?;
+            self.pages.resize_with(i + 1, || None);
+        }
+        let slot = &mut self.pages[i];
+        if slot.is_none() {
+            *slot = Some(try_zeroed_page()?);
+        }
+        match slot {
+            Some(p) => Ok(p),
+            None => Err(Errno::ENOSPC),
+        }
+    }
+
+    /// Cuts or extends (with a hole) to `len` bytes; cut pages are freed.
+    pub fn truncate(&mut self, len: u64) -> Result<(), Errno> {
+        if len > MAX_FILE_SIZE {
+            return Err(Errno::EFBIG);
+        }
+        if len < self.len {
+            let keep = len.div_ceil(PAGE as u64) as usize;
+            self.pages.truncate(keep);
+            self.pages.shrink_to_fit();
+            // The rest of the last page must read as zeros if it grows.
+            let inner = (len % PAGE as u64) as usize;
+            if inner != 0 {
+                if let Some(Some(p)) = self.pages.last_mut() {
+                    p[inner..].fill(0);
+                }
+            }
+        }
+        self.len = len;
+        Ok(())
+    }
+}
+
+/// A page of zeros from the heap, or ENOSPC when there is none.
+fn try_zeroed_page() -> Result<Box<[u8; PAGE]>, Errno> {
+    let mut v: Vec<u8> = Vec::new();
+    v.try_reserve_exact(PAGE).map_err(|_| Errno::ENOSPC)?;
+    v.resize(PAGE, 0);
+    v.into_boxed_slice().try_into().map_err(|_| Errno::ENOSPC)
 }
 
 #[derive(Debug)]
@@ -39,9 +197,9 @@ pub struct Inode {
     pub nlink: u32,
     pub ino: u64,
     /// The file's bytes, or the symlink's target.
-    pub data: Vec<u8>,
+    pub data: Pages,
     usage: Rc<Usage>,
-    /// What `usage` counts for this inode (whole pages of `data`).
+    /// What `usage` counts for this inode (its allocated pages).
     counted: u64,
 }
 
@@ -53,7 +211,7 @@ impl Inode {
         now: Time,
         ino: u64,
         usage: Rc<Usage>,
-        data: Vec<u8>,
+        data: &[u8],
     ) -> Result<Self, Errno> {
         let mut i = Self {
             mode,
@@ -62,7 +220,7 @@ impl Inode {
             times: Times::all(now),
             nlink: 1,
             ino,
-            data,
+            data: Pages::from_bytes(data)?,
             usage,
             counted: 0,
         };
@@ -73,15 +231,22 @@ impl Inode {
 
     /// An inode of no file system (a /proc file's contents, generated
     /// at open and held by the description).
-    pub fn snapshot(data: Vec<u8>) -> Rc<RefCell<Self>> {
-        let i = Self::new(super::initramfs::S_IFREG | 0o444, 0, 0, Time::default(), 0, Rc::default(), data)
-            .unwrap_or_else(|_| unreachable!("Inode::new does not fail"));
-        Rc::new(RefCell::new(i))
+    pub fn snapshot(data: &[u8]) -> Result<Rc<RefCell<Self>>, Errno> {
+        let i = Self::new(
+            super::initramfs::S_IFREG | 0o444,
+            0,
+            0,
+            Time::default(),
+            0,
+            Rc::default(),
+            data,
+        )?;
+        Ok(Rc::new(RefCell::new(i)))
     }
 
-    /// Updates `usage` after `data` changed length.
+    /// Updates `usage` after pages came or went.
     fn recount(&mut self) {
-        let now = pages(self.data.len() as u64);
+        let now = self.data.allocated();
         let u = &self.usage.bytes;
         u.set(u.get() - self.counted + now);
         self.counted = now;
@@ -130,31 +295,10 @@ pub fn read(
     inode: &RefCell<Inode>,
     off: u64,
     len: usize,
-    copy: impl FnOnce(Source<'_>, usize) -> Result<usize, Errno>,
+    mut copy: impl FnMut(Source<'_>, usize) -> Result<usize, Errno>,
 ) -> Result<usize, Errno> {
     let i = inode.borrow();
-    let size = i.data.len() as u64;
-    if off >= size || len == 0 {
-        return Ok(0);
-    }
-    // off < size <= usize::MAX, so both fit.
-    let (from, n) = (off as usize, (len as u64).min(size - off) as usize);
-    let bytes = Ref::map(i, |i| &i.data[from..from + n]);
-    copy(Source::Bytes(bytes), n)
-}
-
-/// Grows `data` to `len` bytes of zeros: ENOSPC (not a panic) when the
-/// heap cannot have them, EFBIG past Linux's limit.
-fn grow(data: &mut Vec<u8>, len: u64) -> Result<(), Errno> {
-    if len > MAX_FILE_SIZE {
-        return Err(Errno::EFBIG);
-    }
-    let len = usize::try_from(len).map_err(|_| Errno::EFBIG)?;
-    if len > data.len() {
-        data.try_reserve(len - data.len()).map_err(|_| Errno::ENOSPC)?;
-        data.resize(len, 0);
-    }
-    Ok(())
+    i.data.read(off, len, |bytes| copy(Source::Bytes(bytes), bytes.len()))
 }
 
 /// `Vfs::write_at` of an inode.
@@ -162,45 +306,75 @@ pub fn write(
     inode: &RefCell<Inode>,
     off: u64,
     len: usize,
-    fill: impl FnOnce(&mut [u8]) -> Result<(), Errno>,
+    fill: impl FnMut(&mut [u8]) -> Result<(), Errno>,
     now: Time,
 ) -> Result<usize, Errno> {
-    if len == 0 {
-        return Ok(0);
-    }
-    let end = off.checked_add(len as u64).ok_or(Errno::EFBIG)?;
     let mut i = inode.borrow_mut();
-    let old_len = i.data.len();
-    grow(&mut i.data, end)?;
-    // off + len fits (grow succeeded), so the range is in `data`.
-    let r = fill(&mut i.data[off as usize..end as usize]);
-    if let Err(e) = r {
-        // Nothing written: as it was.
-        i.data.truncate(old_len);
-        i.recount();
-        return Err(e);
-    }
+    let r = i.data.write(off, len, fill);
     i.recount();
-    i.times.mtime = now;
-    i.times.ctime = now;
-    Ok(len)
+    if matches!(r, Ok(n) if n > 0) {
+        i.times.mtime = now;
+        i.times.ctime = now;
+    }
+    r
 }
 
 /// `Vfs::truncate` of an inode.
 pub fn truncate(inode: &RefCell<Inode>, len: u64, now: Time) -> Result<(), Errno> {
     let mut i = inode.borrow_mut();
-    if len > MAX_FILE_SIZE {
-        return Err(Errno::EFBIG);
-    }
-    if len < i.data.len() as u64 {
-        i.data.truncate(len as usize);
-        // Give the memory back (a file cut to nothing keeps none).
-        i.data.shrink_to_fit();
-    } else {
-        grow(&mut i.data, len)?;
-    }
+    i.data.truncate(len)?;
     i.recount();
     i.times.mtime = now;
     i.times.ctime = now;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pages_holes_and_chunks() {
+        let mut p = Pages::default();
+        assert_eq!(p.write(5000, 3, |d| {
+            d.copy_from_slice(b"abc");
+            Ok(())
+        }), Ok(3));
+        assert_eq!(p.len(), 5003);
+        assert_eq!(p.allocated(), 4096, "the hole before takes nothing");
+        let v = p.to_vec();
+        assert!(v[..5000].iter().all(|&b| b == 0));
+        assert_eq!(&v[5000..], b"abc");
+        // Chunks stop at page boundaries.
+        let mut sizes = Vec::new();
+        p.read(100, 9000, |c| {
+            sizes.push(c.len());
+            Ok(c.len())
+        })
+        .unwrap();
+        assert_eq!(sizes, [3996, 907]);
+        // A taker that stops short ends the read.
+        assert_eq!(p.read(0, 9000, |c| Ok(c.len().min(10))), Ok(10));
+        // A write across pages, failing in the second: a short write.
+        let mut calls = 0;
+        let r = p.write(4090, 20, |d| {
+            calls += 1;
+            if calls == 2 {
+                return Err(Errno::EFAULT);
+            }
+            d.fill(b'x');
+            Ok(())
+        });
+        assert_eq!(r, Ok(6));
+        assert_eq!(p.write(0, 1, |_| Err(Errno::EFAULT)), Err(Errno::EFAULT));
+        // Cut inside a page, then grown: the cut bytes read as zeros.
+        p.truncate(4093).unwrap();
+        p.truncate(6000).unwrap();
+        let v = p.to_vec();
+        assert_eq!(&v[4090..4093], b"xxx");
+        assert!(v[4093..].iter().all(|&b| b == 0));
+        p.truncate(0).unwrap();
+        assert_eq!(p.allocated(), 0);
+        assert_eq!(p.write(u64::MAX - 1, 2, |_| Ok(())), Err(Errno::EFBIG));
+    }
 }
