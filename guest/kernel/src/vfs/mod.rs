@@ -14,29 +14,49 @@
 //!
 //! # Nodes, mounts and file system kinds
 //!
-//! Every node lives in one arena (`NodeId` indexes it; ids are never
-//! reused, so an open file description may keep one) and belongs to one
-//! mounted file system (`Node::fs`, an index into `Vfs::mounts`, whose
-//! `FsKind` says what it is). A mount point is a directory node whose
-//! `mounted` names the root of the file system on it; lookups step over
-//! it (`Vfs::cross`). A mounted root's `parent` and `name` are those of
-//! the mount point, so `..` and `path_of` need no special case.
+//! Every node lives in one arena (`NodeId` indexes it). Ids are not
+//! reused (but for `/proc/self/fd`'s entries), so an open file
+//! description or a cwd may keep one after its name is gone. A node
+//! belongs to one mounted file system (`Node::fs`, an index into
+//! `Vfs::mounts`, whose `FsKind` says what it is). A mount point is a
+//! directory node whose `mounted` names the root of the file system on
+//! it; lookups step over it (`Vfs::cross`). A mounted root's `parent`
+//! and `name` are those of the mount point, so `..` and `path_of` need
+//! no special case.
+//!
+//! The API the system calls use (and nothing else touches a node's
+//! kind to get at data or to change the tree):
+//!
+//! - finding: `lookup`, `lookup_parent` (both `&mut self`: they may load
+//!   directories), `ensure_loaded` before `child`/`children`/`dir_entry`
+//!   of a directory not reached by `lookup`;
+//! - data: `size`, `read_at` (chunks handed to a closure as
+//!   `Source::Phys` or `Source::Bytes`), `write_at`, `truncate`; each
+//!   takes the inode an open file description holds (`OpenFile::held`),
+//!   if any, so an unlinked file stays readable;
+//! - changes: `create`, `unlink`, `link`, `rename`, `setattr`, with
+//!   `writable` as the common EROFS/EACCES check; the system call layer
+//!   makes Linux's checks on names and parents first (`syscall::fschange`).
 //!
 //! # Adding a file system kind (for example files served by the host)
 //!
-//! 1. A variant of `FsKind`, a `mount_*` that creates its root node, and
-//!    node kinds (`Kind`) for its files if `Kind::Mem` (data in kernel
-//!    memory) does not fit.
+//! 1. A variant of `FsKind`, a `mount_*` that creates its root node with
+//!    `mount`, and node kinds (`Kind`) for its files if `Kind::Mem`
+//!    (data in kernel memory, `tmpfs::Pages`) does not fit.
 //! 2. Directories filled lazily: `ensure_loaded` is called before a
-//!    directory's children are read (`lookup` and `walk` take `&mut
-//!    self` for this, and getdents calls it first); add an arm that
-//!    fetches the entries and adds child nodes with `add_child`.
+//!    directory's children are read (`walk` calls it on each directory
+//!    it passes, getdents before listing); add an arm that fetches the
+//!    entries and adds child nodes with `add_child`.
 //! 3. Data: `size`, `read_at`, `write_at`, `truncate` each have one
-//!    match on the node's kind: add an arm (`read_at` may hand out a
-//!    physical range (`Source::Phys`) or bytes (`Source::Bytes`)).
-//! 4. Changes: `create`, `unlink`, `rename`, `link` and `setattr` check
-//!    `writable` (one match on `FsKind`) and then dispatch on it; add an
-//!    arm that asks the other side first and then updates the nodes.
+//!    match on the node's kind: add an arm (`read_at` may hand out
+//!    cached pages as `Source::Bytes`, or guest-physical ranges).
+//! 4. Changes: `writable` has one match on `FsKind` (EROFS early, where
+//!    Linux checks it); `create`, `unlink`, `link`, `rename` and
+//!    `setattr` then make their checks and call `commit` with the
+//!    `Change` right before they change the nodes: add an arm there that
+//!    makes the change on the other side first.
+//! 5. `stat` (`stat.rs`), `statfs` (`syscall/stat.rs`) and `/proc/mounts`
+//!    (`proc.rs`) each have one match on the kind too.
 
 pub mod dirent;
 pub mod initramfs;
@@ -275,6 +295,38 @@ pub struct SetAttr {
     pub gid: Option<u32>,
     pub atime: Option<Time>,
     pub mtime: Option<Time>,
+}
+
+/// A change to the tree, as `Vfs::commit` hands it to the file system.
+#[derive(Debug, Clone, Copy)]
+pub enum Change<'c> {
+    Create {
+        dir: NodeId,
+        name: &'c [u8],
+        what: NewNode<'c>,
+        perm: u32,
+    },
+    Unlink {
+        dir: NodeId,
+        name: &'c [u8],
+        is_dir: bool,
+    },
+    Link {
+        target: NodeId,
+        dir: NodeId,
+        name: &'c [u8],
+    },
+    Rename {
+        odir: NodeId,
+        oname: &'c [u8],
+        ndir: NodeId,
+        nname: &'c [u8],
+        flags: u32,
+    },
+    SetAttr {
+        node: NodeId,
+        attr: SetAttr,
+    },
 }
 
 /// rename flags (Linux's values).
@@ -819,6 +871,19 @@ impl<'a> Vfs<'a> {
         }
     }
 
+    /// The one place where a change to the tree reaches the file system
+    /// that holds it, after every check and before the nodes change: a
+    /// file system that keeps its files elsewhere (the host) makes the
+    /// change there first and fails it with the errno it got.
+    fn commit(&mut self, on: NodeId, change: Change<'_>) -> Result<(), Errno> {
+        let _ = change;
+        match self.fs_kind(on) {
+            // Memory is the store: changing the nodes is the change.
+            FsKind::Tmpfs => Ok(()),
+            FsKind::Initramfs | FsKind::Proc => self.writable(on),
+        }
+    }
+
     /// Creates `name` in directory `dir` (which has no child of that
     /// name: the caller checked, with Linux's order of errors) with the
     /// permission bits `perm`.
@@ -840,6 +905,7 @@ impl<'a> Vfs<'a> {
             // (a process's cwd, an open descriptor).
             return Err(Errno::ENOENT);
         }
+        self.commit(dir, Change::Create { dir, name, what, perm })?;
         let now = (self.clock)();
         let fs = self.node(dir).fs;
         let id = self.nodes.len() as NodeId;
@@ -893,6 +959,7 @@ impl<'a> Vfs<'a> {
         if is_dir && !self.children(victim).is_empty() {
             return Err(Errno::ENOTEMPTY);
         }
+        self.commit(dir, Change::Unlink { dir, name, is_dir })?;
         let now = (self.clock)();
         self.detach(dir, victim, now);
         Ok(())
@@ -938,14 +1005,15 @@ impl<'a> Vfs<'a> {
         }
         self.writable(dir)?;
         let inode = self.inode(target).ok_or(Errno::EPERM)?;
+        if inode.borrow().nlink == 0 {
+            // An unlinked file cannot get a name back (linkat with
+            // AT_EMPTY_PATH of an O_TMPFILE aside).
+            return Err(Errno::ENOENT);
+        }
+        self.commit(dir, Change::Link { target, dir, name })?;
         let now = (self.clock)();
         {
             let mut i = inode.borrow_mut();
-            if i.nlink == 0 {
-                // An unlinked file cannot get a name back (linkat with
-                // AT_EMPTY_PATH of an O_TMPFILE aside).
-                return Err(Errno::ENOENT);
-            }
             i.nlink += 1;
             i.times.ctime = now;
         }
@@ -1026,6 +1094,14 @@ impl<'a> Vfs<'a> {
             // Two names of one file: Linux does nothing.
             return Ok(());
         }
+        if flags & RENAME_EXCHANGE == 0 {
+            if let Some(new) = new {
+                if self.node(new).is_dir() && !self.children(new).is_empty() {
+                    return Err(Errno::ENOTEMPTY);
+                }
+            }
+        }
+        self.commit(odir, Change::Rename { odir, oname, ndir, nname, flags })?;
         let now = (self.clock)();
         if flags & RENAME_EXCHANGE != 0 {
             let new = new.ok_or(Errno::ENOENT)?;
@@ -1047,9 +1123,6 @@ impl<'a> Vfs<'a> {
             }
         } else {
             if let Some(new) = new {
-                if self.node(new).is_dir() && !self.children(new).is_empty() {
-                    return Err(Errno::ENOTEMPTY);
-                }
                 self.detach(ndir, new, now);
             }
             if let Kind::Dir(children) = &mut self.nodes[odir as usize].kind {
@@ -1108,6 +1181,7 @@ impl<'a> Vfs<'a> {
     /// status change time becomes now.
     pub fn setattr(&mut self, id: NodeId, a: SetAttr) -> Result<(), Errno> {
         self.writable(id)?;
+        self.commit(id, Change::SetAttr { node: id, attr: a })?;
         let now = (self.clock)();
         let apply = |mode: &mut u32, uid: &mut u32, gid: &mut u32, times: &mut Times| {
             if let Some(m) = a.mode {
