@@ -7,6 +7,10 @@ use crate::process;
 pub(super) fn getcwd(a: &Args) -> Result<usize, Errno> {
     let (buf, size) = (a[0], a[1] as usize);
     process::with(|sys| {
+        // Linux: a removed working directory has no path.
+        if sys.vfs.removed(sys.proc.cwd) {
+            return Err(Errno::ENOENT);
+        }
         let mut path = sys.vfs.path_of(sys.proc.cwd);
         path.push(0);
         if size < path.len() {

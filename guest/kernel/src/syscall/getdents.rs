@@ -25,6 +25,10 @@ pub(super) fn getdents64(a: &Args) -> Result<usize, Errno> {
             _ => return Err(Errno::ENOTDIR),
         }
         let dir = f.node;
+        // Linux: a removed directory lists nothing, not even . and ..
+        if sys.vfs.removed(dir) {
+            return Err(Errno::ENOENT);
+        }
         sys.vfs.ensure_loaded(dir);
         let mut written = 0;
         let mut chunk = [0u8; CHUNK];

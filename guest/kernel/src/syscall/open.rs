@@ -51,17 +51,9 @@ pub fn open_at(
             n
         }
         Err(Errno::ENOENT) if creat => {
-            let parent = sys.vfs.lookup_parent(start, path)?;
-            if parent.trailing_slash {
-                return Err(Errno::EISDIR);
-            }
-            if sys.vfs.child(parent.dir, parent.name).is_some() {
-                // A dangling symlink: Linux would create its target.
-                return Err(Errno::ENOENT);
-            }
             let perm = mode & 0o7777 & !sys.proc.umask;
             created = true;
-            sys.vfs.create(parent.dir, parent.name, NewNode::File, perm, 0, 0)?
+            create_file(sys, start, path, follow, perm)?
         }
         Err(e) => return Err(e),
     };
@@ -121,6 +113,40 @@ pub fn open_at(
     };
     let limit = sys.proc.rlimits[RLIMIT_NOFILE].cur as usize;
     sys.proc.fds.allocate(0, fd, limit)
+}
+
+/// O_CREAT of a missing `path`: a new regular file, or, where the last
+/// component is a dangling symlink that may be followed, one where it
+/// points (Linux's rule), through at most MAX_SYMLINKS links.
+fn create_file(
+    sys: &mut System,
+    mut start: crate::vfs::NodeId,
+    path: &[u8],
+    follow: bool,
+    perm: u32,
+) -> Result<crate::vfs::NodeId, Errno> {
+    let mut path = path.to_vec();
+    for _ in 0..=crate::vfs::path::MAX_SYMLINKS {
+        let parent = sys.vfs.lookup_parent(start, &path)?;
+        let Some(existing) = sys.vfs.child(parent.dir, parent.name) else {
+            return sys.vfs.create(parent.dir, parent.name, NewNode::File, perm, 0, 0);
+        };
+        // Only a symlink can be there (the lookup found nothing).
+        if !follow || !sys.vfs.node(existing).is_symlink() {
+            return Err(Errno::ENOENT);
+        }
+        let target = sys.vfs.link_target(existing).ok_or(Errno::ENOENT)?;
+        if target.is_empty() {
+            return Err(Errno::ENOENT);
+        }
+        // A target ending in a slash names a directory: EISDIR (Linux).
+        if target.ends_with(b"/") {
+            return Err(Errno::EISDIR);
+        }
+        start = parent.dir;
+        path = target;
+    }
+    Err(Errno::ELOOP)
 }
 
 fn open_user(dirfd: u64, path: u64, flags: u64, mode: u64) -> Result<usize, Errno> {

@@ -966,7 +966,7 @@ impl<'a> Vfs<'a> {
     }
 
     /// Directory `dir` was removed (rmdir, or replaced by a rename).
-    fn removed(&self, dir: NodeId) -> bool {
+    pub fn removed(&self, dir: NodeId) -> bool {
         if dir == ROOT || self.mounts.iter().any(|m| m.root == dir) {
             return false;
         }

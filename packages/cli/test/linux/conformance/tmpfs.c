@@ -195,6 +195,15 @@ static void test_symlinks(void)
 	T(S(open, "s", O_RDONLY | O_NOFOLLOW));
 	T(S(open, "dangling", O_RDONLY));
 	T(S(open, "s", O_RDONLY | O_CREAT | O_EXCL, 0644));
+	T(S(open, "dangling", O_WRONLY | O_CREAT | O_NOFOLLOW, 0644));
+	T(S(open, "dangling", O_WRONLY | O_CREAT | O_EXCL, 0644));
+	T(S(open, "dangling", O_WRONLY | O_CREAT, 0600));
+	T(S(close, 3));
+	stat_line("nowhere");
+	T(S(unlink, "nowhere"));
+	T(S(symlink, "nodir/x", "dangling2"));
+	T(S(open, "dangling2", O_WRONLY | O_CREAT, 0600));
+	T(S(unlink, "dangling2"));
 	T(S(unlink, "s"));
 	T(S(unlink, "dangling"));
 }
@@ -226,7 +235,15 @@ static void test_dirs_rename(void)
 	T(S(rename, "e2/sub", "top"));
 	list(".");
 	list("e2");
-	T(S(rmdir, "top"));
+	T(S(chdir, "top"));
+	T(S(rmdir, "../top"));
+	T(S(getcwd, buf, sizeof buf));
+	T(S(open, "x", O_WRONLY | O_CREAT, 0644));
+	T(S(mkdir, "y", 0755));
+	T(S(open, ".", O_RDONLY | O_DIRECTORY));
+	list(".");
+	T(S(close, 3));
+	T(S(chdir, ".."));
 	T(S(rmdir, "g"));
 	T(S(rmdir, "."));
 	T(S(rmdir, "nonexistent"));
