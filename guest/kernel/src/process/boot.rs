@@ -87,6 +87,14 @@ fn fs_clock() -> crate::vfs::Time {
     }
 }
 
+/// Memory tmpfs pages may still take: what is free less an eighth of
+/// RAM (at least 8 MiB), kept for page tables, the heap and programs.
+fn fs_headroom() -> u64 {
+    let free = crate::mm::paging::free_frames() * crate::host::layout::PAGE_SIZE;
+    let reserve = (crate::boot_info().ram_size / 8).max(8 << 20);
+    free.saturating_sub(reserve)
+}
+
 /// Runs `init` (from `cwd`) as process 1; never returns: the program
 /// runs in ring 3 until it exits, which ends the guest. If it cannot
 /// start, says why on the host's stderr and exits 127 (not found, or
@@ -106,14 +114,17 @@ pub fn run_init(info: &BootInfo, init: &[u8], cwd: &[u8]) -> ! {
         vfs.add_display_devices(now);
     }
     vfs.clock = fs_clock;
+    vfs.headroom = fs_headroom;
     // /tmp is a tmpfs (when the archive has the directory: the host's
     // always does), and so is each `tmpfs=PATH` of the command line.
+    // Linux's default size for a tmpfs: half of RAM.
+    let size = info.ram_size / 2;
     if vfs.lookup(ROOT, b"/tmp", true).is_ok_and(|n| vfs.node(n).is_dir()) {
-        let _ = vfs.mount_tmpfs(b"/tmp");
+        let _ = vfs.mount_tmpfs(b"/tmp", size);
     }
     let cmdline = crate::host::cmdline::boot();
     for path in cmdline.words().filter(|w| w.key == b"tmpfs").filter_map(|w| w.value) {
-        if let Err(e) = vfs.mount_tmpfs(path) {
+        if let Err(e) = vfs.mount_tmpfs(path, size) {
             crate::notice!(
                 "kvmos: cannot mount a tmpfs on {}: {}",
                 core::str::from_utf8(path).unwrap_or("?"),

@@ -99,8 +99,9 @@ const ST_NOSUID: i64 = 2;
 const ST_NODEV: i64 = 4;
 const ST_NOEXEC: i64 = 8;
 
-/// `statfs` of the file system `node` is on. A tmpfs may fill half of
-/// RAM (Linux's default size); what its files take is counted in pages.
+/// `statfs` of the file system `node` is on. A tmpfs may fill its size
+/// (half of RAM, Linux's default); what its files take is counted in
+/// pages.
 fn statfs_of(sys: &System, node: NodeId, buf: u64) -> Result<usize, Errno> {
     let m = sys.vfs.mount_of(node);
     let bsize = 4096u64;
@@ -108,9 +109,11 @@ fn statfs_of(sys: &System, node: NodeId, buf: u64) -> Result<usize, Errno> {
         FsKind::Initramfs => (RAMFS_MAGIC, 0, 0, 0, 0, ST_RDONLY),
         FsKind::Proc => (PROC_SUPER_MAGIC, 0, 0, 0, 0, ST_NOSUID | ST_NODEV | ST_NOEXEC),
         FsKind::Tmpfs => {
-            let blocks = crate::boot_info().ram_size / 2 / bsize;
+            let blocks = m.usage.limit.get() / bsize;
             let used = m.usage.bytes.get() / bsize;
-            let files = crate::boot_info().ram_size / 2 / bsize;
+            // Linux's default inode limit: one per page of RAM/2 (its
+            // default size).
+            let files = m.usage.limit.get() / bsize;
             let used_files = m.usage.inodes.get();
             (
                 TMPFS_MAGIC,

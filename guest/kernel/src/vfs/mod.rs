@@ -343,6 +343,10 @@ pub struct Vfs<'a> {
     /// The time for new and changed nodes (the host's clock in the
     /// kernel; a fixed one in tests).
     pub clock: fn() -> Time,
+    /// Bytes of memory new file pages may still take (in the kernel: what
+    /// is free less a reserve for the kernel and the processes, so a full
+    /// tmpfs is ENOSPC rather than a guest out of memory).
+    pub headroom: fn() -> u64,
     /// `/proc/self/fd`'s entries for the running process, refreshed by
     /// the system call layer (`proc::set_fds`).
     proc_fds: Vec<proc::FdEntry>,
@@ -356,6 +360,10 @@ pub struct Vfs<'a> {
 
 fn epoch() -> Time {
     Time::default()
+}
+
+fn unlimited() -> u64 {
+    u64::MAX
 }
 
 impl<'a> Vfs<'a> {
@@ -374,6 +382,7 @@ impl<'a> Vfs<'a> {
                 usage: Rc::default(),
             }],
             clock: epoch,
+            headroom: unlimited,
             proc_fds: Vec::new(),
             fd_dir: ROOT,
             fd_pool: Vec::new(),
@@ -598,9 +607,10 @@ impl<'a> Vfs<'a> {
     }
 
     /// Mounts an empty tmpfs on the directory `path` (from the root,
-    /// symlinks followed): `/tmp` at boot and the `tmpfs=` words of the
-    /// command line. ENOTDIR if it is not a directory.
-    pub fn mount_tmpfs(&mut self, path: &[u8]) -> Result<NodeId, Errno> {
+    /// symlinks followed) that may hold `size` bytes of file data: `/tmp`
+    /// at boot and the `tmpfs=` words of the command line. ENOTDIR if it
+    /// is not a directory.
+    pub fn mount_tmpfs(&mut self, path: &[u8], size: u64) -> Result<NodeId, Errno> {
         let point = self.lookup(ROOT, path, true)?;
         if !self.node(point).is_dir() {
             return Err(Errno::ENOTDIR);
@@ -608,7 +618,9 @@ impl<'a> Vfs<'a> {
         // Linux's tmpfs root: 1777 for /tmp is set by whoever mounts it;
         // mount(8) leaves tmpfs roots at 1777 by default.
         let t = Times::all((self.clock)());
-        Ok(self.mount(point, FsKind::Tmpfs, 0o1777, t))
+        let root = self.mount(point, FsKind::Tmpfs, 0o1777, t);
+        self.mount_of(root).usage.limit.set(size);
+        Ok(root)
     }
 
     /// The node to use for `id`: the root of what is mounted on it.
@@ -823,7 +835,7 @@ impl<'a> Vfs<'a> {
             (None, _) => return Err(Errno::EROFS),
         };
         match self.fs_kind(id) {
-            FsKind::Tmpfs => tmpfs::write(&inode, off, len, fill, now),
+            FsKind::Tmpfs => tmpfs::write(&inode, off, len, fill, now, (self.headroom)()),
             FsKind::Initramfs => Err(Errno::EROFS),
             // /proc's files take no writes here.
             FsKind::Proc => Err(Errno::EACCES),
@@ -1360,7 +1372,7 @@ mod tmpfs_tests {
         let mut vfs = Vfs::new(bytes, 0, 0).unwrap();
         vfs.clock = clock;
         vfs.make_dirs(b"tmp", 0);
-        vfs.mount_tmpfs(b"/tmp").unwrap();
+        vfs.mount_tmpfs(b"/tmp", 1 << 20).unwrap();
         vfs
     }
 
@@ -1435,6 +1447,13 @@ mod tmpfs_tests {
         assert_eq!(read_all(&vfs, f), b"hel\0\0");
         assert_eq!(write(&mut vfs, f, u64::MAX - 1, b"xx"), Err(Errno::EFBIG));
         assert_eq!(vfs.truncate(f, None, u64::MAX), Err(Errno::EFBIG));
+        // The mount's size (1 MiB here) is a limit.
+        assert_eq!(write(&mut vfs, f, 0, &[7u8; 2 << 20]), Ok(1 << 20));
+        assert_eq!(write(&mut vfs, f, 1 << 20, b"x"), Err(Errno::ENOSPC));
+        assert_eq!(usage.bytes.get(), 1 << 20);
+        vfs.truncate(f, None, 0).unwrap();
+        write(&mut vfs, f, 0, b"hel").unwrap();
+        vfs.truncate(f, None, 5).unwrap();
         // A failed copy leaves the file as it was.
         assert_eq!(
             vfs.write_at(f, None, 100, 4, |_| Err(Errno::EFAULT)),

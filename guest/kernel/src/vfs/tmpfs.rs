@@ -21,11 +21,23 @@ pub const PAGE: usize = 4096;
 /// What holes read as (a page of zeros that is never written).
 static ZERO: [u8; PAGE] = [0; PAGE];
 
-/// Bytes of file data held by one tmpfs (for `statfs`).
-#[derive(Debug, Default)]
+/// Bytes of file data held by one tmpfs, and how many it may hold (its
+/// size: a write that would go beyond is ENOSPC, as on Linux).
+#[derive(Debug)]
 pub struct Usage {
     pub bytes: Cell<u64>,
     pub inodes: Cell<u64>,
+    pub limit: Cell<u64>,
+}
+
+impl Default for Usage {
+    fn default() -> Self {
+        Self {
+            bytes: Cell::new(0),
+            inodes: Cell::new(0),
+            limit: Cell::new(u64::MAX),
+        }
+    }
 }
 
 /// A file's bytes: `len` of them, in pages (`None`: a hole).
@@ -52,7 +64,9 @@ impl Pages {
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, Errno> {
         let mut p = Self::default();
         let mut at = 0;
-        p.write(0, bytes.len(), |dst| {
+        // Not counted against a mount's size (targets, /proc snapshots).
+        let mut unlimited = u64::MAX;
+        p.write(0, bytes.len(), &mut unlimited, |dst| {
             dst.copy_from_slice(&bytes[at..at + dst.len()]);
             at += dst.len();
             Ok(())
@@ -109,11 +123,13 @@ impl Pages {
     /// Writes `len` bytes at `off`: `fill` is given the destination a
     /// chunk at a time, in order. A failure after some bytes is a short
     /// write (Linux's), before any the error. ENOSPC when no memory is
-    /// left, EFBIG past Linux's limit.
+    /// left or new pages would take more than `budget` bytes (which goes
+    /// down by what they take), EFBIG past Linux's limit.
     pub fn write(
         &mut self,
         off: u64,
         len: usize,
+        budget: &mut u64,
         mut fill: impl FnMut(&mut [u8]) -> Result<(), Errno>,
     ) -> Result<usize, Errno> {
         if len == 0 {
@@ -127,7 +143,7 @@ impl Pages {
         while at < end {
             let (page, inner) = ((at / PAGE as u64) as usize, (at % PAGE as u64) as usize);
             let n = (PAGE - inner).min((end - at) as usize);
-            let r = self.page_mut(page).and_then(|p| fill(&mut p[inner..inner + n]));
+            let r = self.page_mut(page, budget).and_then(|p| fill(&mut p[inner..inner + n]));
             if let Err(e) = r {
                 if at == off {
                     return Err(e);
@@ -141,7 +157,11 @@ impl Pages {
     }
 
     /// Page `i`, allocated (zeros) if it is a hole.
-    fn page_mut(&mut self, i: usize) -> Result<&mut [u8; PAGE], Errno> {
+    fn page_mut(&mut self, i: usize, budget: &mut u64) -> Result<&mut [u8; PAGE], Errno> {
+        let new = self.pages.get(i).is_none_or(|p| p.is_none());
+        if new && *budget < PAGE as u64 {
+            return Err(Errno::ENOSPC);
+        }
         if self.pages.len() <= i {
             self.pages.try_reserve(i + 1 - self.pages.len()).map_err(|_| Errno::ENOSPC)?;
             self.pages.resize_with(i + 1, || None);
@@ -149,6 +169,7 @@ impl Pages {
         let slot = &mut self.pages[i];
         if slot.is_none() {
             *slot = Some(try_zeroed_page()?);
+            *budget -= PAGE as u64;
         }
         match slot {
             Some(p) => Ok(p),
@@ -308,9 +329,11 @@ pub fn write(
     len: usize,
     fill: impl FnMut(&mut [u8]) -> Result<(), Errno>,
     now: Time,
+    headroom: u64,
 ) -> Result<usize, Errno> {
     let mut i = inode.borrow_mut();
-    let r = i.data.write(off, len, fill);
+    let mut budget = i.usage.limit.get().saturating_sub(i.usage.bytes.get()).min(headroom);
+    let r = i.data.write(off, len, &mut budget, fill);
     i.recount();
     if matches!(r, Ok(n) if n > 0) {
         i.times.mtime = now;
@@ -336,10 +359,12 @@ mod tests {
     #[test]
     fn pages_holes_and_chunks() {
         let mut p = Pages::default();
-        assert_eq!(p.write(5000, 3, |d| {
+        let mut budget = 3 * PAGE as u64;
+        assert_eq!(p.write(5000, 3, &mut budget, |d| {
             d.copy_from_slice(b"abc");
             Ok(())
         }), Ok(3));
+        assert_eq!(budget, 2 * PAGE as u64);
         assert_eq!(p.len(), 5003);
         assert_eq!(p.allocated(), 4096, "the hole before takes nothing");
         let v = p.to_vec();
@@ -357,7 +382,7 @@ mod tests {
         assert_eq!(p.read(0, 9000, |c| Ok(c.len().min(10))), Ok(10));
         // A write across pages, failing in the second: a short write.
         let mut calls = 0;
-        let r = p.write(4090, 20, |d| {
+        let r = p.write(4090, 20, &mut budget, |d| {
             calls += 1;
             if calls == 2 {
                 return Err(Errno::EFAULT);
@@ -366,7 +391,13 @@ mod tests {
             Ok(())
         });
         assert_eq!(r, Ok(6));
-        assert_eq!(p.write(0, 1, |_| Err(Errno::EFAULT)), Err(Errno::EFAULT));
+        assert_eq!(p.write(0, 1, &mut budget, |_| Err(Errno::EFAULT)), Err(Errno::EFAULT));
+        // Past the budget: what fits, then ENOSPC.
+        let mut small = PAGE as u64;
+        let mut q = Pages::default();
+        assert_eq!(q.write(0, 3 * PAGE, &mut small, |_| Ok(())), Ok(PAGE));
+        assert_eq!(q.write(PAGE as u64, 1, &mut small, |_| Ok(())), Err(Errno::ENOSPC));
+        assert_eq!(q.write(10, 1, &mut small, |_| Ok(())), Ok(1), "a page it has");
         // Cut inside a page, then grown: the cut bytes read as zeros.
         p.truncate(4093).unwrap();
         p.truncate(6000).unwrap();
@@ -375,6 +406,6 @@ mod tests {
         assert!(v[4093..].iter().all(|&b| b == 0));
         p.truncate(0).unwrap();
         assert_eq!(p.allocated(), 0);
-        assert_eq!(p.write(u64::MAX - 1, 2, |_| Ok(())), Err(Errno::EFBIG));
+        assert_eq!(p.write(u64::MAX - 1, 2, &mut budget, |_| Ok(())), Err(Errno::EFBIG));
     }
 }
