@@ -48,8 +48,9 @@ Runs an unmodified, statically linked Linux x86-64 program in ring 3 of a
 kvmos guest. PROGRAM is a host file (a path, or a name found on PATH); it
 becomes /bin/<name> in the guest's read-only root file system, with any
 --file and --dir you add; /tmp and each --tmpfs are writable (in memory,
-seen by every process of the guest, gone when it ends). Its stdin, stdout and stderr are this command's,
-byte for byte, and its exit status is this command's.
+seen by every process of the guest, gone when it ends). Its stdin, stdout
+and stderr are this command's, byte for byte, and its exit status is this
+command's.
 
 Options (before PROGRAM):
   --env KEY=VALUE   set a variable in the program's environment (repeatable)
