@@ -104,6 +104,11 @@ pub fn open_at(
             Kind::Symlink(_) | Kind::SelfExe => return Err(Errno::ELOOP),
         }
     };
+    // Every description of a tmpfs node holds its inode (O_PATH too):
+    // the node's slot is not reused while it is open.
+    if held.is_none() {
+        held = sys.vfs.inode(node);
+    }
     // 64-bit Linux opens every file O_LARGEFILE (F_GETFL shows it).
     let file = OpenFile::new(kind, node, flags | O_LARGEFILE);
     file.borrow_mut().held = held;

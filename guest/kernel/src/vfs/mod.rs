@@ -14,9 +14,11 @@
 //!
 //! # Nodes, mounts and file system kinds
 //!
-//! Every node lives in one arena (`NodeId` indexes it). Ids are not
-//! reused (but for `/proc/self/fd`'s entries), so an open file
-//! description or a cwd may keep one after its name is gone. A node
+//! Every node lives in one arena (`NodeId` indexes it). A slot is
+//! reused only when no id of it can be kept anywhere: an unlinked tmpfs
+//! file or symlink once its inode is gone (open descriptions hold the
+//! inode, `OpenFile::held`), and `/proc/self/fd`'s entries. Directories
+//! keep their slots, so a cwd or an open directory stays valid. A node
 //! belongs to one mounted file system (`Node::fs`, an index into
 //! `Vfs::mounts`, whose `FsKind` says what it is). A mount point is a
 //! directory node whose `mounted` names the root of the file system on
@@ -356,6 +358,10 @@ pub struct Vfs<'a> {
     fd_pool: Vec<NodeId>,
     /// The last `Node::seq` handed out.
     seq: u64,
+    /// Unlinked tmpfs nodes whose inode may still be held (`sweep`).
+    orphans: Vec<NodeId>,
+    /// Slots free for new nodes.
+    free: Vec<NodeId>,
 }
 
 fn epoch() -> Time {
@@ -387,6 +393,8 @@ impl<'a> Vfs<'a> {
             fd_dir: ROOT,
             fd_pool: Vec::new(),
             seq: 0,
+            orphans: Vec::new(),
+            free: Vec::new(),
         };
         let now_t = Times::all(Time::from_secs(now));
         vfs.nodes.push(Node {
@@ -533,13 +541,43 @@ impl<'a> Vfs<'a> {
 
     /// Adds `node` to directory `parent` (which has no child of that name).
     pub fn add_child(&mut self, parent: NodeId, mut node: Node<'a>) -> NodeId {
-        let id = self.nodes.len() as NodeId;
         node.seq = self.next_seq();
-        self.nodes.push(node);
+        let id = self.alloc(node);
         if let Kind::Dir(children) = &mut self.nodes[parent as usize].kind {
             children.push(id);
         }
         id
+    }
+
+    /// A slot for `node`: a freed one, or a new one.
+    fn alloc(&mut self, node: Node<'a>) -> NodeId {
+        if self.free.is_empty() {
+            self.sweep();
+        }
+        match self.free.pop() {
+            Some(id) => {
+                self.nodes[id as usize] = node;
+                id
+            }
+            None => {
+                self.nodes.push(node);
+                (self.nodes.len() - 1) as NodeId
+            }
+        }
+    }
+
+    /// Frees the slots of unlinked tmpfs files and symlinks whose inode
+    /// is gone: no name and no descriptor holds it, so no NodeId of it
+    /// is kept anywhere (descriptors hold the inode: `OpenFile::held`).
+    fn sweep(&mut self) {
+        let (nodes, free) = (&self.nodes, &mut self.free);
+        self.orphans.retain(|&o| match &nodes[o as usize].kind {
+            Kind::Mem(h) if h.get().is_some() => true,
+            _ => {
+                free.push(o);
+                false
+            }
+        });
     }
 
     /// A sequence number higher than every one handed out.
@@ -565,9 +603,7 @@ impl<'a> Vfs<'a> {
 
     /// A node not in any directory (a mounted root, a /proc entry).
     fn add_detached(&mut self, node: Node<'a>) -> NodeId {
-        let id = self.nodes.len() as NodeId;
-        self.nodes.push(node);
-        id
+        self.alloc(node)
     }
 
     /// Mounts a file system of `kind` whose root is a new directory on
@@ -920,7 +956,6 @@ impl<'a> Vfs<'a> {
         self.commit(dir, Change::Create { dir, name, what, perm })?;
         let now = (self.clock)();
         let fs = self.node(dir).fs;
-        let id = self.nodes.len() as NodeId;
         let (mode, kind) = match (self.mounts[fs as usize].kind, what) {
             (FsKind::Tmpfs, NewNode::Dir) => (S_IFDIR | (perm & 0o7777), Kind::Dir(Vec::new())),
             (FsKind::Tmpfs, NewNode::File | NewNode::Symlink(_)) => {
@@ -929,7 +964,8 @@ impl<'a> Vfs<'a> {
                     _ => (S_IFREG | (perm & 0o7777), &[][..]),
                 };
                 let usage = self.mounts[fs as usize].usage.clone();
-                let inode = Inode::new(mode, uid, gid, now, id as u64 + 1, usage, data)?;
+                // Its inode number is its first node's (set below).
+                let inode = Inode::new(mode, uid, gid, now, 0, usage, data)?;
                 (mode, Kind::Mem(Handle::Linked(Rc::new(RefCell::new(inode)))))
             }
             _ => return Err(Errno::EROFS),
@@ -946,6 +982,9 @@ impl<'a> Vfs<'a> {
             times: Times::all(now),
             kind,
         });
+        if let Some(inode) = self.inode(node) {
+            inode.borrow_mut().ino = node as u64 + 1;
+        }
         self.touch_dir(dir, now);
         Ok(node)
     }
@@ -995,6 +1034,8 @@ impl<'a> Vfs<'a> {
         n.times.ctime = now;
         if let Kind::Mem(h) = &mut n.kind {
             h.unlink(now);
+            // Its slot is freed once nothing holds the inode (`sweep`).
+            self.orphans.push(victim);
         }
         self.touch_dir(dir, now);
     }
@@ -1549,6 +1590,30 @@ mod tmpfs_tests {
         // Renaming onto itself does nothing.
         vfs.rename(tmp, b"g", tmp, b"g", 0).unwrap();
         assert_eq!(vfs.lookup(ROOT, b"/tmp/g", true), Ok(d));
+    }
+
+    #[test]
+    fn slots_of_dead_files_are_reused() {
+        let bytes = sample();
+        let mut vfs = with_tmp(&bytes);
+        let tmp = vfs.lookup(ROOT, b"/tmp", true).unwrap();
+        let held = vfs.create(tmp, b"held", NewNode::File, 0o644, 0, 0).unwrap();
+        let hold = vfs.inode(held).unwrap();
+        vfs.unlink(tmp, b"held", false).unwrap();
+        let before = vfs.len();
+        for _ in 0..100 {
+            let f = vfs.create(tmp, b"t", NewNode::File, 0o644, 0, 0).unwrap();
+            assert_ne!(f, held, "a held inode keeps its node");
+            vfs.unlink(tmp, b"t", false).unwrap();
+        }
+        assert!(vfs.len() <= before + 1, "{} nodes for 100 files made and removed", vfs.len() - before);
+        assert_eq!(vfs.stat(held).st_nlink, 0);
+        drop(hold);
+        let again = vfs.create(tmp, b"u", NewNode::File, 0o644, 0, 0).unwrap();
+        let other = vfs.create(tmp, b"v", NewNode::File, 0o644, 0, 0).unwrap();
+        assert!(again == held || other == held, "the freed slot is used");
+        assert_eq!(vfs.stat(again).st_ino, again as u64 + 1);
+        assert_eq!(vfs.lookup(ROOT, b"/tmp/u", true), Ok(again));
     }
 
     #[test]
