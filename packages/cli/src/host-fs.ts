@@ -14,7 +14,7 @@
  * way, with the *at calls in their no-follow forms. Every fd opened for a
  * request is closed before the request returns.
  */
-import { fchmodSync, readSync, writeSync } from 'node:fs';
+import { constants as fsConstants, fchmodSync, fstatSync, readSync, writeSync } from 'node:fs';
 import { fsCalls as c } from '@kvmos/kvm';
 import {
   FS_CREATE_EXCL,
@@ -35,9 +35,11 @@ import { GuestRequestError, HostFsError } from './errors.js';
 
 /** Linux errno values the server produces itself (the rest come from the host's calls). */
 export const ERRNO = {
-  EPERM: 1, ENOENT: 2, EIO: 5, EBADF: 9, EEXIST: 17, EXDEV: 18, ENOTDIR: 20, EISDIR: 21, EINVAL: 22, EFBIG: 27,
+  EPERM: 1, ENOENT: 2, EIO: 5, ENXIO: 6, EBADF: 9, EEXIST: 17, EXDEV: 18, ENOTDIR: 20, EISDIR: 21, EINVAL: 22, EFBIG: 27,
   ENOSPC: 28, EROFS: 30, ENOSYS: 38, ELOOP: 40, EBUSY: 16, EACCES: 13,
 } as const;
+
+const { S_IFMT, S_IFDIR, S_IFREG } = fsConstants;
 
 /** openat2's resolve flags for every path the guest names. */
 const RESOLVE = c.RESOLVE_BENEATH | c.RESOLVE_NO_SYMLINKS | c.RESOLVE_NO_MAGICLINKS;
@@ -152,10 +154,10 @@ class Request {
         return target.copy(buf, 0, 0, Math.min(target.length, buf.length));
       }
       case 'read':
-        return readWhole(this.open(path, c.O_RDONLY), buffer(call), call.offset);
+        return readWhole(this.openFile(path, c.O_RDONLY), buffer(call), call.offset);
       case 'write': {
         const append = (call.flags & FS_WRITE_APPEND) !== 0;
-        const fd = this.open(path, c.O_WRONLY | (append ? c.O_APPEND : 0));
+        const fd = this.openFile(path, c.O_WRONLY | (append ? c.O_APPEND : 0));
         return writeWhole(fd, buffer(call), append ? null : call.offset);
       }
       case 'create':
@@ -186,7 +188,7 @@ class Request {
         return this.atParent(path, (d, n) => ok(c.symlinkat(call.target!, d, n)).value);
       case 'truncate': {
         if (call.offset > BigInt(Number.MAX_SAFE_INTEGER)) throw new Errno(ERRNO.EFBIG);
-        return ok(c.ftruncate(this.open(path, c.O_WRONLY), Number(call.offset))).value;
+        return ok(c.ftruncate(this.openFile(path, c.O_WRONLY), Number(call.offset))).value;
       }
       case 'utimens':
         if (path.length === 0) return ok(c.utimensat(c.AT_FDCWD, procFd(this.root.fd), buffer(call), 0)).value;
@@ -206,11 +208,29 @@ class Request {
     }
   }
 
-  /** openat2 below the root, following nothing (a symlink as the last name is ELOOP too). */
+  /**
+   * openat2 below the root, following nothing: RESOLVE_NO_SYMLINKS makes
+   * a symlink anywhere, the last name included, ELOOP. (Not O_NOFOLLOW:
+   * with O_PATH it would open the symlink itself.)
+   */
   private open(names: Buffer[], flags: number, mode = 0): number {
-    const rel = names.length === 0 ? DOT : Buffer.concat(names.flatMap((n, i) => (i === 0 ? [n] : [SLASH, n])));
-    const fd = ok(c.openat2(this.root.fd, rel, flags | c.O_NOFOLLOW, mode, RESOLVE)).value;
+    const rel = names.length === 0 ? DOT : join(names);
+    const fd = ok(c.openat2(this.root.fd, rel, flags, mode, RESOLVE)).value;
     this.fds.push(fd);
+    return fd;
+  }
+
+  /**
+   * A regular file's fd for its data. The host moves data of regular files
+   * only: a directory is EISDIR, anything else (a device, a FIFO, a socket)
+   * ENXIO, so a guest never reads a host device or blocks the host on a
+   * FIFO (O_NONBLOCK makes opening one return at once, and it is refused).
+   */
+  private openFile(names: Buffer[], flags: number): number {
+    const fd = this.open(names, flags | c.O_NONBLOCK);
+    const mode = fstatSync(fd).mode & S_IFMT;
+    if (mode === S_IFDIR) throw new Errno(ERRNO.EISDIR);
+    if (mode !== S_IFREG) throw new Errno(ERRNO.ENXIO);
     return fd;
   }
 
@@ -226,15 +246,17 @@ class Request {
     const excl = (flags & FS_CREATE_EXCL) !== 0;
     const access = flags & FS_CREATE_TRUNC ? c.O_WRONLY | c.O_TRUNC : c.O_RDONLY;
     // O_EXCL first, so the host knows whether it made the file and must set its mode exactly (past its umask).
-    const made = c.openat2(this.root.fd, join(names), access | c.O_CREAT | c.O_EXCL | c.O_NOFOLLOW, mode, RESOLVE);
+    const made = c.openat2(this.root.fd, join(names), access | c.O_CREAT | c.O_EXCL, mode, RESOLVE);
     if (made.value >= 0) {
       this.fds.push(made.value);
       fchmodSync(made.value, mode);
       return 0;
     }
     if (made.errno !== ERRNO.EEXIST || excl) throw new Errno(made.errno);
-    // It exists: open it as O_CREAT without O_EXCL would (a directory is EISDIR, a symlink ELOOP).
-    this.open(names, access);
+    // It exists. Look without opening it (O_PATH: no device or FIFO is opened; a symlink is ELOOP).
+    const type = fstatSync(this.open(names, c.O_PATH)).mode & S_IFMT;
+    if (type === S_IFDIR) throw new Errno(ERRNO.EISDIR);
+    if (flags & FS_CREATE_TRUNC) this.openFile(names, c.O_WRONLY | c.O_TRUNC);
     return 0;
   }
 
