@@ -5,7 +5,7 @@
 import { lstatSync, readFileSync, readdirSync, readlinkSync, statSync, accessSync, constants } from 'node:fs';
 import { basename, delimiter, join, resolve } from 'node:path';
 import { buildCpio, parseElf, ElfError, ET_EXEC, ET_DYN, type CpioEntry } from '@kvmos/loader';
-import { InputFileError, NotExecutableError, ProgramNotFoundError } from '../errors.js';
+import { InputFileError, NotExecutableError, ProgramNotFoundError, UsageError } from '../errors.js';
 import type { ExecCommand } from './command.js';
 
 /** Finds PROGRAM the way a shell does: a path if it has a slash, else the first executable on PATH. */
@@ -79,6 +79,16 @@ export function buildRootFs(cmd: ExecCommand, programHostPath: string, program: 
     const st = statOrThrow(d.host, '--dir');
     if (!st.isDirectory()) throw new InputFileError(d.host, 'not a directory', 'use --file for a single file');
     addTree(d.host, d.guest, add);
+  }
+  // The mount points of --bind/--ro-bind: directories the guest mounts the host's over.
+  for (const b of cmd.binds) {
+    const key = b.guest.split('/').filter(Boolean).join('/');
+    if (key === '') continue;
+    const existing = entries.get(key);
+    if (existing && existing.kind !== 'dir') {
+      throw new UsageError(`${b.writable ? '--bind' : '--ro-bind'} ${b.host} ${b.guest}: ${b.guest} is a ${existing.kind} in the root file system (from --file or --dir), not a directory`);
+    }
+    if (!existing) add({ kind: 'dir', path: key });
   }
   // Parents before children: GNU cpio and the kernel both read in order.
   const sorted = [...entries.values()].sort((a, b) => depth(a.path) - depth(b.path) || (a.path < b.path ? -1 : 1));
