@@ -6,6 +6,7 @@
  * field. Results are compared with what Linux does natively (node:fs).
  */
 import test from 'ava';
+import fc from 'fast-check';
 import {
   chmodSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync,
   statfsSync, symlinkSync, utimesSync, writeFileSync, existsSync,
@@ -537,6 +538,54 @@ test('utimens keeps nanoseconds and lstat reports them (against Node utimes, whi
     g.ok('utimens', { path: 'top', data: times });
     const s = decodeHostStat(g.ok('lstat', { path: 'top', bufLen: FS_STAT_SIZE }).buf);
     t.deepEqual([s.atimeSec, s.atimeNsec, s.mtimeSec, s.mtimeNsec], [5n, 999_999_999n, 7n, 1n]);
+  } finally {
+    g.fs.close();
+    rmSync(dir, { recursive: true });
+  }
+});
+
+test('property: random requests on a writable mount either stop the guest or answer; the host never throws otherwise and nothing outside changes', (t) => {
+  const { dir, root, outside } = tree();
+  symlinkSync('/etc', join(root, 'abs-out'));
+  symlinkSync('../outside', join(root, 'rel-out'));
+  const snapshot = () => JSON.stringify(readdirSync(outside).sort().map((n) => [n, readFileSync(join(outside, n), 'utf8'), lstatSync(join(outside, n)).mode]));
+  const before = snapshot();
+  const g = open([{ host: root, writable: true }]);
+  const names = ['a', 'b', 'sub', 'top', 'rel-link', 'abs-out', 'rel-out', 'secret', 'file.txt'];
+  const bad = ['..', '.', ''];
+  const pathArb = fc.oneof(
+    { weight: 6, arbitrary: fc.array(fc.constantFrom(...names), { maxLength: 4 }).map((p) => p.join('/')) },
+    { weight: 1, arbitrary: fc.array(fc.constantFrom(...names, ...bad), { maxLength: 4 }).map((p) => p.join('/')) },
+  );
+  const opArb = fc.constantFrom(...(Object.keys(FS_OP) as FsOpName[]));
+  let answered = 0;
+  let stopped = 0;
+  try {
+    fc.assert(
+      fc.property(opArb, pathArb, pathArb, fc.nat(300), fc.oneof({ weight: 3, arbitrary: fc.constant(0n) }, { weight: 1, arbitrary: fc.bigUintN(12) }), fc.oneof({ weight: 3, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.nat(3) }), fc.oneof(fc.constant(0), fc.nat(0o7777)), (op, path, path2, bufLen, offset, flags, mode) => {
+        const shapeWants = (o: FsOpName) => ({ rename: true, link: true, symlink: true } as Record<string, boolean>)[o] ?? false;
+        const fixed: Record<string, number> = { lstat: FS_STAT_SIZE, statfs: FS_STATFS_SIZE, utimens: FS_TIMES_SIZE };
+        try {
+          g.call(op, {
+            path,
+            ...(shapeWants(op) && { path2: path2 || 'x' }),
+            bufLen: fixed[op] ?? (['read', 'readdir', 'readlink', 'write'].includes(op) ? bufLen + 1 : 0),
+            offset,
+            flags,
+            mode,
+          });
+          answered++;
+        } catch (e) {
+          if (!(e instanceof GuestRequestError)) throw e;
+          stopped++;
+        }
+        return true;
+      }),
+      { numRuns: 3000, seed: 11 },
+    );
+    t.true(answered > 1000 && stopped > 100, `${answered} answered, ${stopped} stopped: both kinds exercised`);
+    t.is(snapshot(), before);
+    t.true(existsSync('/etc/passwd'));
   } finally {
     g.fs.close();
     rmSync(dir, { recursive: true });
