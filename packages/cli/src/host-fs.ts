@@ -204,7 +204,7 @@ class Request {
         return 0;
       }
       case 'fsync':
-        return ok(c.fsync(this.open(path, c.O_RDONLY), (call.flags & FS_FSYNC_DATA) !== 0)).value;
+        return ok(c.fsync(this.openFile(path, c.O_RDONLY, true), (call.flags & FS_FSYNC_DATA) !== 0)).value;
     }
   }
 
@@ -221,16 +221,22 @@ class Request {
   }
 
   /**
-   * A regular file's fd for its data. The host moves data of regular files
-   * only: a directory is EISDIR, anything else (a device, a FIFO, a socket)
-   * ENXIO, so a guest never reads a host device or blocks the host on a
-   * FIFO (O_NONBLOCK makes opening one return at once, and it is refused).
+   * A regular file's (or, with `dirs`, a directory's) fd for its data.
+   * The host moves data of regular files only: a directory is EISDIR,
+   * anything else (a device, a FIFO, a socket) ENXIO. The type is checked
+   * on an O_PATH fd before anything is really opened, so a guest never
+   * makes the host open a device (opening one can act: a watchdog, a tape)
+   * or block on a FIFO; the open then goes through that fd's
+   * /proc/self/fd link, which reaches exactly the inode checked.
    */
-  private openFile(names: Buffer[], flags: number): number {
-    const fd = this.open(names, flags | c.O_NONBLOCK);
-    const mode = fstatSync(fd).mode & S_IFMT;
-    if (mode === S_IFDIR) throw new Errno(ERRNO.EISDIR);
-    if (mode !== S_IFREG) throw new Errno(ERRNO.ENXIO);
+  private openFile(names: Buffer[], flags: number, dirs = false): number {
+    const pathFd = this.open(names, c.O_PATH);
+    const type = fstatSync(pathFd).mode & S_IFMT;
+    if (type === S_IFDIR && !dirs) throw new Errno(ERRNO.EISDIR);
+    if (type !== S_IFREG && type !== S_IFDIR) throw new Errno(ERRNO.ENXIO);
+    // No resolve flags: following this one magic link is the point.
+    const fd = ok(c.openat2(c.AT_FDCWD, procFd(pathFd), flags | c.O_NONBLOCK, 0, 0)).value;
+    this.fds.push(fd);
     return fd;
   }
 

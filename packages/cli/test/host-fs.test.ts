@@ -375,6 +375,8 @@ test('devices and FIFOs are never opened for data: ENXIO, at once (the host does
     t.is(dev.errno('write', { path: 'full', data: Buffer.from('data') }), E.ENXIO);
     t.is(dev.errno('truncate', { path: 'null' }), E.ENXIO);
     t.is(dev.errno('create', { path: 'null', mode: 0o644, flags: FS_CREATE_TRUNC }), E.ENXIO);
+    t.is(dev.errno('fsync', { path: 'null' }), E.ENXIO);
+    t.is(dev.ok('fsync', { path: '' }).result, 0n, 'fsync of a directory is fine');
     t.is(g.errno('read', { path: 'fifo', bufLen: 8 }), E.ENXIO);
     t.is(g.errno('write', { path: 'fifo', data: Buffer.from('x') }), E.ENXIO);
     t.is(g.ok('create', { path: 'fifo', mode: 0o644 }).result, 0n, 'O_CREAT of an existing name succeeds without opening it');
