@@ -45,6 +45,8 @@ test('hello selftest=fs: create, write, append, mkdir, rename, symlink, readlink
       'fs: lstat root type 40000',
       'fs: read hello.txt 20',
       'fs: hello.txt says hello from the host',
+      'fs: read_to hello.txt at 6 14',
+      'fs: read_to got from the host',
       'fs: create made 0',
       'fs: create made again EEXIST',
       'fs: write made 21',

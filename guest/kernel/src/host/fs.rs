@@ -23,6 +23,7 @@
 
 use crate::host::cmdline::Cmdline;
 use crate::host::layout::PORT_FS;
+use crate::sync::Global;
 use crate::syscall::Errno;
 use core::mem::{offset_of, size_of};
 
@@ -760,6 +761,132 @@ impl<T: Transport> Client<T> {
         req.flags = if data_only { FS_FSYNC_DATA } else { 0 };
         self.unit(req)
     }
+
+    /// `read` into kernel memory `dst` (a page-cache page, say) through
+    /// `bounce`, a buffer only the host writes and only the guest reads:
+    /// the copy into `dst` is a guest store, so TCG drops any translation
+    /// of `dst` (see the module doc). Loops until `dst` is full or the
+    /// file ends; bytes read.
+    pub fn read_to(
+        &self,
+        bounce: &mut [u8],
+        mount: u32,
+        path: &[u8],
+        off: u64,
+        dst: &mut [u8],
+    ) -> Result<usize, Errno> {
+        let chunk = bounce.len().min(FS_DATA_MAX as usize);
+        let phys = self.0.phys(bounce.as_ptr());
+        let mut done = 0;
+        while done < dst.len() {
+            let want = chunk.min(dst.len() - done);
+            let n = self.read(mount, path, off + done as u64, phys, want as u64)?;
+            dst[done..done + n].copy_from_slice(&bounce[..n]);
+            done += n;
+            if n < want {
+                break;
+            }
+        }
+        Ok(done)
+    }
+
+    /// `write` of kernel memory `src` (the host only reads it, so no
+    /// bounce), in `FS_DATA_MAX` pieces; stops at a short write. Bytes
+    /// written; an error only if nothing was.
+    pub fn write_from(
+        &self,
+        mount: u32,
+        path: &[u8],
+        at: WriteAt,
+        src: &[u8],
+    ) -> Result<usize, Errno> {
+        let mut done = 0;
+        while done < src.len() {
+            let piece = &src[done..src.len().min(done + FS_DATA_MAX as usize)];
+            let at = match at {
+                WriteAt::Offset(off) => WriteAt::Offset(off + done as u64),
+                WriteAt::Append => WriteAt::Append,
+            };
+            match self.write(
+                mount,
+                path,
+                at,
+                self.0.phys(piece.as_ptr()),
+                piece.len() as u64,
+            ) {
+                Ok(n) => {
+                    done += n;
+                    if n < piece.len() {
+                        break;
+                    }
+                }
+                Err(e) if done == 0 => return Err(e),
+                Err(_) => break,
+            }
+        }
+        Ok(done)
+    }
+
+    /// `readlink` into `dst` through `bounce` (as [`Client::read_to`]).
+    pub fn readlink_to(
+        &self,
+        bounce: &mut [u8],
+        mount: u32,
+        path: &[u8],
+        dst: &mut [u8],
+    ) -> Result<usize, Errno> {
+        let want = bounce.len().min(dst.len());
+        let n = self.readlink(mount, path, self.0.phys(bounce.as_ptr()), want as u64)?;
+        dst[..n].copy_from_slice(&bounce[..n]);
+        Ok(n)
+    }
+
+    /// `readdir` records (see [`dirents`]) into `dst` through `bounce`.
+    pub fn readdir_to(
+        &self,
+        bounce: &mut [u8],
+        mount: u32,
+        path: &[u8],
+        cookie: u64,
+        dst: &mut [u8],
+    ) -> Result<usize, Errno> {
+        let want = bounce.len().min(dst.len());
+        let n = self.readdir(
+            mount,
+            path,
+            cookie,
+            self.0.phys(bounce.as_ptr()),
+            want as u64,
+        )?;
+        dst[..n].copy_from_slice(&bounce[..n]);
+        Ok(n)
+    }
+}
+
+/// The bounce buffer of the kernel's `*_to` calls: in the kernel image's
+/// .bss (direct-mapped, physically contiguous, never executed).
+pub const BOUNCE_SIZE: usize = 0x1_0000;
+
+#[repr(C, align(4096))]
+struct Bounce([u8; BOUNCE_SIZE]);
+
+static BOUNCE: Global<Bounce> = Global::new(Bounce([0; BOUNCE_SIZE]));
+
+/// `read` into kernel memory through the bounce buffer ([`Client::read_to`]).
+pub fn fs_read_to(mount: u32, path: &[u8], off: u64, dst: &mut [u8]) -> Result<usize, Errno> {
+    HOST.read_to(&mut BOUNCE.lock().0, mount, path, off, dst)
+}
+/// `write` of kernel memory ([`Client::write_from`]).
+pub fn fs_write_from(mount: u32, path: &[u8], at: WriteAt, src: &[u8]) -> Result<usize, Errno> {
+    HOST.write_from(mount, path, at, src)
+}
+/// `readlink` into kernel memory through the bounce buffer.
+pub fn fs_readlink_to(mount: u32, path: &[u8], dst: &mut [u8]) -> Result<usize, Errno> {
+    HOST.readlink_to(&mut BOUNCE.lock().0, mount, path, dst)
+}
+/// `readdir` into kernel memory through the bounce buffer.
+pub fn fs_readdir_to(mount: u32, path: &[u8], cookie: u64, dst: &mut [u8]) -> Result<usize, Errno> {
+    HOST.readdir_to(&mut BOUNCE.lock().0, mount, path, cookie, dst)
 }
 
 // The kernel's calls, by the names the VFS will use.
@@ -1123,6 +1250,54 @@ mod tests {
             "the root of a mount is the empty path"
         );
         assert_eq!(log[9].0.flags, FS_FSYNC_DATA);
+    }
+
+    #[test]
+    fn read_to_goes_through_the_bounce_buffer_in_pieces_and_write_from_in_data_max_pieces() {
+        // A fake host serving a 10-byte file: it writes only into the bounce buffer.
+        let c = fake(|r| match r.op {
+            op::READ => {
+                let file = b"0123456789";
+                let start = (r.offset as usize).min(file.len());
+                let n = (r.buf_len as usize).min(file.len() - start);
+                // SAFETY: buf is the test's bounce buffer, buf_len bytes.
+                unsafe {
+                    std::ptr::copy_nonoverlapping(file[start..].as_ptr(), r.buf_addr as *mut u8, n)
+                };
+                n as i64
+            }
+            op::WRITE => r.buf_len.min(FS_DATA_MAX - 1) as i64,
+            _ => 0,
+        });
+        let mut bounce = [0u8; 4];
+        let mut dst = [0u8; 16];
+        assert_eq!(c.read_to(&mut bounce, 0, b"f", 1, &mut dst), Ok(9));
+        assert_eq!(&dst[..9], b"123456789");
+        {
+            let log = c.0.log.borrow();
+            assert_eq!(log.len(), 3, "4 + 4 + 1 bytes: three requests");
+            assert!(
+                log.iter()
+                    .all(|(r, _, _)| r.buf_addr == bounce.as_ptr() as u64),
+                "the host writes only the bounce buffer"
+            );
+            assert_eq!(
+                log.iter().map(|(r, _, _)| r.offset).collect::<Vec<_>>(),
+                [1, 5, 9]
+            );
+        }
+        let src = std::vec![7u8; 3 * FS_DATA_MAX as usize];
+        // The host writes one byte less than asked: a short write ends the loop.
+        assert_eq!(
+            c.write_from(0, b"f", WriteAt::Offset(100), &src),
+            Ok(FS_DATA_MAX as usize - 1)
+        );
+        let log = c.0.log.borrow();
+        let w = log.last().unwrap().0;
+        assert_eq!(
+            (w.op, w.offset, w.buf_len, w.buf_addr),
+            (op::WRITE, 100, FS_DATA_MAX, src.as_ptr() as u64)
+        );
     }
 
     #[test]
