@@ -125,7 +125,7 @@ function parseExec(argv: string[], hostEnv: NodeJS.ProcessEnv): ParsedExec {
       const host = argv[i + 1];
       const guest = argv[i + 2];
       if (host === undefined || guest === undefined) throw new UsageError(`${arg} needs two words: ${arg} HOST GUEST`);
-      cmd.binds.push({ host, guest: bindGuestPath(guest, arg), writable: arg === '--bind' });
+      cmd.binds.push({ host, guest: bindGuestPath(host, guest, arg), writable: arg === '--bind' });
       i += 2;
       continue;
     }
@@ -209,11 +209,12 @@ function setEnv(env: string[], word: string): string[] {
 }
 
 /** The guest side of --bind/--ro-bind: absolute, normalized, no whitespace. */
-function bindGuestPath(guest: string, option: string): string {
-  if (!guest.startsWith('/')) throw new UsageError(`${option} ... ${guest}: the guest path must be absolute`);
-  if (/[\s\0]/.test(guest)) throw new UsageError(`${option} ... '${guest}': the guest path cannot contain spaces (it travels on the kernel command line)`);
+function bindGuestPath(host: string, guest: string, option: string): string {
+  const given = `${option} ${host} ${guest}`;
+  if (!guest.startsWith('/')) throw new UsageError(`${given}: GUEST '${guest}' is not an absolute path (${option} takes two words, HOST GUEST, e.g. ${option} ./data /data)`);
+  if (/[\s\0]/.test(guest)) throw new UsageError(`${given}: GUEST cannot contain spaces (it travels on the kernel command line)`);
   const names = guest.split('/').filter((n) => n !== '' && n !== '.');
-  if (names.includes('..')) throw new UsageError(`${option} ... ${guest}: the guest path cannot contain '..'`);
+  if (names.includes('..')) throw new UsageError(`${given}: GUEST cannot contain '..'`);
   return `/${names.join('/')}`;
 }
 
