@@ -157,6 +157,8 @@ class Request {
         return readWhole(this.openFile(path, c.O_RDONLY), buffer(call), call.offset);
       case 'write': {
         const append = (call.flags & FS_WRITE_APPEND) !== 0;
+        // Node takes write positions as doubles; no host file system holds files near 2^53 bytes anyway.
+        if (call.offset + BigInt(buffer(call).length) > BigInt(Number.MAX_SAFE_INTEGER)) throw new Errno(ERRNO.EFBIG);
         const fd = this.openFile(path, c.O_WRONLY | (append ? c.O_APPEND : 0));
         return writeWhole(fd, buffer(call), append ? null : call.offset);
       }

@@ -310,6 +310,7 @@ test('a writable mount: write, append, create, mkdir, rename, link, symlink, tru
     t.is(w('write', { path: 'a.txt', data: Buffer.from('W'), offset: 6n }).result, 1n);
     t.is(w('write', { path: 'a.txt', data: Buffer.from('!'), flags: FS_WRITE_APPEND }).result, 1n);
     t.is(w('write', { path: 'a.txt', data: Buffer.from('z'), offset: 20n }).result, 1n, 'a hole');
+    t.is(we('write', { path: 'a.txt', data: Buffer.from('z'), offset: 1n << 60n }), 27, 'EFBIG, as the host file system would say');
     t.deepEqual(readFileSync(join(root, 'a.txt')), Buffer.concat([Buffer.from('hello World!'), Buffer.alloc(8), Buffer.from('z')]));
     t.is(w('create', { path: 'a.txt', mode: 0o600, flags: FS_CREATE_TRUNC }).result, 0n);
     t.is(readFileSync(join(root, 'a.txt')).length, 0, 'O_TRUNC');
