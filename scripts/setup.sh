@@ -20,6 +20,7 @@ debs=(
   util-linux                         # setpriv --pdeathsig: QEMU never outlives the host
   qemu-user-static runsc             # peers to measure against (pnpm bench)
   cpio                               # tests check our initramfs against GNU cpio
+  bubblewrap                         # the native oracle for host-directory tests: the same --ro-bind/--bind/--tmpfs view, run natively
   x11-apps xdotool python3           # display tests: xwd screenshots the SDL window, xdotool types and clicks, python3 (ctypes libX11) closes it and reads PNGs
   chromium                           # the web view's browser test: Playwright (playwright-core) drives it headless; it cannot download its own
 )

@@ -3,6 +3,7 @@
 //! its `bytes` and decode back to its fields; every invalid case must be
 //! rejected naming the same field.
 
+use kernel::host::fs::{FsRequest, HostStat, HostStatfs};
 use kernel::host::protocol::{BootInfo, ConsoleWrite, DecodeError, FaultReport, Segment, Tty};
 use std::path::PathBuf;
 
@@ -271,6 +272,144 @@ fn tty() {
             c.line
         );
         assert_eq!(Tty::decode(&c.bytes), Ok(t), "case {} decodes back", c.name);
+    }
+}
+
+#[test]
+fn fs_request() {
+    for c in &load("fs_request.vec") {
+        if !c.valid {
+            check_invalid(c, FsRequest::decode(&c.bytes));
+            continue;
+        }
+        let mut r = FsRequest::default();
+        for (field, value) in &c.fields {
+            let v = int(value);
+            match field.as_str() {
+                "op" => r.op = v as u32,
+                "mount" => r.mount = v as u32,
+                "result" => r.result = v as i64,
+                "pathAddr" => r.path_addr = v,
+                "pathLen" => r.path_len = v as u32,
+                "path2Len" => r.path2_len = v as u32,
+                "path2Addr" => r.path2_addr = v,
+                "bufAddr" => r.buf_addr = v,
+                "bufLen" => r.buf_len = v,
+                "offset" => r.offset = v,
+                "flags" => r.flags = v as u32,
+                "mode" => r.mode = v as u32,
+                other => panic!("case {}: unknown FsRequest field {other}", c.name),
+            }
+        }
+        assert_eq!(
+            r.encode().as_slice(),
+            c.bytes.as_slice(),
+            "case {} (line {})",
+            c.name,
+            c.line
+        );
+        assert_eq!(
+            FsRequest::decode(&c.bytes),
+            Ok(r),
+            "case {} decodes back",
+            c.name
+        );
+        // The struct's memory is the wire format.
+        // SAFETY: FsRequest is repr(C), 80 bytes of plain integers.
+        let raw: [u8; 80] = unsafe { core::mem::transmute(r) };
+        assert_eq!(
+            raw.as_slice(),
+            c.bytes.as_slice(),
+            "case {} in memory",
+            c.name
+        );
+    }
+}
+
+#[test]
+fn fs_stat() {
+    for c in &load("fs_stat.vec") {
+        if !c.valid {
+            check_invalid(c, HostStat::decode(&c.bytes));
+            continue;
+        }
+        let mut s = HostStat::default();
+        for (field, value) in &c.fields {
+            let v = int(value);
+            match field.as_str() {
+                "ino" => s.ino = v,
+                "dev" => s.dev = v,
+                "rdev" => s.rdev = v,
+                "size" => s.size = v as i64,
+                "blocks" => s.blocks = v as i64,
+                "blksize" => s.blksize = v as u32,
+                "mode" => s.mode = v as u32,
+                "nlink" => s.nlink = v as u32,
+                "uid" => s.uid = v as u32,
+                "gid" => s.gid = v as u32,
+                "atimeSec" => s.atime_sec = v as i64,
+                "atimeNsec" => s.atime_nsec = v as i64,
+                "mtimeSec" => s.mtime_sec = v as i64,
+                "mtimeNsec" => s.mtime_nsec = v as i64,
+                "ctimeSec" => s.ctime_sec = v as i64,
+                "ctimeNsec" => s.ctime_nsec = v as i64,
+                other => panic!("case {}: unknown HostStat field {other}", c.name),
+            }
+        }
+        assert_eq!(
+            s.encode().as_slice(),
+            c.bytes.as_slice(),
+            "case {} (line {})",
+            c.name,
+            c.line
+        );
+        assert_eq!(
+            HostStat::decode(&c.bytes),
+            Ok(s),
+            "case {} decodes back",
+            c.name
+        );
+    }
+}
+
+#[test]
+fn fs_statfs() {
+    for c in &load("fs_statfs.vec") {
+        if !c.valid {
+            check_invalid(c, HostStatfs::decode(&c.bytes));
+            continue;
+        }
+        let mut s = HostStatfs::default();
+        for (field, value) in &c.fields {
+            let v = int(value);
+            match field.as_str() {
+                "type" => s.kind = v,
+                "bsize" => s.bsize = v,
+                "blocks" => s.blocks = v,
+                "bfree" => s.bfree = v,
+                "bavail" => s.bavail = v,
+                "files" => s.files = v,
+                "ffree" => s.ffree = v,
+                "fsid" => s.fsid = v,
+                "namelen" => s.namelen = v,
+                "frsize" => s.frsize = v,
+                "flags" => s.flags = v,
+                other => panic!("case {}: unknown HostStatfs field {other}", c.name),
+            }
+        }
+        assert_eq!(
+            s.encode().as_slice(),
+            c.bytes.as_slice(),
+            "case {} (line {})",
+            c.name,
+            c.line
+        );
+        assert_eq!(
+            HostStatfs::decode(&c.bytes),
+            Ok(s),
+            "case {} decodes back",
+            c.name
+        );
     }
 }
 

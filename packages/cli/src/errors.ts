@@ -3,7 +3,7 @@
  * classes in their packages; only `describeError` (used by main.ts) turns
  * any of them into one line and an exit code.
  */
-import { KvmError, KvmOpenError, GuestMemoryError } from '@kvmos/kvm';
+import { KvmError, KvmOpenError, GuestMemoryError, errnoName } from '@kvmos/kvm';
 import { ElfError, BootPlanError } from '@kvmos/loader';
 import { TcgError } from '@kvmos/tcg';
 import { ProtocolError } from '@kvmos/protocol';
@@ -64,6 +64,19 @@ export class OutputFileError extends Error {
     readonly hint: string,
   ) {
     super(`${path}: ${reason} - ${hint}`);
+  }
+}
+
+/** A host directory for the guest (--bind, --ro-bind) that cannot be served: the call, its errno, what to do. */
+export class HostFsError extends Error {
+  override name = 'HostFsError';
+  constructor(
+    /** The call and its argument, e.g. `open /srv/data`. */
+    readonly call: string,
+    readonly errno: number,
+    readonly hint: string,
+  ) {
+    super(`${call}: ${errnoName(errno)} (errno ${errno})${hint ? ` - ${hint}` : ''}`);
   }
 }
 
@@ -147,6 +160,7 @@ export function describeError(e: unknown, verbose = false): { line: string; exit
   if (e instanceof DescribedError) return { line: e.line, exitCode: e.exitCode };
   if (e instanceof UsageError) return { line: `${e.message} (see ${e.helpCommand} --help)`, exitCode: EXIT.usage };
   if (e instanceof InputFileError) return { line: e.message, exitCode: EXIT.noInput };
+  if (e instanceof HostFsError) return { line: e.message, exitCode: EXIT.noInput };
   if (e instanceof InputScriptError) return { line: e.message, exitCode: EXIT.dataErr };
   if (e instanceof OutputFileError) return { line: e.message, exitCode: EXIT.cantCreate };
   if (e instanceof DisplayUnavailableError) return { line: e.message, exitCode: EXIT.unavailable };

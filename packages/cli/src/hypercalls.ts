@@ -27,6 +27,14 @@ import {
   TTY_SIZE,
   decodeTty,
   type Tty,
+  FS_REQUEST_SIZE,
+  FS_REQUEST_RESULT_OFFSET,
+  FS_OP_SHAPE,
+  checkSymlinkTarget,
+  decodeFsRequest,
+  fsOpName,
+  splitRelativePath,
+  type FsOpName,
 } from '@kvmos/protocol';
 import { GuestRequestError } from './errors.js';
 
@@ -51,7 +59,29 @@ export type Hypercall =
   | { kind: 'log'; logKind: LogKind; message: string }
   | { kind: 'unknownSyscall'; nr: number }
   /** Set the terminal's modes or wait for its input; the host writes the result at `resultAddr`. */
-  | { kind: 'tty'; tty: Tty; resultAddr: number };
+  | { kind: 'tty'; tty: Tty; resultAddr: number }
+  /** An operation on a mounted host directory (host-fs.ts); the host writes the result at `resultAddr`. */
+  | { kind: 'fs'; request: FsCall; resultAddr: number };
+
+/**
+ * A decoded FsRequest: paths already split into validated names (copied
+ * out of guest RAM), the buffer a view of guest RAM inside it.
+ */
+export interface FsCall {
+  op: FsOpName;
+  mount: number;
+  /** The path's names; empty for the mount's root. */
+  path: Buffer[];
+  /** rename, link: the second path's names. */
+  path2: Buffer[] | undefined;
+  /** symlink: the target, bytes as given. */
+  target: Buffer | undefined;
+  /** The data buffer (a view of guest RAM), for the ops that have one. */
+  buf: Buffer | undefined;
+  offset: bigint;
+  flags: number;
+  mode: number;
+}
 
 /** Turns a port write into a validated request, or throws GuestRequestError. */
 export function decodeHypercall(port: number, value: number, memory: GuestMemoryReader): Hypercall {
@@ -92,6 +122,8 @@ export function decodeHypercall(port: number, value: number, memory: GuestMemory
         return { kind: 'unknownSyscall', nr: value };
       case PORT.tty:
         return { kind: 'tty', tty: decodeTty(structAt(value, TTY_SIZE, memory)), resultAddr: value + 8 };
+      case PORT.fs:
+        return { kind: 'fs', request: decodeFsCall(value, memory), resultAddr: value + FS_REQUEST_RESULT_OFFSET };
       default:
         throw new GuestRequestError(`write to unknown port 0x${port.toString(16)} (value 0x${value.toString(16)})`);
     }
@@ -118,6 +150,28 @@ function decodeIoVec(addr: number, memory: GuestMemoryReader, fds: readonly numb
     return memory.view(Number(s.addr), Number(s.len));
   });
   return { fd: header.fd, chunks, resultAddr: addr + 8 };
+}
+
+/** Every address and length of an FsRequest checked against RAM, its paths against the rules of splitRelativePath. */
+export function decodeFsCall(addr: number, memory: GuestMemoryReader): FsCall {
+  const r = decodeFsRequest(structAt(addr, FS_REQUEST_SIZE, memory));
+  const op = fsOpName(r.op);
+  const shape = FS_OP_SHAPE[op];
+  const bytesAt = (at: bigint, len: number | bigint): Buffer => {
+    checkRange(at, BigInt(len), memory.size);
+    return memory.view(Number(at), Number(len));
+  };
+  // Paths are copied: the names must not change between check and use.
+  const path = splitRelativePath(Buffer.from(bytesAt(r.pathAddr, r.pathLen)), 'path');
+  let path2: Buffer[] | undefined;
+  let target: Buffer | undefined;
+  if (shape.path2 === 'relative') path2 = splitRelativePath(Buffer.from(bytesAt(r.path2Addr, r.path2Len)), 'path2');
+  if (shape.path2 === 'target') {
+    target = Buffer.from(bytesAt(r.path2Addr, r.path2Len));
+    checkSymlinkTarget(target);
+  }
+  const buf = shape.buf === 'none' ? undefined : bytesAt(r.bufAddr, r.bufLen);
+  return { op, mount: r.mount, path, path2, target, buf, offset: r.offset, flags: r.flags, mode: r.mode };
 }
 
 function decodeCopyRequest(addr: number, memory: GuestMemoryReader): Hypercall {

@@ -30,6 +30,7 @@ import { Screen, type FrameSink } from './display/screen.js';
 import { HostTerminal } from './host-terminal.js';
 import { escapeGuestText, UnknownSyscallReport } from './guest-text.js';
 import { accelBootFlags, accelChoice, startAccelerator, type AccelChoice } from './accel.js';
+import { HostFs, type HostMount } from './host-fs.js';
 
 export interface BootOptions {
   kernel: Uint8Array;
@@ -58,6 +59,8 @@ export interface BootOptions {
    * (docs/protocol.md, "The terminal"): linux-exec. Default false.
    */
   terminal?: boolean;
+  /** Host directories the guest may use through the `fs` port (told by `bind=` words of `cmdline`). */
+  mounts?: readonly HostMount[];
 }
 
 export interface DisplayOptions {
@@ -90,6 +93,7 @@ export class Machine {
       terminal: HostTerminal | undefined;
       diagnostics: (line: string) => void;
       verbose: boolean;
+      hostFs: HostFs;
     },
   ) {
     this.bootHr = process.hrtime.bigint();
@@ -116,16 +120,20 @@ export class Machine {
   /** Plans the boot (pure, may throw loader errors), then creates and loads the VM. */
   static boot(opts: BootOptions): Machine {
     const fds = { 0: opts.stdinFd ?? 0, 1: opts.stdoutFd ?? 1, 2: opts.stderrFd ?? 2 };
-    const terminal = opts.terminal ? HostTerminal.open(fds) : undefined;
+    // The mounts open first: a missing directory is the user's error, before any guest starts.
+    const hostFs = HostFs.open(opts.mounts ?? []);
+    let terminal: HostTerminal | undefined;
     try {
-      return Machine.bootWith(opts, fds, terminal);
+      terminal = opts.terminal ? HostTerminal.open(fds) : undefined;
+      return Machine.bootWith(opts, fds, terminal, hostFs);
     } catch (e) {
       terminal?.close();
+      hostFs.close();
       throw e;
     }
   }
 
-  private static bootWith(opts: BootOptions, fds: { 0: number; 1: number; 2: number }, terminal: HostTerminal | undefined): Machine {
+  private static bootWith(opts: BootOptions, fds: { 0: number; 1: number; 2: number }, terminal: HostTerminal | undefined, hostFs: HostFs): Machine {
     const planFor = (accel: AcceleratorName): BootPlan => planBoot({
       kernel: opts.kernel,
       ...(opts.ramSize !== undefined && { ramSize: opts.ramSize }),
@@ -146,6 +154,7 @@ export class Machine {
         terminal,
         diagnostics: opts.diagnostics ?? ((line) => writeDiagnostic(2, line)),
         verbose: opts.verbose ?? false,
+        hostFs,
       });
       // The failed call and its errno, without the long hint: why auto did not pick KVM.
       machine.fallback = started.fallback?.split(' - ')[0];
@@ -215,6 +224,7 @@ export class Machine {
     if (this.closed) return;
     this.closed = true;
     this.io.terminal?.close();
+    this.io.hostFs.close();
     this.accel.close();
   }
 
@@ -291,6 +301,9 @@ export class Machine {
         this.memory.view(call.resultAddr, 8).writeBigInt64LE(result);
         return undefined;
       }
+      case 'fs':
+        this.memory.view(call.resultAddr, 8).writeBigInt64LE(this.io.hostFs.handle(call.request));
+        return undefined;
       case 'unknownSyscall': {
         const line = this.unknownSyscalls.note(call.nr, unknownSyscallLine);
         if (line !== undefined) this.io.diagnostics(line);

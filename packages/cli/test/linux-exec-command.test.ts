@@ -5,7 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_ENV, parseExecCommand, type ExecCommand } from '../src/linux-exec/command.js';
 import { buildRootFs, checkProgram, resolveProgram } from '../src/linux-exec/root-fs.js';
-import { NotExecutableError, ProgramNotFoundError, UsageError } from '../src/errors.js';
+import { InputFileError, NotExecutableError, ProgramNotFoundError, UsageError } from '../src/errors.js';
+import { checkBinds as prepareBinds, prepareExec } from '../src/linux-exec/run.js';
+import { bindWord } from '@kvmos/protocol';
 
 function exec(argv: string[], env: NodeJS.ProcessEnv = {}): ExecCommand {
   const c = parseExecCommand(argv, env);
@@ -118,4 +120,50 @@ test('the root file system has the program, the files and trees asked for, and /
   }
   // Parents come before their children.
   t.true(names.indexOf('www') < names.indexOf('www/sub/a.txt'));
+});
+
+test('--bind and --ro-bind take two words, HOST GUEST, repeatable and in order (the mount ids)', (t) => {
+  const c = exec(['--ro-bind', '/usr', '/usr', '--bind', 'a:b', '/out//x/./', '--ro-bind', '.', '/', 'prog', '--bind', 'x', '/y']);
+  t.deepEqual(c.binds, [
+    { host: '/usr', guest: '/usr', writable: false },
+    { host: 'a:b', guest: '/out/x', writable: true },
+    { host: '.', guest: '/', writable: false },
+  ]);
+  t.deepEqual(c.args, ['--bind', 'x', '/y'], 'after PROGRAM they are the program\'s');
+  t.throws(() => exec(['--bind', '/usr']), { instanceOf: UsageError, message: /--bind needs two words: --bind HOST GUEST/ });
+  t.throws(() => exec(['--ro-bind', '/usr', 'busybox', 'true']), {
+    instanceOf: UsageError,
+    message: "--ro-bind /usr busybox: GUEST 'busybox' is not an absolute path (--ro-bind takes two words, HOST GUEST, e.g. --ro-bind ./data /data)",
+  });
+  t.throws(() => exec(['--bind', '/usr', '/a b', 'p']), { instanceOf: UsageError, message: /GUEST cannot contain spaces/ });
+  t.throws(() => exec(['--bind', '/usr', '/a/../b', 'p']), { instanceOf: UsageError, message: /GUEST cannot contain '\.\.'/ });
+});
+
+test('--bind: the guest is told its mounts on the command line, the mount points exist, a missing host directory is refused with a hint', (t) => {
+  const data = join(tmp, 'bind-data');
+  mkdirSync(data, { recursive: true });
+  writeFileSync(join(tmp, 'bind-prog'), Buffer.from('x'));
+  const c = exec(['--ro-bind', data, '/srv/data', '--bind', tmp, '/out', 'prog']);
+  const boot = prepareBinds(c);
+  t.deepEqual(boot.map((m) => [m.guest, m.writable]), [['/srv/data', false], ['/out', true]]);
+  t.is(bindWord({ mount: 1, writable: true, guestPath: '/out' }), 'bind=1,rw,/out');
+  const fs = buildRootFs(c, join(tmp, 'bind-prog'), Buffer.from('x'));
+  const dir = mkdtempSync(join(tmpdir(), 'kvmos-rootfs-'));
+  writeFileSync(join(dir, 'a.cpio'), fs.initramfs);
+  const names = spawnSync('cpio', ['-it', '-F', join(dir, 'a.cpio')], { encoding: 'utf8' }).stdout.trim().split('\n');
+  for (const n of ['srv', 'srv/data', 'out']) t.true(names.includes(n), `${n} in ${names.join(' ')}`);
+  const missing = exec(['--bind', join(tmp, 'no-such-dir'), '/x', 'prog']);
+  t.throws(() => prepareBinds(missing), { instanceOf: InputFileError, message: /no-such-dir: cannot be shown at \/x \(ENOENT\) - --bind HOST GUEST needs an existing host directory/ });
+  t.throws(() => prepareBinds(exec(['--ro-bind', join(tmp, 'bind-prog'), '/x', 'prog'])), { instanceOf: InputFileError, message: /is not a directory - --ro-bind/ });
+  const clash = exec(['--file', `${join(tmp, 'bind-prog')}:/x`, '--bind', data, '/x', 'prog']);
+  t.throws(() => buildRootFs(clash, join(tmp, 'bind-prog'), Buffer.from('x')), { instanceOf: UsageError, message: /\/x is a file in the root file system/ });
+});
+
+test('prepareExec puts a bind= word for each mount on the kernel command line, in mount-id order', (t) => {
+  const data = join(tmp, 'bind-cmdline');
+  mkdirSync(data, { recursive: true });
+  const c = exec(['--ro-bind', data, '/srv/data', '--bind', data, '/out', '/bin/busybox']);
+  const boot = prepareExec(c, { PATH: '/bin' });
+  t.is(boot.cmdline, 'init=/bin/busybox cwd=/ bind=0,ro,/srv/data bind=1,rw,/out');
+  t.deepEqual(boot.mounts, [{ host: data, guest: '/srv/data', writable: false }, { host: data, guest: '/out', writable: true }]);
 });

@@ -11,4 +11,6 @@ export { TCGETS, TCSETS, TCSETSW, TCSETSF, ttyGetAttr, ttySetAttr, ttyWindowSize
 export {
   MFD_CLOEXEC, O_CLOEXEC, POLLERR, POLLHUP, POLLIN, ftruncate, memfdCreate, pipe2, poll, sysClose, type SysResult,
 } from './libc.js';
+/** The file system calls of the host's directory server (cli's host-fs.ts). */
+export * as fsCalls from './fs-calls.js';
 export { KvmMachine } from './machine.js';

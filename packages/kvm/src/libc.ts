@@ -186,3 +186,162 @@ export function poll(fds: readonly number[], timeoutMs: number): number[] {
   if (r.value <= 0) return fds.map(() => 0);
   return fds.map((_, i) => page.buffer.readInt16LE(i * 8 + 6));
 }
+
+// ------------------------------------------------------------ file system
+// The *at calls the host's directory server (cli's host-fs.ts) needs, with
+// paths as raw bytes (Linux names are bytes, not UTF-8), each returning
+// the value and errno like sysCall. Outputs land in one private mapping
+// (fsScratch) that the caller reads right after the call.
+
+export const O_RDONLY = 0x0;
+export const O_WRONLY = 0x1;
+export const O_CREAT = 0x40;
+export const O_EXCL = 0x80;
+export const O_TRUNC = 0x200;
+export const O_APPEND = 0x400;
+export const O_NONBLOCK = 0x800;
+export const O_DIRECTORY = 0x10000;
+export const O_NOFOLLOW = 0x20000;
+export const O_PATH = 0x200000;
+export const AT_FDCWD = -100;
+export const AT_REMOVEDIR = 0x200;
+export const AT_SYMLINK_NOFOLLOW = 0x100;
+export const AT_EMPTY_PATH = 0x1000;
+/** openat2's `resolve` bits (linux/openat2.h). */
+export const RESOLVE_NO_XDEV = 0x01;
+export const RESOLVE_NO_MAGICLINKS = 0x02;
+export const RESOLVE_NO_SYMLINKS = 0x04;
+export const RESOLVE_BENEATH = 0x08;
+const SYS_OPENAT2 = 437;
+const OPEN_HOW_SIZE = 24;
+const SEEK_SET = 0;
+/** Bytes of the x86-64 `struct stat` and `struct statfs`. */
+export const STAT_SIZE = 144;
+export const STATFS_SIZE = 120;
+/** The largest output fsScratch holds (getdents64, readlinkat). */
+export const FS_SCRATCH_SIZE = 0x1_0000;
+
+let fsScratchMap: Mapping | undefined;
+
+function fsScratch(): Mapping {
+  if (!fsScratchMap) {
+    const m = mmap(FS_SCRATCH_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1);
+    if ('errno' in m) throw new Error(`mmap of the file system scratch buffer failed (errno ${m.errno})`);
+    fsScratchMap = m;
+  }
+  return fsScratchMap;
+}
+
+/** A NUL-terminated copy of a path's bytes, for a `const char *` argument. */
+function cPath(path: Uint8Array): Buffer {
+  const b = Buffer.alloc(path.length + 1);
+  b.set(path);
+  return b;
+}
+
+function sysCallI64(funcName: string, paramsType: DataType[], paramsValue: unknown[]): SysResult {
+  const r = load<DataType.I64, true>({
+    library: libc(),
+    funcName,
+    retType: DataType.I64,
+    paramsType,
+    paramsValue,
+    errno: true,
+  });
+  return { value: Number(r.value), errno: r.errnoCode };
+}
+
+/**
+ * openat2(dirfd, path, {flags, mode, resolve}) (Linux 5.6+, through
+ * syscall(2): glibc has no wrapper). The fd is O_CLOEXEC always.
+ */
+export function openat2(dirfd: number, path: Uint8Array, flags: number, mode: number, resolve: number): SysResult {
+  const how = Buffer.alloc(OPEN_HOW_SIZE);
+  how.writeBigUInt64LE(BigInt(flags | O_CLOEXEC), 0);
+  how.writeBigUInt64LE(BigInt(mode), 8);
+  how.writeBigUInt64LE(BigInt(resolve), 16);
+  return sysCallI64(
+    'syscall',
+    [DataType.I64, DataType.I32, DataType.U8Array, DataType.U8Array, DataType.U64],
+    [SYS_OPENAT2, dirfd, cPath(path), how, OPEN_HOW_SIZE],
+  );
+}
+
+/** fstatat(dirfd, path, &st, flags); on success `stat` holds the raw x86-64 `struct stat`. */
+export function fstatat(dirfd: number, path: Uint8Array, flags: number): SysResult & { stat?: Buffer } {
+  const m = fsScratch();
+  const r = sysCall('fstatat', [DataType.I32, DataType.U8Array, DataType.External, DataType.I32], [dirfd, cPath(path), m.ptr, flags]);
+  return r.value === 0 ? { ...r, stat: Buffer.from(m.buffer.subarray(0, STAT_SIZE)) } : r;
+}
+
+/** fstatfs(fd, &st); on success `statfs` holds the raw x86-64 `struct statfs`. */
+export function fstatfs(fd: number): SysResult & { statfs?: Buffer } {
+  const m = fsScratch();
+  const r = sysCall('fstatfs', [DataType.I32, DataType.External], [fd, m.ptr]);
+  return r.value === 0 ? { ...r, statfs: Buffer.from(m.buffer.subarray(0, STATFS_SIZE)) } : r;
+}
+
+/** readlinkat(dirfd, path, buf, FS_SCRATCH_SIZE); on success `target` holds the bytes. */
+export function readlinkat(dirfd: number, path: Uint8Array): SysResult & { target?: Buffer } {
+  const m = fsScratch();
+  const r = sysCallI64('readlinkat', [DataType.I32, DataType.U8Array, DataType.External, DataType.U64], [dirfd, cPath(path), m.ptr, FS_SCRATCH_SIZE]);
+  return r.value >= 0 ? { ...r, target: Buffer.from(m.buffer.subarray(0, r.value)) } : r;
+}
+
+/** getdents64(fd, buf, count <= FS_SCRATCH_SIZE); on success `records` holds `value` bytes of linux_dirent64. */
+export function getdents64(fd: number, count: number): SysResult & { records?: Buffer } {
+  const m = fsScratch();
+  const r = sysCallI64('getdents64', [DataType.I32, DataType.External, DataType.U64], [fd, m.ptr, Math.min(count, FS_SCRATCH_SIZE)]);
+  return r.value >= 0 ? { ...r, records: Buffer.from(m.buffer.subarray(0, r.value)) } : r;
+}
+
+/**
+ * lseek(fd, offset, SEEK_SET): a directory's readdir cookie (ext4's are
+ * 63-bit hashes, hence bigint both ways); the new position or -1.
+ */
+export function lseekSet(fd: number, offset: bigint): { value: bigint; errno: number } {
+  const r = load<DataType.BigInt, true>({
+    library: libc(),
+    funcName: 'lseek',
+    retType: DataType.BigInt,
+    paramsType: [DataType.I32, DataType.BigInt, DataType.I32],
+    paramsValue: [fd, offset, SEEK_SET],
+    errno: true,
+  });
+  return { value: BigInt(r.value.valueOf()), errno: r.errnoCode };
+}
+
+export function unlinkat(dirfd: number, path: Uint8Array, flags: number): SysResult {
+  return sysCall('unlinkat', [DataType.I32, DataType.U8Array, DataType.I32], [dirfd, cPath(path), flags]);
+}
+
+export function mkdirat(dirfd: number, path: Uint8Array, mode: number): SysResult {
+  return sysCall('mkdirat', [DataType.I32, DataType.U8Array, DataType.I32], [dirfd, cPath(path), mode]);
+}
+
+export function symlinkat(target: Uint8Array, dirfd: number, path: Uint8Array): SysResult {
+  return sysCall('symlinkat', [DataType.U8Array, DataType.I32, DataType.U8Array], [cPath(target), dirfd, cPath(path)]);
+}
+
+/** linkat without AT_SYMLINK_FOLLOW: a link to the name itself, as link(2) on Linux. */
+export function linkat(olddirfd: number, oldpath: Uint8Array, newdirfd: number, newpath: Uint8Array): SysResult {
+  return sysCall('linkat', [DataType.I32, DataType.U8Array, DataType.I32, DataType.U8Array, DataType.I32], [olddirfd, cPath(oldpath), newdirfd, cPath(newpath), 0]);
+}
+
+export function renameat(olddirfd: number, oldpath: Uint8Array, newdirfd: number, newpath: Uint8Array): SysResult {
+  return sysCall('renameat', [DataType.I32, DataType.U8Array, DataType.I32, DataType.U8Array], [olddirfd, cPath(oldpath), newdirfd, cPath(newpath)]);
+}
+
+/** fchmodat; with AT_SYMLINK_NOFOLLOW glibc (2.32+) refuses a symlink with EOPNOTSUPP instead of following it. */
+export function fchmodat(dirfd: number, path: Uint8Array, mode: number, flags: number): SysResult {
+  return sysCall('fchmodat', [DataType.I32, DataType.U8Array, DataType.I32, DataType.I32], [dirfd, cPath(path), mode, flags]);
+}
+
+/** utimensat(dirfd, path, times, flags); `times` is `struct timespec[2]` (32 bytes: atime, mtime). */
+export function utimensat(dirfd: number, path: Uint8Array, times: Uint8Array, flags: number): SysResult {
+  return sysCall('utimensat', [DataType.I32, DataType.U8Array, DataType.U8Array, DataType.I32], [dirfd, cPath(path), Buffer.from(times), flags]);
+}
+
+export function fsync(fd: number, dataOnly: boolean): SysResult {
+  return sysCall(dataOnly ? 'fdatasync' : 'fsync', [DataType.I32], [fd]);
+}

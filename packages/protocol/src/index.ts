@@ -4,6 +4,7 @@ export * from './boot-info.js';
 export * from './hypercalls.js';
 export * from './cmdline.js';
 export * from './exec-hypercalls.js';
+export * from './fs-hypercalls.js';
 export * from './args-block.js';
 export * from './mailbox.js';
 export * from './cpu-state.js';

@@ -125,6 +125,8 @@ export const PORT = {
   unknownSyscall: 0x40a,
   /** out32(phys of a Tty): set the terminal's modes, or wait for terminal input (exec-hypercalls.ts). */
   tty: 0x40b,
+  /** out32(phys of an FsRequest): an operation on a host directory mounted in the guest (fs-hypercalls.ts). */
+  fs: 0x40c,
 } as const;
 
 /**

@@ -21,6 +21,16 @@ import {
   encodeTty,
   type Tty,
   type TtyOp,
+  decodeFsRequest,
+  encodeFsRequest,
+  type FsRequest,
+  type FsOp,
+  decodeHostStat,
+  encodeHostStat,
+  type HostStat,
+  decodeHostStatfs,
+  encodeHostStatfs,
+  type HostStatfs,
 } from '../src/index.js';
 import { fromHex, int, readVectors, toHex, type ValidCase } from './vector-file.js';
 
@@ -102,6 +112,37 @@ function ttyOf(c: ValidCase): Tty {
   };
 }
 
+function fsRequestOf(c: ValidCase): FsRequest {
+  const m = fieldMap(c);
+  const n = (k: string): number => Number(int(get(m, k)));
+  const b = (k: string): bigint => int(get(m, k));
+  return {
+    op: n('op') as FsOp, mount: n('mount'), result: b('result'), pathAddr: b('pathAddr'), pathLen: n('pathLen'),
+    path2Len: n('path2Len'), path2Addr: b('path2Addr'), bufAddr: b('bufAddr'), bufLen: b('bufLen'), offset: b('offset'),
+    flags: n('flags'), mode: n('mode'),
+  };
+}
+
+function hostStatOf(c: ValidCase): HostStat {
+  const m = fieldMap(c);
+  const n = (k: string): number => Number(int(get(m, k)));
+  const b = (k: string): bigint => int(get(m, k));
+  return {
+    ino: b('ino'), dev: b('dev'), rdev: b('rdev'), size: b('size'), blocks: b('blocks'), blksize: n('blksize'), mode: n('mode'),
+    nlink: n('nlink'), uid: n('uid'), gid: n('gid'), atimeSec: b('atimeSec'), atimeNsec: b('atimeNsec'),
+    mtimeSec: b('mtimeSec'), mtimeNsec: b('mtimeNsec'), ctimeSec: b('ctimeSec'), ctimeNsec: b('ctimeNsec'),
+  };
+}
+
+function hostStatfsOf(c: ValidCase): HostStatfs {
+  const m = fieldMap(c);
+  const b = (k: string): bigint => int(get(m, k));
+  return {
+    type: b('type'), bsize: b('bsize'), blocks: b('blocks'), bfree: b('bfree'), bavail: b('bavail'), files: b('files'),
+    ffree: b('ffree'), fsid: b('fsid'), namelen: b('namelen'), frsize: b('frsize'), flags: b('flags'),
+  };
+}
+
 function mailboxOf(c: ValidCase): Mailbox {
   const m = fieldMap(c);
   const events = c.fields
@@ -144,6 +185,27 @@ const structs = [
     fieldsOf: ttyOf,
     encode: (v: unknown) => encodeTty(v as Tty),
     decode: decodeTty,
+    implied: () => true,
+  },
+  {
+    file: 'fs_request.vec',
+    fieldsOf: fsRequestOf,
+    encode: (v: unknown) => encodeFsRequest(v as FsRequest),
+    decode: decodeFsRequest,
+    implied: () => true,
+  },
+  {
+    file: 'fs_stat.vec',
+    fieldsOf: hostStatOf,
+    encode: (v: unknown) => encodeHostStat(v as HostStat),
+    decode: decodeHostStat,
+    implied: () => true,
+  },
+  {
+    file: 'fs_statfs.vec',
+    fieldsOf: hostStatfsOf,
+    encode: (v: unknown) => encodeHostStatfs(v as HostStatfs),
+    decode: decodeHostStatfs,
     implied: () => true,
   },
   {

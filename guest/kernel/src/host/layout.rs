@@ -104,6 +104,9 @@ layout! {
     PORT_UNKNOWN_SYSCALL: u16 = 0x40a;
     /// `out32(phys of a Tty)`: set the terminal's modes, or wait for its input.
     PORT_TTY: u16 = 0x40b;
+    /// out32(phys of an `FsRequest`): an operation on a host directory
+    /// mounted in the guest (`host::fs`).
+    PORT_FS: u16 = 0x40c;
 
     /// The slot transport's doorbell: a one-byte `out dx, al` (value 0)
     /// here says the HypercallSlot holds a new request (QEMU's

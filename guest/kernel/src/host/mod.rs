@@ -3,6 +3,7 @@
 //! the host.
 
 pub mod cmdline;
+pub mod fs;
 pub mod hypercall;
 pub mod layout;
 pub mod log;

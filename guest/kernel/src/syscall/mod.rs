@@ -41,6 +41,7 @@ mod sched;
 pub mod segments;
 mod sendfile;
 mod signal;
+mod socket;
 pub mod stat;
 pub mod sysinfo;
 mod termios;
@@ -51,6 +52,7 @@ pub mod uname;
 pub mod user_ptr;
 mod wait;
 mod write;
+mod xattr;
 
 #[cfg(target_os = "none")]
 pub use crate::arch::syscall::init;
@@ -112,6 +114,8 @@ pub mod nr {
         SETITIMER = 38,
         GETPID = 39,
         SENDFILE = 40,
+        SOCKET = 41,
+        SOCKETPAIR = 53,
         CLONE = 56,
         FORK = 57,
         VFORK = 58,
@@ -190,6 +194,18 @@ pub mod nr {
         SETRLIMIT = 160,
         SYNC = 162,
         GETTID = 186,
+        SETXATTR = 188,
+        LSETXATTR = 189,
+        FSETXATTR = 190,
+        GETXATTR = 191,
+        LGETXATTR = 192,
+        FGETXATTR = 193,
+        LISTXATTR = 194,
+        LLISTXATTR = 195,
+        FLISTXATTR = 196,
+        REMOVEXATTR = 197,
+        LREMOVEXATTR = 198,
+        FREMOVEXATTR = 199,
         TKILL = 200,
         TIME = 201,
         FUTEX = 202,

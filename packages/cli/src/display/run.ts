@@ -18,7 +18,7 @@ import { FRAME_PERIOD_MS, runInWorker } from './window.js';
  * torus and paint the initramfs with their program, for linux-exec also
  * the args block and flags). The screen itself is the run's to add.
  */
-export type GuestImage = Pick<BootOptions, 'kernel' | 'ramSize' | 'cmdline' | 'initramfs' | 'args' | 'flags' | 'accel'>;
+export type GuestImage = Pick<BootOptions, 'kernel' | 'ramSize' | 'cmdline' | 'initramfs' | 'args' | 'flags' | 'accel' | 'mounts'>;
 
 export interface DisplayRun {
   image: GuestImage;

@@ -21,6 +21,11 @@ import {
   decodeCopy,
   parseCmdline,
   encodeArgsBlock,
+  decodeFsRequest,
+  decodeHostStat,
+  decodeHostStatfs,
+  decodeDirents,
+  splitRelativePath,
 } from '@kvmos/protocol';
 import { parseMessage } from '@kvmos/display';
 import { handleExit } from '../exit-handler.js';
@@ -164,7 +169,7 @@ const ELF_SEED = elfSeed();
 const ARGS_SEED = encodeArgsBlock({ argv: ['busybox', 'sh', '-c', 'echo hi'], envp: ['PATH=/bin', 'HOME=/'] });
 const WORDS = ['hello', 'torus', 'paint', 'exec', '--verbose', '-v', '--exit-code', '7', '--accel', 'tcg', 'kvm', '--ram', '64M', '--cmdline', 'a=b',
   '--headless', '--frames', '60', '--record', '/tmp/x', '--web', '8080', '0.0.0.0:80', '[::1]:9', '--fixed-time', '--input', '--screenshot', '--',
-  '--dir', './a:/b', '--cwd', '/', '--env', 'A=1', '--trace', '-', '', '=', '--help', '--version', '99999999999999999999', '-1', '\0', 'é'];
+  '--dir', './a:/b', '--bind', '--ro-bind', '/usr', '/a b', '/x/../y', '--cwd', '/', '--env', 'A=1', '--trace', '-', '', '=', '--help', '--version', '99999999999999999999', '-1', '\0', 'é'];
 
 export const TARGETS: readonly Target[] = [
   {
@@ -229,10 +234,13 @@ export const TARGETS: readonly Target[] = [
   },
   {
     name: 'protocol decoders',
-    what: 'BootInfo, mailbox, args block, command line, tty, fault report, trace, log, copy: valid or mutated bytes',
+    what: 'BootInfo, mailbox, args block, command line, tty, fault report, trace, log, copy, fs request, stat, statfs, dirents, relative paths: valid or mutated bytes',
     expected: protocolOnly,
     run(rng) {
-      const decoders: ((b: Buffer) => unknown)[] = [decodeBootInfo, decodeMailbox, decodeArgsBlock, parseCmdline, decodeTty, decodeFaultReport, decodeTrace, decodeLog, decodeCopy];
+      const decoders: ((b: Buffer) => unknown)[] = [
+        decodeBootInfo, decodeMailbox, decodeArgsBlock, parseCmdline, decodeTty, decodeFaultReport, decodeTrace, decodeLog, decodeCopy,
+        decodeFsRequest, decodeHostStat, decodeHostStatfs, decodeDirents, (b) => splitRelativePath(b),
+      ];
       const decode = rng.pick(decoders);
       const bytes = decode === decodeArgsBlock && rng.below(2) === 0 ? rng.mutate(ARGS_SEED) : rng.bytes(rng.below(rng.below(4) === 0 ? 8192 : 300));
       decode(bytes);

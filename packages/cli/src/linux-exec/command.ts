@@ -13,6 +13,14 @@ export interface HostToGuest {
   guest: string;
 }
 
+/** --bind / --ro-bind: a host directory served lazily through the fs port (host-fs.ts). */
+export interface BindMount {
+  host: string;
+  /** Absolute, normalized (no empty, `.` or `..` names), no whitespace: it travels on the kernel command line. */
+  guest: string;
+  writable: boolean;
+}
+
 export interface ExecCommand {
   kind: 'exec';
   /** PROGRAM as typed: a path, or a name looked up on the host's PATH. */
@@ -23,6 +31,8 @@ export interface ExecCommand {
   env: string[];
   files: HostToGuest[];
   dirs: HostToGuest[];
+  /** --bind and --ro-bind, in order: the mount id is the position. */
+  binds: BindMount[];
   /** Guest directories to mount an empty, writable tmpfs on (/tmp always is one). */
   tmpfs: string[];
   cwd: string;
@@ -58,6 +68,13 @@ Options (before PROGRAM):
                     (default environment: ${DEFAULT_ENV.join(' ')})
   --file HOST[:GUEST]  add a host file (at GUEST, default /<its name>)
   --dir HOST[:GUEST]   add a host directory tree (at GUEST, default /<its name>)
+                    (copied into the read-only root at start)
+  --ro-bind HOST GUEST  show the host directory HOST at GUEST, read-only, served
+                    lazily by the host (bubblewrap's words; repeatable); the
+                    guest never reaches outside HOST: symlinks in it are
+                    resolved inside the guest, never followed on the host
+  --bind HOST GUEST as --ro-bind, writable: the program's writes, creates,
+                    renames and deletes change HOST
   --tmpfs GUEST     mount an empty writable file system in memory on GUEST
                     (repeatable; created if missing; /tmp always is one)
   --cwd DIR         the program's working directory (default /)
@@ -97,7 +114,7 @@ export function parseExecCommand(argv: string[], hostEnv: NodeJS.ProcessEnv): Pa
 
 function parseExec(argv: string[], hostEnv: NodeJS.ProcessEnv): ParsedExec {
   const cmd: ExecCommand = {
-    kind: 'exec', program: '', args: [], env: [...DEFAULT_ENV], files: [], dirs: [], tmpfs: [], cwd: '/',
+    kind: 'exec', program: '', args: [], env: [...DEFAULT_ENV], files: [], dirs: [], binds: [], tmpfs: [], cwd: '/',
     trace: false, verbose: false, ramSize: DEFAULT_RAM_SIZE, accel: undefined, display: undefined,
   };
   const display: DisplayValues = {};
@@ -109,6 +126,15 @@ function parseExec(argv: string[], hostEnv: NodeJS.ProcessEnv): ParsedExec {
       break;
     }
     if (!arg.startsWith('-') || arg === '-') break;
+    if (arg === '--bind' || arg === '--ro-bind') {
+      // Two separate words, as bubblewrap takes them (a host path may contain ':').
+      const host = argv[i + 1];
+      const guest = argv[i + 2];
+      if (host === undefined || guest === undefined) throw new UsageError(`${arg} needs two words: ${arg} HOST GUEST`);
+      cmd.binds.push({ host, guest: bindGuestPath(host, guest, arg), writable: arg === '--bind' });
+      i += 2;
+      continue;
+    }
     let value: string | undefined;
     const eq = arg.indexOf('=');
     if (arg.startsWith('--') && eq > 0 && VALUE_OPTIONS.has(arg.slice(0, eq))) {
@@ -192,6 +218,16 @@ function envWord(value: string, hostEnv: NodeJS.ProcessEnv): string {
 function setEnv(env: string[], word: string): string[] {
   const name = word.slice(0, word.indexOf('='));
   return [...env.filter((e) => e.slice(0, e.indexOf('=')) !== name), word];
+}
+
+/** The guest side of --bind/--ro-bind: absolute, normalized, no whitespace. */
+function bindGuestPath(host: string, guest: string, option: string): string {
+  const given = `${option} ${host} ${guest}`;
+  if (!guest.startsWith('/')) throw new UsageError(`${given}: GUEST '${guest}' is not an absolute path (${option} takes two words, HOST GUEST, e.g. ${option} ./data /data)`);
+  if (/[\s\0]/.test(guest)) throw new UsageError(`${given}: GUEST cannot contain spaces (it travels on the kernel command line)`);
+  const names = guest.split('/').filter((n) => n !== '' && n !== '.');
+  if (names.includes('..')) throw new UsageError(`${given}: GUEST cannot contain '..'`);
+  return `/${names.join('/')}`;
 }
 
 function hostToGuest(value: string, option: string): HostToGuest {

@@ -80,6 +80,16 @@ export function buildRootFs(cmd: ExecCommand, programHostPath: string, program: 
     if (!st.isDirectory()) throw new InputFileError(d.host, 'not a directory', 'use --file for a single file');
     addTree(d.host, d.guest, add);
   }
+  // The mount points of --bind/--ro-bind: directories the guest mounts the host's over.
+  for (const b of cmd.binds) {
+    const key = b.guest.split('/').filter(Boolean).join('/');
+    if (key === '') continue;
+    const existing = entries.get(key);
+    if (existing && existing.kind !== 'dir') {
+      throw new UsageError(`${b.writable ? '--bind' : '--ro-bind'} ${b.host} ${b.guest}: ${b.guest} is a ${existing.kind} in the root file system (from --file or --dir), not a directory`);
+    }
+    if (!existing) add({ kind: 'dir', path: key });
+  }
   // Mount points of --tmpfs: directories (the kernel mounts on them).
   for (const t of cmd.tmpfs) {
     const key = t.split('/').filter(Boolean).join('/');

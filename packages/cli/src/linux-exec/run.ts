@@ -1,7 +1,8 @@
 /** Runs one linux-exec command: the program's exit status is the result. */
 import type { AccelChoice } from '../accel.js';
-import { readFileSync } from 'node:fs';
-import { BOOT_FLAG_TRACE, ProtocolError, encodeArgsBlock } from '@kvmos/protocol';
+import { readFileSync, statSync } from 'node:fs';
+import { BOOT_FLAG_TRACE, FS_MOUNTS_MAX, ProtocolError, bindWord, encodeArgsBlock } from '@kvmos/protocol';
+import type { HostMount } from '../host-fs.js';
 import { InputFileError, UsageError } from '../errors.js';
 import { imagePath, readImage } from '../images.js';
 import { Machine } from '../machine.js';
@@ -30,6 +31,8 @@ export interface ExecBoot {
   args: Uint8Array;
   flags: bigint;
   accel?: AccelChoice;
+  /** --bind / --ro-bind: mount id = position, told to the guest by `bind=` words. */
+  mounts: HostMount[];
 }
 
 export function runExec(cmd: ExecCommand, hostEnv: NodeJS.ProcessEnv, timings?: (t: ExecTimings) => void, io: ExecIo = {}): number {
@@ -55,6 +58,7 @@ export function prepareExec(cmd: ExecCommand, hostEnv: NodeJS.ProcessEnv): ExecB
     throw new InputFileError(hostPath, `cannot read (${(e as { code?: string }).code ?? String(e)})`, 'check its permissions');
   }
   checkProgram(program, hostPath);
+  const mounts = checkBinds(cmd);
   const { initramfs, programPath } = buildRootFs(cmd, hostPath, program);
   if (/\s/.test(programPath) || /\s/.test(cmd.cwd)) {
     throw new UsageError('the program name and --cwd cannot contain spaces (they travel on the kernel command line)');
@@ -69,10 +73,27 @@ export function prepareExec(cmd: ExecCommand, hostEnv: NodeJS.ProcessEnv): ExecB
   return {
     kernel: readImage(imagePath('linux-exec'), true),
     ramSize: cmd.ramSize,
-    cmdline: [`init=${programPath}`, `cwd=${cmd.cwd}`, ...(cmd.tmpfs).map((t) => `tmpfs=${t}`)].join(' '),
+    cmdline: [`init=${programPath}`, `cwd=${cmd.cwd}`, ...mounts.map((m, i) => bindWord({ mount: i, writable: m.writable, guestPath: m.guest })), ...cmd.tmpfs.map((t) => `tmpfs=${t}`)].join(' '),
     initramfs,
     args,
     flags: cmd.trace ? BOOT_FLAG_TRACE : 0n,
     ...(cmd.accel !== undefined && { accel: cmd.accel }),
+    mounts,
   };
+}
+
+/** Each --bind/--ro-bind HOST must be a directory now; the machine opens it (O_PATH) at boot. */
+export function checkBinds(cmd: ExecCommand): HostMount[] {
+  if (cmd.binds.length > FS_MOUNTS_MAX) throw new UsageError(`${cmd.binds.length} --bind/--ro-bind options: at most ${FS_MOUNTS_MAX}`);
+  return cmd.binds.map((b) => {
+    const option = b.writable ? '--bind' : '--ro-bind';
+    let isDir: boolean;
+    try {
+      isDir = statSync(b.host).isDirectory();
+    } catch (e) {
+      throw new InputFileError(b.host, `cannot be shown at ${b.guest} (${(e as { code?: string }).code ?? String(e)})`, `${option} HOST GUEST needs an existing host directory; kvmos creates nothing on the host`);
+    }
+    if (!isDir) throw new InputFileError(b.host, 'is not a directory', `${option} shares directories; use --file for a single file`);
+    return { host: b.host, guest: b.guest, writable: b.writable };
+  });
 }
