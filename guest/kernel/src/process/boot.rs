@@ -133,6 +133,26 @@ pub fn run_init(info: &BootInfo, init: &[u8], cwd: &[u8]) -> ! {
             super::exit(127)
         }
     }
+    // Host directories (`bind=` words), in order: a later one may be
+    // mounted inside an earlier one.
+    for bind in crate::host::fs::binds(&cmdline) {
+        let b = match bind {
+            Ok(b) => b,
+            Err(e) => {
+                crate::notice!("kvmos: bad bind= word: {}", core::str::from_utf8(e.value).unwrap_or("?"));
+                super::exit(127)
+            }
+        };
+        if let Err(e) = vfs.mount_host(b.guest_path, b.id, b.writable) {
+            crate::notice!(
+                "kvmos: cannot mount host directory {} on {}: {}",
+                b.id,
+                core::str::from_utf8(b.guest_path).unwrap_or("?"),
+                e.description()
+            );
+            super::exit(127)
+        }
+    }
     let block = phys_bytes(info.args_addr, info.args_size.min(crate::host::layout::ARGS_MAX));
     let own: Vec<u8>;
     let args = if block.is_empty() {

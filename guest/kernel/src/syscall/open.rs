@@ -74,7 +74,7 @@ pub fn open_at(
                 }
                 FileKind::Directory
             }
-            Kind::File { .. } | Kind::Mem(_) | Kind::Proc(_) => {
+            Kind::File { .. } | Kind::Mem(_) | Kind::Proc(_) | Kind::Host => {
                 if acc == 3 {
                     return Err(Errno::EINVAL);
                 }

@@ -42,12 +42,20 @@ pub(super) fn sendfile(a: &Args) -> Result<usize, Errno> {
         // One message for all the chunks (tmpfs pages, each a segment):
         // the bytes stay borrowed while the host reads them.
         let mut msg = host_fd.map(ConsoleWrite::new);
+        // A host file's bytes come in a buffer that lives only for the
+        // call: keep copies until the host has read them.
+        let transient = sys.vfs.host_node(inp.node).is_some();
+        let mut kept: alloc::vec::Vec<alloc::vec::Vec<u8>> = alloc::vec::Vec::new();
         let mut done = sys.vfs.read_at(inp.node, held.as_ref(), off, n, |src, n| {
             let Some(msg) = msg.as_mut() else {
                 return Ok(n);
             };
             let took = match src {
                 Source::Phys(phys) => msg.push(phys, n as u64),
+                Source::Bytes(bytes) if transient => {
+                    kept.push(bytes.to_vec());
+                    push_bytes(msg, kept.last().map_or(&[][..], |k| &k[..]))
+                }
                 Source::Bytes(bytes) => push_bytes(msg, bytes),
             };
             if took == 0 && msg.count() == 0 {

@@ -104,10 +104,32 @@ const ST_NOEXEC: i64 = 8;
 /// pages.
 fn statfs_of(sys: &System, node: NodeId, buf: u64) -> Result<usize, Errno> {
     let m = sys.vfs.mount_of(node);
+    if let FsKind::Host { writable, .. } = m.kind {
+        // The host's file system, as it reports it (read-only for --ro-bind).
+        let h = sys.vfs.host_statfs(node)?;
+        let ro = if writable { 0 } else { ST_RDONLY as u64 };
+        let s = Statfs {
+            f_type: h.kind as i64,
+            f_bsize: h.bsize as i64,
+            f_blocks: h.blocks,
+            f_bfree: h.bfree,
+            f_bavail: h.bavail,
+            f_files: h.files,
+            f_ffree: h.ffree,
+            f_fsid: [h.fsid as i32, (h.fsid >> 32) as i32],
+            f_namelen: h.namelen as i64,
+            f_frsize: h.frsize as i64,
+            f_flags: (h.flags | ro | 0x20) as i64,
+            ..Statfs::default()
+        };
+        UserPtr::new(buf).copy_to_user(&sys.proc.mm, &[s])?;
+        return Ok(0);
+    }
     let bsize = 4096u64;
     let (f_type, f_blocks, f_bfree, f_files, f_ffree, f_flags) = match m.kind {
         FsKind::Initramfs => (RAMFS_MAGIC, 0, 0, 0, 0, ST_RDONLY),
         FsKind::Proc => (PROC_SUPER_MAGIC, 0, 0, 0, 0, ST_NOSUID | ST_NODEV | ST_NOEXEC),
+        FsKind::Host { .. } => unreachable!("answered above"),
         FsKind::Tmpfs => {
             let blocks = m.usage.limit.get() / bsize;
             let used = m.usage.bytes.get() / bsize;

@@ -61,6 +61,7 @@
 //!    (`proc.rs`) each have one match on the kind too.
 
 pub mod dirent;
+pub mod hostfs;
 pub mod initramfs;
 pub mod path;
 pub mod proc;
@@ -69,6 +70,7 @@ pub mod tmpfs;
 
 use crate::syscall::Errno;
 use alloc::borrow::Cow;
+use alloc::collections::BTreeMap;
 use alloc::rc::Rc;
 use alloc::vec::Vec;
 use core::cell::RefCell;
@@ -192,6 +194,8 @@ pub enum FsKind {
     Tmpfs,
     /// `/proc`: generated.
     Proc,
+    /// A host directory (`hostfs`): mount `id` of the `fs` port.
+    Host { id: u32, writable: bool },
 }
 
 /// A mounted file system.
@@ -229,6 +233,9 @@ pub enum Kind<'a> {
     Mem(Handle),
     /// A file of `/proc` (`proc::ProcFile` says which).
     Proc(proc::ProcFile),
+    /// A regular file or symlink of a host directory (`hostfs`; the
+    /// type is in `Node::mode`, the rest in `Vfs::host_node`).
+    Host,
 }
 
 #[derive(Debug)]
@@ -259,7 +266,7 @@ impl Node<'_> {
         match &self.kind {
             Kind::Symlink(_) | Kind::SelfExe => true,
             Kind::Proc(p) => p.is_symlink(),
-            Kind::Mem(_) => self.mode & S_IFMT == S_IFLNK,
+            Kind::Mem(_) | Kind::Host => self.mode & S_IFMT == S_IFLNK,
             _ => false,
         }
     }
@@ -267,7 +274,7 @@ impl Node<'_> {
     pub fn is_regular(&self) -> bool {
         match &self.kind {
             Kind::File { .. } => true,
-            Kind::Mem(_) => self.mode & S_IFMT == S_IFREG,
+            Kind::Mem(_) | Kind::Host => self.mode & S_IFMT == S_IFREG,
             Kind::Proc(p) => !p.is_symlink(),
             _ => false,
         }
@@ -275,7 +282,9 @@ impl Node<'_> {
 }
 
 /// Where a read's bytes are: a guest-physical range (the archive) or
-/// kernel memory (one chunk of it: a read may come in several).
+/// kernel memory (one chunk of it: a read may come in several). A host
+/// file's bytes (`hostfs`) are valid only during the call: a caller that
+/// keeps their address (sendfile) copies them first.
 pub enum Source<'s> {
     Phys(u64),
     Bytes(&'s [u8]),
@@ -362,6 +371,8 @@ pub struct Vfs<'a> {
     orphans: Vec<NodeId>,
     /// Slots free for new nodes.
     free: Vec<NodeId>,
+    /// What the guest knows of host nodes (`hostfs`).
+    host: BTreeMap<NodeId, hostfs::HostNode>,
 }
 
 fn epoch() -> Time {
@@ -395,6 +406,7 @@ impl<'a> Vfs<'a> {
             seq: 0,
             orphans: Vec::new(),
             free: Vec::new(),
+            host: BTreeMap::new(),
         };
         let now_t = Times::all(Time::from_secs(now));
         vfs.nodes.push(Node {
@@ -693,6 +705,8 @@ impl<'a> Vfs<'a> {
     pub fn ensure_loaded(&mut self, dir: NodeId) {
         if dir == self.fd_dir {
             self.load_fd_dir();
+        } else if self.host.contains_key(&dir) {
+            self.host_list(dir);
         }
     }
 
@@ -719,9 +733,12 @@ impl<'a> Vfs<'a> {
     }
 
     /// Guest-physical address of byte `offset` of an archive file.
+    /// Guest-physical address of byte `offset` of an archive file, or of
+    /// a host file loaded whole (`ensure_cached`).
     pub fn file_phys(&self, id: NodeId, offset: u64) -> Option<u64> {
         match self.nodes[id as usize].kind {
             Kind::File { offset: at, .. } => Some(self.archive_phys + at as u64 + offset),
+            Kind::Host => self.host.get(&id)?.cache.map(|(phys, _)| phys + offset),
             _ => None,
         }
     }
@@ -749,6 +766,7 @@ impl<'a> Vfs<'a> {
             Kind::Symlink(t) => Some(t.to_vec()),
             Kind::SelfExe => Some(self.self_exe.clone()),
             Kind::Mem(h) if n.is_symlink() => Some(h.get()?.borrow().data.to_vec()),
+            Kind::Host if n.is_symlink() => self.host.get(&id)?.target.clone(),
             Kind::Proc(proc::ProcFile::FdLink(fd)) => self
                 .proc_fds
                 .iter()
@@ -797,6 +815,9 @@ impl<'a> Vfs<'a> {
     /// Inode number: the node index + 1 (the root is 1, as on tmpfs); a
     /// tmpfs file's is its first name's (hard links share it).
     pub fn ino(&self, id: NodeId) -> u64 {
+        if let Some(h) = self.host.get(&id) {
+            return h.ino;
+        }
         match &self.nodes[id as usize].kind {
             Kind::Mem(h) => h.get().map_or(id as u64 + 1, |i| i.borrow().ino),
             _ => id as u64 + 1,
@@ -810,6 +831,7 @@ impl<'a> Vfs<'a> {
         match &self.nodes[id as usize].kind {
             Kind::File { data, .. } => data.len() as u64,
             Kind::Mem(h) => h.get().map_or(0, |i| i.borrow().data.len()),
+            Kind::Host => self.host_size(id).unwrap_or(0),
             _ => 0,
         }
     }
@@ -846,6 +868,7 @@ impl<'a> Vfs<'a> {
                 let inode = h.get().ok_or(Errno::EIO)?;
                 tmpfs::read(&inode, off, len, copy)
             }
+            Kind::Host => self.host_read(id, off, len, copy),
             Kind::Dir(_) => Err(Errno::EISDIR),
             _ => Err(Errno::EINVAL),
         }
@@ -863,6 +886,12 @@ impl<'a> Vfs<'a> {
         len: usize,
         fill: impl FnMut(&mut [u8]) -> Result<(), Errno>,
     ) -> Result<usize, Errno> {
+        if held.is_none() && matches!(self.nodes[id as usize].kind, Kind::Host) {
+            return match self.fs_kind(id) {
+                FsKind::Host { writable: true, .. } => self.host_write(id, off, len, fill),
+                _ => Err(Errno::EROFS),
+            };
+        }
         let now = (self.clock)();
         let inode = match (held, &self.nodes[id as usize].kind) {
             (Some(i), _) => i.clone(),
@@ -872,7 +901,7 @@ impl<'a> Vfs<'a> {
         };
         match self.fs_kind(id) {
             FsKind::Tmpfs => tmpfs::write(&inode, off, len, fill, now, (self.headroom)()),
-            FsKind::Initramfs => Err(Errno::EROFS),
+            FsKind::Initramfs | FsKind::Host { .. } => Err(Errno::EROFS),
             // /proc's files take no writes here.
             FsKind::Proc => Err(Errno::EACCES),
         }
@@ -901,7 +930,9 @@ impl<'a> Vfs<'a> {
                 };
                 tmpfs::truncate(&inode, len, now)
             }
-            FsKind::Initramfs => Err(Errno::EROFS),
+            FsKind::Host { writable: true, .. } if n.is_regular() => self.host_truncate(id, len),
+            FsKind::Host { writable: true, .. } => Err(Errno::EINVAL),
+            FsKind::Initramfs | FsKind::Host { .. } => Err(Errno::EROFS),
             FsKind::Proc => Err(Errno::EACCES),
         }
     }
@@ -912,8 +943,8 @@ impl<'a> Vfs<'a> {
     /// the file system of `id`.
     pub fn writable(&self, id: NodeId) -> Result<(), Errno> {
         match self.fs_kind(id) {
-            FsKind::Tmpfs => Ok(()),
-            FsKind::Initramfs => Err(Errno::EROFS),
+            FsKind::Tmpfs | FsKind::Host { writable: true, .. } => Ok(()),
+            FsKind::Initramfs | FsKind::Host { .. } => Err(Errno::EROFS),
             // Linux: EACCES for files of /proc (nothing here is writable).
             FsKind::Proc => Err(Errno::EACCES),
         }
@@ -924,10 +955,12 @@ impl<'a> Vfs<'a> {
     /// file system that keeps its files elsewhere (the host) makes the
     /// change there first and fails it with the errno it got.
     fn commit(&mut self, on: NodeId, change: Change<'_>) -> Result<(), Errno> {
-        let _ = change;
         match self.fs_kind(on) {
             // Memory is the store: changing the nodes is the change.
             FsKind::Tmpfs => Ok(()),
+            // The host's directory is: change it there first.
+            FsKind::Host { id, writable: true } => self.host_commit(id, change),
+            FsKind::Host { .. } => Err(Errno::EROFS),
             FsKind::Initramfs | FsKind::Proc => self.writable(on),
         }
     }
@@ -968,6 +1001,9 @@ impl<'a> Vfs<'a> {
                 let inode = Inode::new(mode, uid, gid, now, 0, usage, data)?;
                 (mode, Kind::Mem(Handle::Linked(Rc::new(RefCell::new(inode)))))
             }
+            (FsKind::Host { .. }, NewNode::Dir) => (S_IFDIR | (perm & 0o7777), Kind::Dir(Vec::new())),
+            (FsKind::Host { .. }, NewNode::File) => (S_IFREG | (perm & 0o7777), Kind::Host),
+            (FsKind::Host { .. }, NewNode::Symlink(_)) => (S_IFLNK | 0o777, Kind::Host),
             _ => return Err(Errno::EROFS),
         };
         let node = self.add_child(dir, Node {
@@ -984,6 +1020,11 @@ impl<'a> Vfs<'a> {
         });
         if let Some(inode) = self.inode(node) {
             inode.borrow_mut().ino = node as u64 + 1;
+        }
+        if let FsKind::Host { id, .. } = self.mounts[fs as usize].kind {
+            // A new directory has nothing to list; the host's attributes
+            // (inode, times) replace the guest's guesses.
+            self.host_created(node, id, matches!(what, NewNode::Dir));
         }
         self.touch_dir(dir, now);
         Ok(node)
@@ -1057,6 +1098,32 @@ impl<'a> Vfs<'a> {
             return Err(Errno::EPERM);
         }
         self.writable(dir)?;
+        if let FsKind::Host { id, .. } = self.fs_kind(dir) {
+            self.commit(dir, Change::Link { target, dir, name })?;
+            let now = (self.clock)();
+            let t = self.node(target);
+            let node = Node {
+                name: Cow::Owned(name.to_vec()),
+                parent: dir,
+                fs: t.fs,
+                mounted: None,
+                seq: 0,
+                mode: t.mode,
+                uid: t.uid,
+                gid: t.gid,
+                times: t.times,
+                kind: Kind::Host,
+            };
+            let new = self.add_child(dir, node);
+            self.host_created(new, id, false);
+            // The target's link count and ctime changed on the host.
+            if let Some(h) = self.host.get_mut(&target) {
+                h.stat = None;
+            }
+            let _ = self.ensure_attrs(target);
+            self.touch_dir(dir, now);
+            return Ok(new);
+        }
         let inode = self.inode(target).ok_or(Errno::EPERM)?;
         if inode.borrow().nlink == 0 {
             // An unlinked file cannot get a name back (linkat with
@@ -1210,6 +1277,9 @@ impl<'a> Vfs<'a> {
     }
 
     fn same_inode(&self, a: NodeId, b: NodeId) -> bool {
+        if let (Some(x), Some(y)) = (self.host.get(&a), self.host.get(&b)) {
+            return x.ino == y.ino && x.ino != 0;
+        }
         match (self.inode(a), self.inode(b)) {
             (Some(x), Some(y)) => Rc::ptr_eq(&x, &y),
             _ => false,

@@ -68,6 +68,9 @@ impl Vfs<'_> {
             }
             self.ensure_loaded(cur);
             let mut next = self.cross(self.child(cur, name).ok_or(Errno::ENOENT)?);
+            // A host node's attributes and a host symlink's target are
+            // fetched the first time a lookup reaches it.
+            self.ensure_attrs(next)?;
             if self.node(next).is_symlink() && (!last || follow || trailing_slash) {
                 *links += 1;
                 if *links > MAX_SYMLINKS {
@@ -115,6 +118,8 @@ impl Vfs<'_> {
         if name.len() > NAME_MAX {
             return Err(Errno::ENAMETOOLONG);
         }
+        // The caller looks for `name` in it next.
+        self.ensure_loaded(dir);
         Ok(Parent {
             dir,
             name,

@@ -137,6 +137,8 @@ impl<'a> Vfs<'a> {
                 FsKind::Initramfs => (b"rootfs", b"rootfs", b"ro"),
                 FsKind::Tmpfs => (b"tmpfs", b"tmpfs", b"rw,nosuid,nodev"),
                 FsKind::Proc => (b"proc", b"proc", b"rw,nosuid,nodev,noexec"),
+                FsKind::Host { writable: true, .. } => (b"kvmos-host", b"hostfs", b"rw"),
+                FsKind::Host { .. } => (b"kvmos-host", b"hostfs", b"ro"),
             };
             let point = if m.point == ROOT && m.root == ROOT {
                 alloc::vec![b'/']

@@ -126,6 +126,30 @@ impl Vfs<'_> {
     /// What `stat` reports for `id`.
     pub fn stat(&self, id: NodeId) -> Stat {
         let n = self.node(id);
+        if let Some(st) = self.host.get(&id).and_then(|h| h.stat) {
+            // A host node: the host's numbers (its device and inode, so
+            // `find` and `ls -i` see what they see natively), with the
+            // attributes and size as this guest last set them.
+            return Stat {
+                st_dev: st.dev,
+                st_ino: self.ino(id),
+                st_nlink: st.nlink as u64,
+                st_mode: n.mode,
+                st_uid: n.uid,
+                st_gid: n.gid,
+                st_rdev: st.rdev,
+                st_size: self.host_size(id).unwrap_or(0) as i64,
+                st_blksize: st.blksize as i64,
+                st_blocks: st.blocks,
+                st_atime: n.times.atime.sec,
+                st_atime_nsec: n.times.atime.nsec as i64,
+                st_mtime: n.times.mtime.sec,
+                st_mtime_nsec: n.times.mtime.nsec as i64,
+                st_ctime: n.times.ctime.sec,
+                st_ctime_nsec: n.times.ctime.nsec as i64,
+                ..Stat::default()
+            };
+        }
         let (mut mode, mut uid, mut gid, mut times) = (n.mode, n.uid, n.gid, n.times);
         let (size, blocks, nlink, rdev) = match &n.kind {
             Kind::Dir(children) => {
@@ -166,7 +190,7 @@ impl Vfs<'_> {
                 let (major, minor) = d.numbers();
                 (0, 0, 1, makedev(major, minor))
             }
-            Kind::Special => (0, 0, 1, 0),
+            Kind::Special | Kind::Host => (0, 0, 1, 0),
         };
         Stat {
             st_dev: self.mount_of(id).dev,
