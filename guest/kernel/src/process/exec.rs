@@ -1,5 +1,9 @@
-//! exec: a static ELF program from the file system into a new address
-//! space, with the start stack Linux builds (`stack`).
+//! exec: an ELF program from the file system into a new address space,
+//! with the start stack Linux builds (`stack`). A program with PT_INTERP
+//! gets its dynamic loader loaded too, as Linux's `load_elf_binary`
+//! does: the loader where mmap would put it (top down below the stack),
+//! a PIE at `elf::DYN_BASE`, entry at the loader's entry point, and the
+//! auxiliary vector telling the loader where the program is.
 //!
 //! Segments become areas backed by their bytes in the initramfs: pages
 //! are mapped when first touched and filled by copy hypercall (`mm`), so
@@ -7,7 +11,7 @@
 //! zero already. Ring 0 touches only headers and the few words of the
 //! stack's pointer arrays.
 
-use super::mm::{page_up, Mm, STACK_SIZE, STACK_TOP};
+use super::mm::{page_up, Mm, MMAP_BOTTOM, MMAP_TOP, STACK_SIZE, STACK_TOP};
 use super::stack::{self, Aux};
 use super::vmas::{Backing, VmaKind, PROT_EXEC, PROT_READ, PROT_WRITE};
 use crate::mm::addr::VirtAddr;
@@ -43,14 +47,16 @@ pub enum ExecError {
     Elf(ElfError<'static>),
     /// Building the address space.
     Memory(Errno),
+    /// The dynamic loader PT_INTERP names cannot be used (ENOENT if it
+    /// is not in the file system, ELIBBAD if it is not a loadable ELF).
+    Loader(Errno, &'static [u8]),
 }
 
 impl ExecError {
     /// What `execve` returns.
     pub fn errno(&self) -> Errno {
         match *self {
-            ExecError::File(e) | ExecError::Memory(e) => e,
-            ExecError::Elf(ElfError::NeedsInterpreter(_)) => Errno::ENOENT,
+            ExecError::File(e) | ExecError::Memory(e) | ExecError::Loader(e, _) => e,
             ExecError::Elf(_) => Errno::ENOEXEC,
         }
     }
@@ -70,6 +76,18 @@ impl fmt::Display for ExecError {
         match self {
             ExecError::File(e) | ExecError::Memory(e) => f.write_str(e.description()),
             ExecError::Elf(e) => write!(f, "{e}"),
+            ExecError::Loader(e, path) => {
+                let path = core::str::from_utf8(path).unwrap_or("?");
+                if *e == Errno::ENOENT {
+                    write!(
+                        f,
+                        "its dynamic loader {path} is not in the guest's file system \
+                         (add it with --file {path}:{path}, or link the program with -static)"
+                    )
+                } else {
+                    write!(f, "cannot use its dynamic loader {path}: {}", e.description())
+                }
+            }
         }
     }
 }
@@ -106,8 +124,24 @@ pub fn load(
     if !matches!(n.kind, Kind::File { .. }) || n.mode & 0o111 == 0 {
         return Err(ExecError::File(Errno::EACCES));
     }
-    let data = vfs.file_data(node).unwrap_or(&[]);
+    let data = file_bytes(vfs, node);
     let program = elf::parse(data).map_err(ExecError::Elf)?;
+    // The loader is looked up as Linux's open_exec does: from the
+    // caller's directory if relative, symlinks followed, and it must be
+    // an executable regular file.
+    let loader = match program.interp {
+        None => None,
+        Some(ipath) => {
+            let lnode = vfs
+                .lookup(cwd, ipath, true)
+                .map_err(|e| ExecError::Loader(e, ipath))?;
+            let n = vfs.node(lnode);
+            if !matches!(n.kind, Kind::File { .. }) || n.mode & 0o111 == 0 {
+                return Err(ExecError::Loader(Errno::EACCES, ipath));
+            }
+            Some((lnode, ipath))
+        }
+    };
     let (offsets, strings_len) =
         stack::string_offsets(strings, argc + envc).ok_or(ExecError::Memory(Errno::EINVAL))?;
     let strings_phys = VirtAddr::from_ptr(strings.as_ptr())
@@ -118,7 +152,7 @@ pub fn load(
     let mut mm = Mm::new().map_err(ExecError::Memory)?;
     // Out of memory (or a bad stack) past this point: the new address
     // space goes back whole, and execve fails (ENOMEM) as on Linux.
-    match build(&mut mm, vfs, node, &program, path, strings_phys, &offsets, strings_len, argc) {
+    match build(&mut mm, vfs, node, &program, loader, path, strings_phys, &offsets, strings_len, argc) {
         Ok((entry, sp)) => Ok(Image {
             mm,
             entry,
@@ -140,6 +174,7 @@ fn build(
     vfs: &mut Vfs<'static>,
     node: NodeId,
     program: &elf::Program,
+    loader: Option<(NodeId, &'static [u8])>,
     path: &[u8],
     strings_phys: u64,
     offsets: &[u32],
@@ -152,11 +187,22 @@ fn build(
     mm.brk_start = page_up(program.end);
     mm.brk = mm.brk_start;
     let vdso = crate::dev::vdso::map(mm).map_err(ExecError::Memory)?;
+    let (entry, base) = match loader {
+        None => (program.entry, 0),
+        Some((lnode, lpath)) => {
+            let l = load_loader(mm, vfs, lnode).map_err(|e| match e {
+                LoaderError::Elf => ExecError::Loader(Errno::ELIBBAD, lpath),
+                LoaderError::Memory(e) => ExecError::Memory(e),
+            })?;
+            (l.entry, l.bias)
+        }
+    };
 
     let aux = Aux {
         phdr: program.phdr,
         phnum: program.phnum as u64,
         entry: program.entry,
+        base,
         hwcap: crate::arch::cpu::cpuid(1, 0)[3] as u64,
         vdso,
     };
@@ -190,7 +236,60 @@ fn build(
 
     let exe_path = vfs.path_of(node);
     vfs.set_self_exe(&exe_path);
-    Ok((program.entry, l.sp))
+    Ok((entry, l.sp))
+}
+
+/// The bytes of a file that exec reads headers from (one place, so that
+/// files not in the initramfs can be served here later).
+fn file_bytes(vfs: &Vfs<'static>, node: NodeId) -> &'static [u8] {
+    vfs.file_data(node).unwrap_or(&[])
+}
+
+enum LoaderError {
+    Elf,
+    Memory(Errno),
+}
+
+/// Maps the dynamic loader `node` where mmap would put an area of its
+/// size (the highest free range below the stack, aligned as its
+/// segments ask), as Linux maps the interpreter. Returns it, moved.
+fn load_loader(
+    mm: &mut Mm,
+    vfs: &Vfs<'static>,
+    node: NodeId,
+) -> Result<elf::Program<'static>, LoaderError> {
+    let data = file_bytes(vfs, node);
+    let planned = elf::parse_at(data, elf::DYN_BASE, MMAP_TOP).map_err(|_| LoaderError::Elf)?;
+    let base = if planned.bias == 0 {
+        // ET_EXEC: where it says.
+        0
+    } else {
+        let room = planned
+            .span()
+            .checked_add(planned.align - PAGE_SIZE)
+            .ok_or(LoaderError::Memory(Errno::ENOMEM))?;
+        let at = mm
+            .vmas
+            .find_free(room, MMAP_BOTTOM, MMAP_TOP)
+            .ok_or(LoaderError::Memory(Errno::ENOMEM))?;
+        // The top of the free range, rounded down to the alignment, is
+        // still inside it: at + room - span >= aligned start >= at.
+        (at + room - planned.span()) & !(planned.align - 1)
+    };
+    let l = if base == 0 {
+        planned
+    } else {
+        elf::parse_at(data, base, MMAP_TOP).map_err(|_| LoaderError::Elf)?
+    };
+    let (first, _) = l.segments[0].pages();
+    if !mm.vmas.is_free(first, first + l.span()) {
+        // An ET_EXEC loader over the program: Linux fails with EINVAL.
+        return Err(LoaderError::Memory(Errno::EINVAL));
+    }
+    for seg in &l.segments {
+        load_segment(mm, vfs, node, seg).map_err(LoaderError::Memory)?;
+    }
+    Ok(l)
 }
 
 /// Adds one PT_LOAD segment as an area backed by its file bytes (mapped

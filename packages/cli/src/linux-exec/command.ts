@@ -42,10 +42,13 @@ export function execUsage(): string {
   return `Usage: kvmos linux-exec [options] [--] PROGRAM [ARGS...]
        kvmos exec ...   (the same)
 
-Runs an unmodified, statically linked Linux x86-64 program in ring 3 of a
-kvmos guest. PROGRAM is a host file (a path, or a name found on PATH); it
-becomes /bin/<name> in the guest's read-only root file system, with any
---file and --dir you add. Its stdin, stdout and stderr are this command's,
+Runs an unmodified Linux x86-64 program in ring 3 of a kvmos guest.
+PROGRAM is a host file (a path, or a name found on PATH); it becomes
+/bin/<name> in the guest's read-only root file system, with any --file and
+--dir you add. A static program needs nothing else; a dynamically linked
+one needs its loader and libraries in the guest at the paths it names
+(ldd PROGRAM lists them), e.g. --file /lib64/ld-linux-x86-64.so.2:/lib64/ld-linux-x86-64.so.2
+--file /lib/x86_64-linux-gnu/libc.so.6:/lib/x86_64-linux-gnu/libc.so.6. Its stdin, stdout and stderr are this command's,
 byte for byte, and its exit status is this command's.
 
 Options (before PROGRAM):
@@ -66,8 +69,9 @@ as kvmos torus and paint use them), given by any of:
 ${DISPLAY_OPTIONS_USAGE}
 
 Exit status: the program's; 128+N if signal N killed it (a crash prints the
-shell's line, e.g. "Segmentation fault"); 127 PROGRAM not found; 126 not a
-static x86-64 ELF program; 64-70 as for the other guests (kvmos --help).
+shell's line, e.g. "Segmentation fault"); 127 PROGRAM (or its dynamic
+loader) not found; 126 not an x86-64 ELF program; 64-70 as for the other
+guests (kvmos --help).
 
 Examples:
   kvmos exec busybox echo hello
