@@ -7,6 +7,7 @@
  * dynamically linked with glibc ("name (glibc dynamic)") and with musl
  * ("name (musl dynamic)"); a dynamic build runs natively as it is and in the
  * guest with its loader and libraries added by --file (helpers/dynamic-libs.ts).
+ * The programs about loading and memory are also built as glibc static PIEs.
  *
  * Both runs see the same world: cwd = the fixtures directory (natively the
  * host directory; in the guest --dir <fixtures>:/fixtures --cwd /fixtures),
@@ -35,7 +36,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_ENV } from '../src/linux-exec/command.js';
 import { imagePath } from '../src/images.js';
-import { GLIBC, MUSL_DYNAMIC, fileOptions, missingFiles, type Toolchain } from './helpers/dynamic-libs.js';
+import { GLIBC, GLIBC_STATIC_PIE, MUSL_DYNAMIC, fileOptions, missingFiles, type Toolchain } from './helpers/dynamic-libs.js';
 
 const cli = fileURLToPath(new URL('../src/main.js', import.meta.url));
 // Compiled to dist/test/: the C sources and fixtures stay in test/linux/.
@@ -199,9 +200,9 @@ const SKIP: Record<string, string> = {
 };
 
 /** The builds: static musl (tc undefined), then the dynamic ones. */
-const BUILDS: (Toolchain | undefined)[] = [undefined, GLIBC, MUSL_DYNAMIC];
+const BUILDS: (Toolchain | undefined)[] = [undefined, GLIBC, MUSL_DYNAMIC, GLIBC_STATIC_PIE];
 
-for (const tc of BUILDS) for (const name of programs) {
+for (const tc of BUILDS) for (const name of programs.filter((p) => tc?.only === undefined || tc.only.includes(p))) {
   const title = tc === undefined ? name : `${name} (${tc.label})`;
   const binaryName = tc === undefined ? name : `${name}.${tc.label.replace(/ /g, '-')}`;
   const reason = SKIP[title];
@@ -266,5 +267,5 @@ test.after.always(() => {
 });
 
 test('the suite found its programs', (t) => {
-  for (const p of ['hello', 'files', 'files2', 'rofs', 'memory', 'process', 'process2', 'time', 'io', 'signals', 'kill', 'efault', 'enosys', 'abi', 'exit', 'fork', 'pipe', 'spawn', 'churn', 'brk', 'sighandler', 'mmapfile']) t.true(programs.includes(p), p);
+  for (const p of ['hello', 'files', 'files2', 'rofs', 'memory', 'process', 'process2', 'time', 'io', 'signals', 'kill', 'efault', 'enosys', 'abi', 'exit', 'fork', 'pipe', 'spawn', 'churn', 'brk', 'sighandler', 'mmapfile', 'auxv']) t.true(programs.includes(p), p);
 });

@@ -16,6 +16,8 @@ export interface Toolchain {
   libs: string[];
   /** Loader and libraries, at the same path on the host and in the guest. */
   files: string[];
+  /** Only these programs are built this way (all when absent). */
+  only?: string[];
 }
 
 /** gcc, dynamically linked against Debian's glibc (x86-64). */
@@ -34,6 +36,20 @@ export const MUSL_DYNAMIC: Toolchain = {
   flags: ['-O1'],
   libs: [],
   files: ['/lib/ld-musl-x86_64.so.1'],
+};
+
+/**
+ * gcc -static-pie with glibc: no loader, an ET_DYN that relocates itself at
+ * the PIE base. For the programs about loading and memory (the rest behave
+ * as the static musl builds do).
+ */
+export const GLIBC_STATIC_PIE: Toolchain = {
+  label: 'glibc static-pie',
+  cc: 'gcc',
+  flags: ['-O1', '-static-pie'],
+  libs: [],
+  files: [],
+  only: ['hello', 'auxv', 'mmapfile', 'memory', 'brk'],
 };
 
 /** The --file options that put `t`'s files into the guest. */
