@@ -90,6 +90,7 @@ pub static LINUX: Table = table(&[
     (nr::MPROTECT, mmap::mprotect),
     (nr::MREMAP, mmap::mremap),
     (nr::MADVISE, mmap::madvise),
+    (nr::MINCORE, mmap::mincore),
     (nr::MSYNC, mmap::msync),
     // The process and its thread.
     (nr::EXECVE, execve::execve),

@@ -1,4 +1,4 @@
-//! `mmap`, `munmap`, `mprotect`, `mremap`, `madvise`, `msync`.
+//! `mmap`, `munmap`, `mprotect`, `mremap`, `madvise`, `msync`, `mincore`.
 //!
 //! Mappings are areas whose pages come on first touch (`mm`): zero for
 //! anonymous ones (private or shared: there is one process), the file's
@@ -323,5 +323,59 @@ pub(super) fn msync(a: &Args) -> Result<usize, Errno> {
         } else {
             Err(Errno::ENOMEM)
         }
+    })
+}
+
+/// One byte per page of `[start, end)` for mincore: 1 if the page is in
+/// memory, which here means mapped in the page tables, or backed by file
+/// bytes (the initramfs is always in RAM, as a file in Linux's page
+/// cache); 0 for anonymous pages never touched. None at a hole.
+fn residency(mm: &crate::process::mm::Mm, start: u64, end: u64, out: &mut [u8]) -> Option<()> {
+    for (i, va) in (start..end).step_by(PAGE_SIZE as usize).enumerate() {
+        let v = mm.vmas.find(va)?;
+        let mapped = mm
+            .space
+            .translate(crate::mm::addr::VirtAddr::new(va))
+            .is_some();
+        let cached = v
+            .backing
+            .is_some_and(|b| b.within(va, va + PAGE_SIZE).is_some());
+        out[i] = u8::from(mapped || cached);
+    }
+    Some(())
+}
+
+/// mincore(addr, len, vec), checked in Linux's order: EINVAL for an
+/// unaligned address, ENOMEM for a range outside user space or with a
+/// hole (the pages before it are reported), EFAULT for a bad vector.
+pub(super) fn mincore(a: &Args) -> Result<usize, Errno> {
+    let (addr, len, vec) = (a[0], a[1], a[2]);
+    if !aligned(addr) {
+        return Err(Errno::EINVAL);
+    }
+    let end = addr
+        .checked_add(page_up(len))
+        .filter(|&e| e <= USER_END && len <= USER_END)
+        .ok_or(Errno::ENOMEM)?;
+    let pages = (end - addr) / PAGE_SIZE;
+    if vec.checked_add(pages).is_none_or(|e| e > USER_END) {
+        return Err(Errno::EFAULT);
+    }
+    process::with(|sys| {
+        let mm = &sys.proc.mm;
+        // In chunks, as Linux does (a page of results at a time).
+        const CHUNK: u64 = 256;
+        let mut at = addr;
+        let mut out = vec;
+        let mut buf = [0u8; CHUNK as usize];
+        while at < end {
+            let n = ((end - at) / PAGE_SIZE).min(CHUNK);
+            let to = at + n * PAGE_SIZE;
+            residency(mm, at, to, &mut buf[..n as usize]).ok_or(Errno::ENOMEM)?;
+            crate::syscall::UserPtr::<u8>::new(out).copy_to_user(mm, &buf[..n as usize])?;
+            at = to;
+            out += n;
+        }
+        Ok(0)
     })
 }

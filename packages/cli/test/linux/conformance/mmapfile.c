@@ -5,7 +5,8 @@
  * private data segment whose last file page is zeroed past the file's bytes
  * and followed by anonymous bss, RELRO made read-only with mprotect, parts
  * unmapped; and mprotect of the pages of a library that is really mapped
- * (the C library's: in the program itself when it is static).
+ * (the C library's: in the program itself when it is static); mincore
+ * (glibc's grep asks it) on anonymous and file pages.
  *
  * big.txt is 10000 bytes of "line NNNN\n": page 1 starts with "line 0409"
  * cut in the middle, page 2 holds 1808 bytes. Readable and writable are
@@ -136,12 +137,48 @@ static void test_library_pages(void)
 	say("  own code still runs: %d", f(21));
 }
 
+static void test_mincore(void)
+{
+	unsigned char v[4];
+	char *p;
+	say("-- mincore");
+	ADDR(p, S(mmap, 0, 3 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+	/* Its neighbours read-only: a mapping of their own, so that no kernel
+	 * maps them along with the page written (fault-around). */
+	S(mprotect, p, PAGE, PROT_READ);
+	S(mprotect, p + 2 * PAGE, PAGE, PROT_READ);
+	p[PAGE] = 1;
+	memset(v, 0xee, sizeof v);
+	T(S(mincore, p, 3 * PAGE, v));
+	say("  anonymous, the middle page written: %d %d %d, the rest of the vector untouched: %s", v[0] & 1, v[1] & 1, v[2] & 1, yesno(v[3] == 0xee));
+	T(S(mincore, p + 1, PAGE, v));
+	T(S(mincore, p, PAGE + 1, v));
+	T(S(mincore, p, 0, v));
+	T(S(mincore, p, PAGE, BAD_KERNEL));
+	T(S(mincore, 0xffffffff80000000UL, PAGE, v));
+	T(S(munmap, p + 2 * PAGE, PAGE));
+	T(S(mincore, p, 3 * PAGE, v));
+	S(munmap, p, 2 * PAGE);
+	/* A file's pages are in memory once read (natively: the page cache). */
+	int fd = S(open, "big.txt", O_RDONLY);
+	char buf[4096];
+	while (S(read, fd, buf, sizeof buf) > 0)
+		;
+	ADDR(p, S(mmap, 0, 3 * PAGE, PROT_READ, MAP_PRIVATE, fd, 0));
+	memset(v, 0xee, sizeof v);
+	T(S(mincore, p, 3 * PAGE, v));
+	say("  file pages: %d %d %d", v[0] & 1, v[1] & 1, v[2] & 1);
+	S(munmap, p, 3 * PAGE);
+	S(close, fd);
+}
+
 int main(void)
 {
 	begin("mmapfile");
 	hello_fd = S(open, "hello.txt", O_RDONLY);
 	test_loader_pattern();
 	test_library_pages();
+	test_mincore();
 	say("== end");
 	return 0;
 }
