@@ -267,5 +267,5 @@ test.after.always(() => {
 });
 
 test('the suite found its programs', (t) => {
-  for (const p of ['hello', 'files', 'files2', 'rofs', 'memory', 'process', 'process2', 'time', 'io', 'signals', 'kill', 'efault', 'enosys', 'abi', 'exit', 'fork', 'pipe', 'spawn', 'churn', 'brk', 'sighandler', 'mmapfile', 'auxv']) t.true(programs.includes(p), p);
+  for (const p of ['hello', 'files', 'files2', 'rofs', 'memory', 'process', 'process2', 'time', 'io', 'signals', 'kill', 'efault', 'enosys', 'abi', 'exit', 'fork', 'pipe', 'spawn', 'churn', 'brk', 'sighandler', 'mmapfile', 'auxv', 'xattr']) t.true(programs.includes(p), p);
 });

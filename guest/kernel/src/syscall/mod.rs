@@ -50,6 +50,7 @@ pub mod uname;
 pub mod user_ptr;
 mod wait;
 mod write;
+mod xattr;
 
 #[cfg(target_os = "none")]
 pub use crate::arch::syscall::init;
@@ -189,6 +190,12 @@ pub mod nr {
         SETRLIMIT = 160,
         SYNC = 162,
         GETTID = 186,
+        GETXATTR = 191,
+        LGETXATTR = 192,
+        FGETXATTR = 193,
+        LISTXATTR = 194,
+        LLISTXATTR = 195,
+        FLISTXATTR = 196,
         TKILL = 200,
         TIME = 201,
         FUTEX = 202,
