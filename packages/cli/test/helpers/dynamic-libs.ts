@@ -4,6 +4,7 @@
  * one place that lists them, so that host-directory mounts can replace them
  * later (a read-only view of /lib and /lib64 instead of single files).
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
 export interface Toolchain {
@@ -60,4 +61,11 @@ export function fileOptions(t: Toolchain): string[] {
 /** The files of `t` this host lacks (a build for it cannot run here). */
 export function missingFiles(t: Toolchain): string[] {
   return t.files.filter((f) => !existsSync(f));
+}
+
+/** The loader and libraries a host program loads, as ldd lists them (absolute paths). */
+export function lddFiles(program: string): string[] {
+  const r = spawnSync('ldd', [program], { encoding: 'utf8' });
+  if (r.error || r.status !== 0) throw new Error(`ldd ${program}: ${r.error?.message ?? r.stderr}`);
+  return [...new Set([...r.stdout.matchAll(/(\/\S+)/g)].map((m) => m[1]!))];
 }
