@@ -195,7 +195,7 @@ pub fn parse_at(file: &[u8], dyn_base: u64, limit: u64) -> Result<Program<'_>, E
                 // As Linux: a NUL-terminated path of at most PATH_MAX
                 // bytes, else ENOEXEC.
                 let path = raw.split(|&b| b == 0).next().unwrap_or(raw);
-                if filesz < 2 || filesz > MAX_INTERP || raw.last() != Some(&0) || path.is_empty() {
+                if !(2..=MAX_INTERP).contains(&filesz) || raw.last() != Some(&0) || path.is_empty() {
                     return Err(ElfError::BadInterpreter(path));
                 }
                 if interp.is_some() {

@@ -18,7 +18,7 @@ const NAME_MAX: usize = 255;
 /// an empty or too long one.
 fn read_name(sys: &System, ptr: u64, buf: &mut [u8; NAME_MAX + 1]) -> Result<usize, Errno> {
     match UserPtr::<u8>::new(ptr).read_cstr(&sys.proc.mm, buf) {
-        Ok(n) if n.is_empty() => Err(Errno::ERANGE),
+        Ok([]) => Err(Errno::ERANGE),
         Ok(n) => Ok(n.len()),
         Err(Errno::ENAMETOOLONG) => Err(Errno::ERANGE),
         Err(e) => Err(e),
