@@ -83,3 +83,17 @@ test.serial('execve of a dynamic program whose loader is missing: ENOENT, and a 
   t.regex(err, /^sh: \/bin\/pie: not found$/m);
   t.is(r.status, 0);
 });
+
+test.serial('a loader that is not executable is EACCES (126), one that is not ELF ELIBBAD (126), each named', (t) => {
+  const fake = build('hello-fake-ld', 'gcc', ['-O1', '-Wl,--dynamic-linker=/lib/fake-ld.so'], HELLO);
+  const script = join(tmp, 'fake-ld.sh');
+  writeFileSync(script, '#!/bin/sh\necho not a loader\n', { mode: 0o755 });
+  const text = join(tmp, 'fake-ld.txt');
+  writeFileSync(text, 'not a loader\n', { mode: 0o644 });
+  let r = exec(['--file', `${text}:/lib/fake-ld.so`, fake]);
+  t.is(r.status, 126);
+  t.regex(r.stderr.toString(), /hello-fake-ld: cannot use its dynamic loader \/lib\/fake-ld\.so: Permission denied/);
+  r = exec(['--file', `${script}:/lib/fake-ld.so`, fake]);
+  t.is(r.status, 126);
+  t.regex(r.stderr.toString(), /hello-fake-ld: cannot use its dynamic loader \/lib\/fake-ld\.so: Accessing a corrupted shared library/);
+});

@@ -106,7 +106,8 @@ fn prot_of(flags: u32) -> u32 {
     prot
 }
 
-/// Loads the program at `path` (from directory `cwd`) with the strings
+/// Loads the program at `path` (from directory `start`; a relative
+/// PT_INTERP path starts at the working directory `cwd`) with the strings
 /// `strings`: `argc` arguments then `envc` environment entries, each
 /// NUL-terminated, back to back (the args block's layout). `strings`
 /// must be in kernel memory with a physical address (image or direct
@@ -114,12 +115,13 @@ fn prot_of(flags: u32) -> u32 {
 pub fn load(
     vfs: &mut Vfs<'static>,
     cwd: NodeId,
+    start: NodeId,
     path: &[u8],
     strings: &[u8],
     argc: usize,
     envc: usize,
 ) -> Result<Image, ExecError> {
-    let node = vfs.lookup(cwd, path, true).map_err(ExecError::File)?;
+    let node = vfs.lookup(start, path, true).map_err(ExecError::File)?;
     let n = vfs.node(node);
     if !matches!(n.kind, Kind::File { .. }) || n.mode & 0o111 == 0 {
         return Err(ExecError::File(Errno::EACCES));
@@ -127,7 +129,7 @@ pub fn load(
     let data = file_bytes(vfs, node);
     let program = elf::parse(data).map_err(ExecError::Elf)?;
     // The loader is looked up as Linux's open_exec does: from the
-    // caller's directory if relative, symlinks followed, and it must be
+    // working directory if relative, symlinks followed, and it must be
     // an executable regular file.
     let loader = match program.interp {
         None => None,

@@ -69,7 +69,7 @@ fn exec_at(dirfd: u64, path: u64, argv: u64, envp: u64, flags: u64) -> Result<us
         let envc = gather_strings(sys, envp, &mut strings)?;
         let path = p.as_bytes();
         let start = start_dir(sys, dirfd, path)?;
-        let image = match exec::load(&mut sys.vfs, start, path, &strings, argc, envc) {
+        let image = match exec::load(&mut sys.vfs, sys.proc.cwd, start, path, &strings, argc, envc) {
             Ok(i) => i,
             Err(e @ ExecError::Loader(..)) => {
                 // The caller sees only ENOENT (as from Linux); say which
