@@ -8,9 +8,9 @@
  */
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, realpathSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GLIBC, MUSL_DYNAMIC, fileOptions, lddFiles } from './helpers/dynamic-libs.js';
 
@@ -96,4 +96,22 @@ test.serial('a loader that is not executable is EACCES (126), one that is not EL
   r = exec(['--file', `${script}:/lib/fake-ld.so`, fake]);
   t.is(r.status, 126);
   t.regex(r.stderr.toString(), /hello-fake-ld: cannot use its dynamic loader \/lib\/fake-ld\.so: Accessing a corrupted shared library/);
+});
+
+// Debian's python3 (the pty tests use it too): its standard library from a
+// --dir, an extension module opened with dlopen (_hashlib, and libcrypto
+// under it) after start-up.
+const python = existsSync('/usr/bin/python3') ? realpathSync('/usr/bin/python3') : undefined;
+(python === undefined ? test.skip : test.serial)('python3 imports json, re and hashlib (dlopen of an extension module) as natively', (t) => {
+  const py = python!;
+  const stdlib = `/usr/lib/${basename(py)}`;
+  const hashlibSo = spawnSync(py, ['-c', 'import _hashlib; print(_hashlib.__file__)'], { encoding: 'utf8' }).stdout.trim();
+  const files = [...new Set([...lddFiles(py), ...lddFiles(hashlibSo)])];
+  const code = 'import json, re, hashlib; print(json.dumps({"ok": True}), re.sub("a+", "b", "caaat"), hashlib.sha256(b"kvmos").hexdigest())';
+  const native = spawnSync(py, ['-c', code], { env: ENV });
+  const r = exec(['--ram', '512', ...fileOptions({ ...GLIBC, files }), '--dir', `${stdlib}:${stdlib}`, py, '-c', code]);
+  t.is(r.stderr.toString(), native.stderr.toString());
+  t.is(r.stdout.toString(), native.stdout.toString());
+  t.regex(r.stdout.toString(), /^\{"ok": true\} cbt [0-9a-f]{64}\n$/);
+  t.is(r.status, 0);
 });
