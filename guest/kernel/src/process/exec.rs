@@ -247,6 +247,19 @@ fn file_bytes(vfs: &Vfs<'static>, node: NodeId) -> &'static [u8] {
     vfs.file_data(node).unwrap_or(&[])
 }
 
+/// How much free space an image of `span` bytes needs to start at an
+/// `align` boundary (a power of two, at least a page) somewhere inside.
+fn room_for(span: u64, align: u64) -> Option<u64> {
+    span.checked_add(align - PAGE_SIZE)
+}
+
+/// Where an image of `span` bytes starts in the free range `[at, at +
+/// room)` (`room_for`): as high as it fits, on an `align` boundary. The
+/// top start, rounded down, stays inside: at + room - span >= it >= at.
+fn top_aligned(at: u64, room: u64, span: u64, align: u64) -> u64 {
+    (at + room - span) & !(align - 1)
+}
+
 enum LoaderError {
     Elf,
     Memory(Errno),
@@ -266,17 +279,12 @@ fn load_loader(
         // ET_EXEC: where it says.
         0
     } else {
-        let room = planned
-            .span()
-            .checked_add(planned.align - PAGE_SIZE)
-            .ok_or(LoaderError::Memory(Errno::ENOMEM))?;
+        let room = room_for(planned.span(), planned.align).ok_or(LoaderError::Memory(Errno::ENOMEM))?;
         let at = mm
             .vmas
             .find_free(room, MMAP_BOTTOM, MMAP_TOP)
             .ok_or(LoaderError::Memory(Errno::ENOMEM))?;
-        // The top of the free range, rounded down to the alignment, is
-        // still inside it: at + room - span >= aligned start >= at.
-        (at + room - planned.span()) & !(planned.align - 1)
+        top_aligned(at, room, planned.span(), planned.align)
     };
     let l = if base == 0 {
         planned
@@ -330,4 +338,30 @@ fn load_segment(mm: &mut Mm, vfs: &Vfs<'static>, node: NodeId, seg: &Segment) ->
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The loader's place in the free range find_free gives: the highest
+    /// aligned start from which its whole span fits.
+    #[test]
+    fn loader_placement() {
+        let span = 0x3b000;
+        // Page alignment: exactly the range, at its top.
+        let room = room_for(span, PAGE_SIZE).unwrap();
+        assert_eq!(room, span);
+        assert_eq!(top_aligned(0x7fff_effc_5000, room, span, PAGE_SIZE), 0x7fff_effc_5000);
+        // 2 MiB alignment: a range of span + 2 MiB - 4 KiB, wherever it
+        // starts, holds a 2 MiB-aligned start with the span after it.
+        let align = 0x20_0000;
+        let room = room_for(span, align).unwrap();
+        for at in [0x7fff_efc0_0000u64, 0x7fff_efc0_1000, 0x7fff_efdf_f000] {
+            let base = top_aligned(at, room, span, align);
+            assert_eq!(base % align, 0);
+            assert!(base >= at && base + span <= at + room, "{at:#x} -> {base:#x}");
+        }
+        assert_eq!(room_for(u64::MAX - 0x1000, align), None);
+    }
 }
