@@ -45,11 +45,12 @@ export function execUsage(): string {
 Runs an unmodified Linux x86-64 program in ring 3 of a kvmos guest.
 PROGRAM is a host file (a path, or a name found on PATH); it becomes
 /bin/<name> in the guest's read-only root file system, with any --file and
---dir you add. A static program needs nothing else; a dynamically linked
-one needs its loader and libraries in the guest at the paths it names
-(ldd PROGRAM lists them), e.g. --file /lib64/ld-linux-x86-64.so.2:/lib64/ld-linux-x86-64.so.2
---file /lib/x86_64-linux-gnu/libc.so.6:/lib/x86_64-linux-gnu/libc.so.6. Its stdin, stdout and stderr are this command's,
-byte for byte, and its exit status is this command's.
+--dir you add. Its stdin, stdout and stderr are this command's, byte for
+byte, and its exit status is this command's. A static program needs
+nothing else; a dynamically linked one needs its loader and libraries in
+the guest at the paths it names (ldd PROGRAM lists them), for instance
+  --file /lib64/ld-linux-x86-64.so.2:/lib64/ld-linux-x86-64.so.2
+  --file /lib/x86_64-linux-gnu/libc.so.6:/lib/x86_64-linux-gnu/libc.so.6
 
 Options (before PROGRAM):
   --env KEY=VALUE   set a variable in the program's environment (repeatable)
