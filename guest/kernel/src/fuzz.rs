@@ -158,7 +158,7 @@ fn elf_one(rng: &mut Rng) -> bool {
             assert!(l.end <= top && l.segments.iter().all(|s| s.vaddr + s.memsz <= top));
             let first = l.segments[0].pages().0;
             assert_eq!(first + l.span(), (l.end + 4095) & !4095);
-            if l.bias != 0 {
+            if l.dynamic {
                 assert!(first >= base && l.bias % l.align == 0);
             }
         }

@@ -95,8 +95,10 @@ pub struct Program<'a> {
     pub phdr: u64,
     pub phnum: u16,
     pub segments: Vec<Segment>,
-    /// What was added to every address (0 for ET_EXEC).
+    /// What was added to every address, modulo 2^64 (0 for ET_EXEC).
     pub bias: u64,
+    /// ET_DYN: it was moved to the base it was given.
+    pub dynamic: bool,
     /// One past the last byte of the image (the break starts above).
     pub end: u64,
     /// The largest PT_LOAD alignment (at least a page, at most 1 GiB):
@@ -252,23 +254,29 @@ pub fn parse_at(file: &[u8], dyn_base: u64, limit: u64) -> Result<Program<'_>, E
         (Some(f), Some(l)) => (*f, *l),
         _ => return Err(Invalid("no PT_LOAD segment")),
     };
-    let bias = if e_type == ET_DYN {
+    // As Linux's load_bias: modulo 2^64 (an ET_DYN linked above the base
+    // moves down), so only the moved addresses are checked.
+    let (bias, first_page) = if e_type == ET_DYN {
         let base = dyn_base
             .checked_add(max_align - 1)
             .ok_or(Invalid("PT_LOAD outside user space"))?
             & !(max_align - 1);
-        base - (first.vaddr & !(max_align - 1))
+        let aligned_first = first.vaddr & !(max_align - 1);
+        let first_page = base + ((first.vaddr & !(PAGE - 1)) - aligned_first);
+        (base.wrapping_sub(aligned_first), first_page)
     } else {
-        0
+        (0, first.vaddr & !(PAGE - 1))
     };
-    let end = (last.vaddr + last.memsz)
-        .checked_add(bias)
+    // Segments ascend from the first, so each moved address is the first
+    // page plus a distance inside the image.
+    let end = first_page
+        .checked_add(last.vaddr + last.memsz - (first.vaddr & !(PAGE - 1)))
         .ok_or(Invalid("PT_LOAD outside user space"))?;
-    if (first.vaddr & !(PAGE - 1)) + bias < PAGE || end > limit {
+    if first_page < PAGE || end > limit {
         return Err(Invalid("PT_LOAD outside user space"));
     }
     for s in &mut segments {
-        s.vaddr += bias;
+        s.vaddr = s.vaddr.wrapping_add(bias);
     }
     let entry = entry.wrapping_add(bias);
     if !segments
@@ -292,6 +300,7 @@ pub fn parse_at(file: &[u8], dyn_base: u64, limit: u64) -> Result<Program<'_>, E
         phnum: phnum as u16,
         segments,
         bias,
+        dynamic: e_type == ET_DYN,
         end,
         align: max_align,
         interp,
@@ -458,6 +467,18 @@ pub(crate) mod tests {
             parse_at(&f, u64::MAX - 0x10, top),
             Err(ElfError::Invalid("PT_LOAD outside user space"))
         );
+        // Linked above the base: moved down (the bias wraps, as Linux's).
+        let high = elf(
+            ET_DYN,
+            0x7e00_0000_1010,
+            &[(PT_LOAD, RX, 0, 0x7e00_0000_0000, 0x1100, 0x1100, 0x1000)],
+            0x1200,
+        );
+        let p = parse_at(&high, 0x1000_0000, top).unwrap();
+        assert_eq!(p.segments[0].vaddr, 0x1000_0000);
+        assert_eq!(p.entry, 0x1000_1010);
+        assert_eq!(p.end, 0x1000_1100);
+        assert_eq!(p.bias, 0x1000_0000u64.wrapping_sub(0x7e00_0000_0000));
         // The default limit keeps programs below IMAGE_LIMIT.
         assert!(parse_at(&f, 0x7fff_e000_0000, IMAGE_LIMIT).is_err());
     }

@@ -275,7 +275,7 @@ fn load_loader(
 ) -> Result<elf::Program<'static>, LoaderError> {
     let data = file_bytes(vfs, node);
     let planned = elf::parse_at(data, elf::DYN_BASE, MMAP_TOP).map_err(|_| LoaderError::Elf)?;
-    let base = if planned.bias == 0 {
+    let base = if !planned.dynamic {
         // ET_EXEC: where it says.
         0
     } else {
@@ -286,7 +286,7 @@ fn load_loader(
             .ok_or(LoaderError::Memory(Errno::ENOMEM))?;
         top_aligned(at, room, planned.span(), planned.align)
     };
-    let l = if base == 0 {
+    let l = if !planned.dynamic {
         planned
     } else {
         elf::parse_at(data, base, MMAP_TOP).map_err(|_| LoaderError::Elf)?
