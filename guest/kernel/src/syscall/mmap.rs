@@ -2,8 +2,9 @@
 //!
 //! Mappings are areas whose pages come on first touch (`mm`): zero for
 //! anonymous ones (private or shared: there is one process), the file's
-//! bytes from the initramfs for a file mapping (a private copy). A mapping
-//! of `/dev/fb0` maps the framebuffer's own pages at once (shared or
+//! bytes from the initramfs for a file mapping (a private copy; zero
+//! after the file's last byte in its last page, SIGBUS on the pages past
+//! it, as on Linux). A mapping of `/dev/fb0` maps the framebuffer's own pages at once (shared or
 //! private alike: writes reach the screen; offset + length at most the
 //! pixels rounded up to a page, else EINVAL). Placement is
 //! Linux's: MAP_FIXED replaces, MAP_FIXED_NOREPLACE refuses (EEXIST), a
@@ -159,13 +160,15 @@ fn map(sys: &mut System, a: &Args) -> Result<usize, Errno> {
         Some(node) => {
             let size = sys.vfs.file_data(node).map_or(0, |d| d.len()) as u64;
             let n = size.saturating_sub(off).min(len);
+            // Kept even with no bytes (mapped wholly past the end of the
+            // file): the area's pages past the file are SIGBUS.
             match sys.vfs.file_phys(node, off) {
-                Some(phys) if n > 0 => Some(Backing {
+                Some(phys) => Some(Backing {
                     va: start,
                     phys,
                     len: n,
                 }),
-                _ => None,
+                None => None,
             }
         }
         None => None,

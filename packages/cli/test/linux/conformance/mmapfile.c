@@ -6,13 +6,16 @@
  * and followed by anonymous bss, RELRO made read-only with mprotect, parts
  * unmapped; and mprotect of the pages of a library that is really mapped
  * (the C library's: in the program itself when it is static); mincore
- * (glibc's grep asks it) on anonymous and file pages.
+ * (glibc's grep asks it) on anonymous and file pages; a touch past the
+ * end of a mapped file (SIGBUS, BUS_ADRERR; EFAULT for the kernel).
  *
  * big.txt is 10000 bytes of "line NNNN\n": page 1 starts with "line 0409"
  * cut in the middle, page 2 holds 1808 bytes. Readable and writable are
  * probed through the kernel (memory.c explains readable() and writable()).
  */
 #include "conformance.h"
+#include <setjmp.h>
+#include <signal.h>
 #include <string.h>
 
 #define PAGE 4096L
@@ -172,6 +175,61 @@ static void test_mincore(void)
 	S(close, fd);
 }
 
+static sigjmp_buf back;
+static volatile siginfo_t caught;
+
+static void on_bus(int sig, siginfo_t *si, void *uc)
+{
+	(void)sig;
+	(void)uc;
+	caught = *si;
+	siglongjmp(back, 1);
+}
+
+/* Reads p[0]: "read" or the signal it raised, with its code and address. */
+static void touch(const char *what, volatile char *p)
+{
+	memset((void *)&caught, 0, sizeof caught);
+	if (sigsetjmp(back, 1) == 0) {
+		(void)p[0];
+		say("  %s: read", what);
+	} else {
+		say("  %s: signal %d, si_code %d, si_addr is the address: %s", what, caught.si_signo, caught.si_code, yesno(caught.si_addr == (void *)p));
+	}
+}
+
+static void test_past_the_end(void)
+{
+	char *p;
+	say("-- past the end of a mapped file");
+	struct sigaction sa = { 0 };
+	sa.sa_sigaction = on_bus;
+	sa.sa_flags = SA_SIGINFO;
+	sigaction(SIGBUS, &sa, 0);
+	sigaction(SIGSEGV, &sa, 0);
+	int fd = S(open, "big.txt", O_RDONLY);
+	/* 10000 bytes: pages 0-2 hold the file, 3 and 4 are past its end. */
+	ADDR(p, S(mmap, 0, 5 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0));
+	touch("page 2 (the file's last)", p + 2 * PAGE + 100);
+	touch("page 3 (past the end)", p + 3 * PAGE);
+	touch("page 4", p + 4 * PAGE + 8);
+	say("  the kernel reading page 3: %s", readable(p + 3 * PAGE));
+	T(S(pread64, fd, p + 4 * PAGE, 1, 0));
+	/* Wholly past the end: every page. */
+	char *q;
+	ADDR(q, S(mmap, 0, PAGE, PROT_READ, MAP_PRIVATE, fd, 4 * PAGE));
+	touch("a mapping at offset 16384", q);
+	S(munmap, q, PAGE);
+	/* Anonymous bss over it (what a loader does): zero, no signal. */
+	TL("mmap(p + 3 pages, 2 pages, MAP_FIXED | MAP_ANONYMOUS) == p + 3 pages",
+	   S(mmap, p + 3 * PAGE, 2 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS, -1, 0) == (long)(p + 3 * PAGE));
+	touch("page 3 now", p + 3 * PAGE);
+	S(munmap, p, 5 * PAGE);
+	S(close, fd);
+	signal(SIGBUS, SIG_DFL);
+	signal(SIGSEGV, SIG_DFL);
+}
+
 int main(void)
 {
 	begin("mmapfile");
@@ -179,6 +237,7 @@ int main(void)
 	test_loader_pattern();
 	test_library_pages();
 	test_mincore();
+	test_past_the_end();
 	say("== end");
 	return 0;
 }
