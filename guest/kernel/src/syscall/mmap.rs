@@ -156,23 +156,17 @@ fn map(sys: &mut System, a: &Args) -> Result<usize, Errno> {
     {
         return Err(Errno::ENOMEM);
     }
-    let backing = match file {
-        Some(node) => {
-            let size = sys.vfs.file_data(node).map_or(0, |d| d.len()) as u64;
-            let n = size.saturating_sub(off).min(len);
-            // Kept even with no bytes (mapped wholly past the end of the
-            // file): the area's pages past the file are SIGBUS.
-            match sys.vfs.file_phys(node, off) {
-                Some(phys) => Some(Backing {
-                    va: start,
-                    phys,
-                    len: n,
-                }),
-                None => None,
-            }
-        }
-        None => None,
-    };
+    // Kept even with no bytes (mapped wholly past the end of the file):
+    // the area's pages past the file are SIGBUS.
+    let backing = file.and_then(|node| {
+        let size = sys.vfs.file_data(node).map_or(0, |d| d.len()) as u64;
+        let n = size.saturating_sub(off).min(len);
+        sys.vfs.file_phys(node, off).map(|phys| Backing {
+            va: start,
+            phys,
+            len: n,
+        })
+    });
     mm.add_file_area(start, start + len, prot, VmaKind::Mmap, backing);
     if flags & MAP_POPULATE != 0 {
         // As Linux's mm_populate: best effort, the mapping stands (pages
