@@ -107,7 +107,18 @@ fn run(name: &str, what: &str, n: u64, mut one: impl FnMut(&mut Rng) -> bool) {
 
 fn elf_one(rng: &mut Rng) -> bool {
     let rx = PF_X | 4;
-    let seed = match rng.below(3) {
+    let seed = match rng.below(4) {
+        3 => {
+            // A PIE naming its loader.
+            let mut f = elf::tests::elf(
+                elf::ET_DYN,
+                0x1100,
+                &[(3, 4, 0x200, 0x200, 28, 28, 1), (1, rx, 0, 0, 0x2000, 0x2000, 0x1000)],
+                0x2000,
+            );
+            f[0x200..0x21c].copy_from_slice(b"/lib64/ld-linux-x86-64.so.2\0");
+            f
+        }
         0 => elf::tests::elf(elf::ET_EXEC, 0x401000, &[(1, rx, 0, 0x400000, 0x2000, 0x2000, 0x1000)], 0x2000),
         1 => elf::tests::elf(
             elf::ET_DYN,
@@ -138,6 +149,19 @@ fn elf_one(rng: &mut Rng) -> bool {
             .segments
             .iter()
             .any(|s| s.flags & PF_X != 0 && s.vaddr <= p.entry && p.entry < s.vaddr + s.memsz));
+        assert!(p.interp.is_none_or(|i| !i.is_empty() && !i.contains(&0)));
+        // The same file as a dynamic loader, placed near the top of the
+        // mmap area (exec's `load_loader`): inside the limit, span exact.
+        let top = crate::process::mm::MMAP_TOP;
+        let base = rng.below(top);
+        if let Ok(l) = elf::parse_at(&file, base, top) {
+            assert!(l.end <= top && l.segments.iter().all(|s| s.vaddr + s.memsz <= top));
+            let first = l.segments[0].pages().0;
+            assert_eq!(first + l.span(), (l.end + 4095) & !4095);
+            if l.dynamic {
+                assert!(first >= base && l.bias % l.align == 0);
+            }
+        }
         return true;
     }
     false

@@ -1,8 +1,13 @@
 /**
- * The system call conformance suite: small static musl C programs
+ * The system call conformance suite: small C programs
  * (test/linux/conformance/*.c), each run natively on Linux and in the kvmos
  * guest (kvmos linux-exec), must give identical stdout, stderr and exit
- * status. Linux is the oracle: a difference is a kernel bug.
+ * status. Linux is the oracle: a difference is a kernel bug. Each program is
+ * built three ways: static with musl (the test named after the program),
+ * dynamically linked with glibc ("name (glibc dynamic)") and with musl
+ * ("name (musl dynamic)"); a dynamic build runs natively as it is and in the
+ * guest with its loader and libraries added by --file (helpers/dynamic-libs.ts).
+ * The programs about loading and memory are also built as glibc static PIEs.
  *
  * Both runs see the same world: cwd = the fixtures directory (natively the
  * host directory; in the guest --dir <fixtures>:/fixtures --cwd /fixtures),
@@ -31,6 +36,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_ENV } from '../src/linux-exec/command.js';
 import { imagePath } from '../src/images.js';
+import { GLIBC, GLIBC_STATIC_PIE, MUSL_DYNAMIC, fileOptions, missingFiles, type Toolchain } from './helpers/dynamic-libs.js';
 
 const cli = fileURLToPath(new URL('../src/main.js', import.meta.url));
 // Compiled to dist/test/: the C sources and fixtures stay in test/linux/.
@@ -101,17 +107,18 @@ function haveMuslGcc(): boolean {
   return r.error === undefined;
 }
 
-/** Compiles test/linux/<source>.c with musl-gcc -static -O1 into the work directory. */
-function compile(source: string, name: string): string {
-  if (!haveMuslGcc()) {
+/** Compiles test/linux/<source>.c with musl-gcc -static -O1 (or `tc`'s compiler) into the work directory. */
+function compile(source: string, name: string, tc?: Toolchain): string {
+  if ((tc === undefined || tc.cc === 'musl-gcc') && !haveMuslGcc()) {
     throw new Error('musl-gcc not found: install musl-tools (scripts/setup.sh does: apt-get install musl-tools)');
   }
   const out = join(work, name);
   if (existsSync(out)) return out;
-  const r = spawnSync('musl-gcc', ['-static', '-O1', '-Wall', '-Werror=implicit-function-declaration', '-o', out, join(linuxDir, `${source}.c`)], {
+  const [cc, flags, libs] = tc === undefined ? ['musl-gcc', ['-static', '-O1'], []] : [tc.cc, tc.flags, tc.libs];
+  const r = spawnSync(cc, [...flags, '-Wall', '-Werror=implicit-function-declaration', '-o', out, join(linuxDir, `${source}.c`), ...libs], {
     encoding: 'utf8',
   });
-  if (r.status !== 0) throw new Error(`musl-gcc ${source}.c failed:\n${r.stderr}`);
+  if (r.status !== 0) throw new Error(`${cc} ${source}.c failed:\n${r.stderr}`);
   return out;
 }
 
@@ -181,33 +188,62 @@ const programs = readdirSync(sources)
   .map((f) => f.slice(0, -2))
   .sort((a, b) => (a === 'hello' ? -1 : b === 'hello' ? 1 : a < b ? -1 : 1));
 
-for (const name of programs) {
-  test.serial(name, async (t) => {
+/** Builds that cannot pass yet, with the reason (shown as skipped, never as passed). */
+const SKIP: Record<string, string> = {
+  // Linux counts resident pages lazily per task (SPLIT_RSS_COUNTING: synced
+  // every 64 faults) and ru_maxrss also carries the high-water mark of the
+  // image before exec (here the static pipes helper): a small static program
+  // natively reads 0, as kvmos always answers, so the static build passes; a
+  // dynamic one faults enough pages that Linux reports > 0.
+  'time (glibc dynamic)': 'getrusage ru_maxrss is always 0 in kvmos (no resident-set accounting yet)',
+  'time (musl dynamic)': 'getrusage ru_maxrss is always 0 in kvmos (no resident-set accounting yet)',
+};
+
+/** The builds: static musl (tc undefined), then the dynamic ones. */
+const BUILDS: (Toolchain | undefined)[] = [undefined, GLIBC, MUSL_DYNAMIC, GLIBC_STATIC_PIE];
+
+for (const tc of BUILDS) for (const name of programs.filter((p) => tc?.only === undefined || tc.only.includes(p))) {
+  const title = tc === undefined ? name : `${name} (${tc.label})`;
+  const binaryName = tc === undefined ? name : `${name}.${tc.label.replace(/ /g, '-')}`;
+  const reason = SKIP[title];
+  if (reason !== undefined) {
+    test.skip(`${title}: ${reason}`, () => {});
+    continue;
+  }
+  test.serial(title, async (t) => {
     const pipes = compile('pipes', 'pipes');
-    const binary = compile(`conformance/${name}`, name);
+    if (tc !== undefined) {
+      const missing = missingFiles(tc);
+      if (missing.length > 0) {
+        t.fail(`${title}: this host lacks ${missing.join(', ')} (scripts/setup.sh installs them)`);
+        return;
+      }
+    }
+    const binary = compile(`conformance/${name}`, binaryName, tc);
     const args = ARGS[name] ?? [];
     const expected = STATUS[name] ?? 0;
 
     const native = await run(pipes, [binary, ...args], { cwd: fixtures, env: ENV });
     const again = await run(pipes, [binary, ...args], { cwd: fixtures, env: ENV });
-    keep(name, 'native', native);
+    keep(binaryName, 'native', native);
     t.is(native.status, expected, `natively: ${describeStatus(native)}, expected ${expected}; stderr:\n${native.stderr.toString()}`);
     const unstable = [
       difference('stdout', native.stdout, again.stdout, 'run 1', 'run 2'),
       difference('stderr', native.stderr, again.stderr, 'run 1', 'run 2'),
     ].filter(Boolean);
-    t.deepEqual(unstable, [], `${name} is not deterministic natively: a bug in the program, not the kernel`);
+    t.deepEqual(unstable, [], `${title} is not deterministic natively: a bug in the program, not the kernel`);
 
     const image = imagePath('linux-exec');
     if (!existsSync(image)) {
       t.fail(`no guest image at ${image}: build it with (cd guest && bash build.sh)`);
       return;
     }
-    const guest = await run(pipes, [process.execPath, cli, 'linux-exec', '--dir', `${fixtures}:/fixtures`, '--cwd', '/fixtures', binary, ...args], {
+    const libs = tc === undefined ? [] : fileOptions(tc);
+    const guest = await run(pipes, [process.execPath, cli, 'linux-exec', ...libs, '--dir', `${fixtures}:/fixtures`, '--cwd', '/fixtures', binary, ...args], {
       cwd: fixtures,
       env: ENV,
     });
-    keep(name, 'guest', guest);
+    keep(binaryName, 'guest', guest);
     const guestStderr = Buffer.from(guest.stderr.toString('latin1').replace(UNKNOWN_SYSCALL_NOTICE, ''), 'latin1');
     const differences = [
       native.status === guest.status ? '' : `status: native ${describeStatus(native)}, guest ${describeStatus(guest)}`,
@@ -217,7 +253,7 @@ for (const name of programs) {
     t.deepEqual(
       differences,
       [],
-      `${name}: the guest differs from Linux (outputs in ${work}/${name}.{native,guest}.{stdout,stderr}); guest stderr (status ${describeStatus(guest)}):\n${guest.stderr.toString()}`,
+      `${title}: the guest differs from Linux (outputs in ${work}/${binaryName}.{native,guest}.{stdout,stderr}); guest stderr (status ${describeStatus(guest)}):\n${guest.stderr.toString()}`,
     );
   });
 }
@@ -231,5 +267,5 @@ test.after.always(() => {
 });
 
 test('the suite found its programs', (t) => {
-  for (const p of ['hello', 'files', 'files2', 'rofs', 'memory', 'process', 'process2', 'time', 'io', 'signals', 'kill', 'efault', 'enosys', 'abi', 'exit', 'fork', 'pipe', 'spawn', 'churn', 'brk', 'sighandler']) t.true(programs.includes(p), p);
+  for (const p of ['hello', 'files', 'files2', 'rofs', 'memory', 'process', 'process2', 'time', 'io', 'signals', 'kill', 'efault', 'enosys', 'abi', 'exit', 'fork', 'pipe', 'spawn', 'churn', 'brk', 'sighandler', 'mmapfile', 'auxv', 'xattr']) t.true(programs.includes(p), p);
 });

@@ -63,10 +63,14 @@ test('busybox sh reads its commands from stdin (a pipe)', (t) => {
   t.is(r.status, 5);
 });
 
-test('a dynamically linked program is refused before boot with what to do (126)', (t) => {
-  const r = exec(['/bin/ls']);
-  t.is(r.status, 126);
-  t.regex(r.stderr, /dynamically linked .* -static/);
+test('a dynamically linked program whose loader is not in the guest: 127, naming the loader and what to do', (t) => {
+  writeFileSync(join(tmp, 'dyn.c'), 'int main(void) { return 0; }\n');
+  const prog = join(tmp, 'dyn');
+  const b = spawnSync('gcc', ['-O1', '-o', prog, join(tmp, 'dyn.c')], { encoding: 'utf8' });
+  t.is(b.status, 0, b.stderr);
+  const r = exec([prog]);
+  t.is(r.status, 127);
+  t.regex(r.stderr, /dyn: its dynamic loader \/lib64\/ld-linux-x86-64\.so\.2 is not in the guest's file system \(add it with --file /);
 });
 
 test('a program that is not there: 127, like a shell', (t) => {

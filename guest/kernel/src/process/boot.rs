@@ -181,9 +181,9 @@ pub fn run_init(info: &BootInfo, init: &[u8], cwd: &[u8]) -> ! {
             super::exit(127)
         }
     };
-    let image = match exec::load(&mut vfs, cwd_node, init, args.strings, args.argc, args.envc) {
+    let image = match exec::load(&mut vfs, cwd_node, cwd_node, init, args.strings, args.argc, args.envc) {
         Ok(i) => i,
-        Err(e @ ExecError::Elf(_)) => {
+        Err(e @ (ExecError::Elf(_) | ExecError::Loader(..))) => {
             crate::notice!("kvmos: {name}: {e}");
             super::exit(e.exit_status())
         }

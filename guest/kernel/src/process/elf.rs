@@ -6,9 +6,11 @@
 //! p_memsz`, `p_vaddr` congruent to `p_offset` modulo the page size (what
 //! `mmap` needs on Linux), segments in ascending, non-overlapping order,
 //! and the whole image (after the load bias) inside user space, clear of
-//! page 0. `ET_EXEC` loads where it says; `ET_DYN` without PT_INTERP (a
-//! static PIE) is moved to `DYN_BASE`; its own startup code applies its
-//! relocations. A program with PT_INTERP needs a dynamic loader.
+//! page 0. `ET_EXEC` loads where it says; `ET_DYN` (a PIE, static or
+//! not) is moved to `DYN_BASE` as Linux does with ASLR off; its own
+//! startup code (or its dynamic loader) applies its relocations. A
+//! program with PT_INTERP names its dynamic loader (`Program::interp`),
+//! which exec loads too (`parse_at` with the base it found for it).
 
 use alloc::vec::Vec;
 use core::fmt;
@@ -42,9 +44,12 @@ pub enum ElfError<'a> {
     Unsupported(&'static str),
     /// A malformed ELF file.
     Invalid(&'static str),
-    /// Dynamically linked: needs this interpreter.
-    NeedsInterpreter(&'a [u8]),
+    /// PT_INTERP names no path (empty, or more than `MAX_INTERP` bytes).
+    BadInterpreter(&'a [u8]),
 }
+
+/// Linux's limit on PT_INTERP's size (a path of at most PATH_MAX).
+const MAX_INTERP: u64 = 4096;
 
 impl fmt::Display for ElfError<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -52,9 +57,9 @@ impl fmt::Display for ElfError<'_> {
             ElfError::NotElf => f.write_str("not an ELF program (exec format error)"),
             ElfError::Unsupported(why) => write!(f, "cannot run this ELF file: {why}"),
             ElfError::Invalid(why) => write!(f, "malformed ELF file: {why}"),
-            ElfError::NeedsInterpreter(interp) => write!(
+            ElfError::BadInterpreter(interp) => write!(
                 f,
-                "needs a dynamic loader ({}), which kvmos does not have yet: link it with -static",
+                "malformed ELF file: PT_INTERP {:?} is not a path",
                 core::str::from_utf8(interp).unwrap_or("?")
             ),
         }
@@ -84,16 +89,31 @@ impl Segment {
 
 /// A validated program, ready to map.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Program {
+pub struct Program<'a> {
     pub entry: u64,
     /// Where the program headers are in memory (AT_PHDR), 0 if nowhere.
     pub phdr: u64,
     pub phnum: u16,
     pub segments: Vec<Segment>,
-    /// What was added to every address (0 for ET_EXEC).
+    /// What was added to every address, modulo 2^64 (0 for ET_EXEC).
     pub bias: u64,
+    /// ET_DYN: it was moved to the base it was given.
+    pub dynamic: bool,
     /// One past the last byte of the image (the break starts above).
     pub end: u64,
+    /// The largest PT_LOAD alignment (at least a page, at most 1 GiB):
+    /// where an ET_DYN image may start.
+    pub align: u64,
+    /// The dynamic loader PT_INTERP names (without its NUL).
+    pub interp: Option<&'a [u8]>,
+}
+
+impl Program<'_> {
+    /// Bytes from the first page of the image to the end of its last.
+    pub fn span(&self) -> u64 {
+        let first = self.segments[0].vaddr & !(PAGE - 1);
+        ((self.end + PAGE - 1) & !(PAGE - 1)) - first
+    }
 }
 
 fn u16_at(b: &[u8], at: usize) -> u16 {
@@ -106,8 +126,16 @@ fn u64_at(b: &[u8], at: usize) -> u64 {
     u64::from_le_bytes(b[at..at + 8].try_into().unwrap())
 }
 
-/// Validates `file` and plans its mapping.
-pub fn parse(file: &[u8]) -> Result<Program, ElfError<'_>> {
+/// Validates `file` and plans its mapping (an ET_DYN at `DYN_BASE`).
+pub fn parse(file: &[u8]) -> Result<Program<'_>, ElfError<'_>> {
+    parse_at(file, DYN_BASE, IMAGE_LIMIT)
+}
+
+/// Validates `file` and plans its mapping with an ET_DYN image's first
+/// page at `dyn_base` rounded up to the image's alignment (`align`),
+/// all of it below `limit` (a dynamic loader goes where mmap would put
+/// it, above `IMAGE_LIMIT`).
+pub fn parse_at(file: &[u8], dyn_base: u64, limit: u64) -> Result<Program<'_>, ElfError<'_>> {
     use ElfError::{Invalid, Unsupported};
     if file.len() < 4 || &file[..4] != b"\x7fELF" {
         return Err(ElfError::NotElf);
@@ -150,6 +178,7 @@ pub fn parse(file: &[u8]) -> Result<Program, ElfError<'_>> {
     let mut segments: Vec<Segment> = Vec::new();
     let mut max_align = PAGE;
     let mut phdr_vaddr = None;
+    let mut interp = None;
     for ph in table.chunks_exact(PHDR_SIZE) {
         let p_type = u32_at(ph, 0);
         let flags = u32_at(ph, 4);
@@ -164,9 +193,17 @@ pub fn parse(file: &[u8]) -> Result<Program, ElfError<'_>> {
                     .checked_add(filesz)
                     .filter(|&e| e <= file.len() as u64)
                     .ok_or(Invalid("PT_INTERP outside the file"))?;
-                let path = &file[offset as usize..end as usize];
-                let path = path.split(|&b| b == 0).next().unwrap_or(path);
-                return Err(ElfError::NeedsInterpreter(path));
+                let raw = &file[offset as usize..end as usize];
+                // As Linux: a NUL-terminated path of at most PATH_MAX
+                // bytes, else ENOEXEC.
+                let path = raw.split(|&b| b == 0).next().unwrap_or(raw);
+                if !(2..=MAX_INTERP).contains(&filesz) || raw.last() != Some(&0) || path.is_empty() {
+                    return Err(ElfError::BadInterpreter(path));
+                }
+                if interp.is_some() {
+                    return Err(Invalid("more than one PT_INTERP"));
+                }
+                interp = Some(path);
             }
             PT_PHDR => phdr_vaddr = Some(vaddr),
             PT_LOAD => {
@@ -217,18 +254,29 @@ pub fn parse(file: &[u8]) -> Result<Program, ElfError<'_>> {
         (Some(f), Some(l)) => (*f, *l),
         _ => return Err(Invalid("no PT_LOAD segment")),
     };
-    let bias = if e_type == ET_DYN {
-        let base = (DYN_BASE + max_align - 1) & !(max_align - 1);
-        base - (first.vaddr & !(max_align - 1))
+    // As Linux's load_bias: modulo 2^64 (an ET_DYN linked above the base
+    // moves down), so only the moved addresses are checked.
+    let (bias, first_page) = if e_type == ET_DYN {
+        let base = dyn_base
+            .checked_add(max_align - 1)
+            .ok_or(Invalid("PT_LOAD outside user space"))?
+            & !(max_align - 1);
+        let aligned_first = first.vaddr & !(max_align - 1);
+        let first_page = base + ((first.vaddr & !(PAGE - 1)) - aligned_first);
+        (base.wrapping_sub(aligned_first), first_page)
     } else {
-        0
+        (0, first.vaddr & !(PAGE - 1))
     };
-    let end = last.vaddr + last.memsz + bias;
-    if (first.vaddr & !(PAGE - 1)) + bias < PAGE || end > IMAGE_LIMIT {
+    // Segments ascend from the first, so each moved address is the first
+    // page plus a distance inside the image.
+    let end = first_page
+        .checked_add(last.vaddr + last.memsz - (first.vaddr & !(PAGE - 1)))
+        .ok_or(Invalid("PT_LOAD outside user space"))?;
+    if first_page < PAGE || end > limit {
         return Err(Invalid("PT_LOAD outside user space"));
     }
     for s in &mut segments {
-        s.vaddr += bias;
+        s.vaddr = s.vaddr.wrapping_add(bias);
     }
     let entry = entry.wrapping_add(bias);
     if !segments
@@ -252,7 +300,10 @@ pub fn parse(file: &[u8]) -> Result<Program, ElfError<'_>> {
         phnum: phnum as u16,
         segments,
         bias,
+        dynamic: e_type == ET_DYN,
         end,
+        align: max_align,
+        interp,
     })
 }
 
@@ -351,24 +402,85 @@ pub(crate) mod tests {
         assert_eq!(parse(&f).unwrap().bias, 0x5555_5560_0000);
     }
 
-    #[test]
-    fn dynamic_programs_need_a_loader() {
+    fn with_interp(interp: &[u8]) -> Vec<u8> {
         let mut f = elf(
             ET_DYN,
             0x10,
             &[
-                (PT_INTERP, PF_R, 0x100, 0, 28, 28, 1),
+                (PT_INTERP, PF_R, 0x100, 0, interp.len() as u64, interp.len() as u64, 1),
                 (PT_LOAD, RX, 0, 0, 0x200, 0x200, 0x1000),
             ],
             0x200,
         );
-        f[0x100..0x11c].copy_from_slice(b"/lib64/ld-linux-x86-64.so.2\0");
-        let e = parse(&f).unwrap_err();
-        assert_eq!(
-            e,
-            ElfError::NeedsInterpreter(b"/lib64/ld-linux-x86-64.so.2")
+        f[0x100..0x100 + interp.len()].copy_from_slice(interp);
+        f
+    }
+
+    #[test]
+    fn dynamic_programs_name_their_loader() {
+        let f = with_interp(b"/lib64/ld-linux-x86-64.so.2\0");
+        let p = parse(&f).unwrap();
+        assert_eq!(p.interp, Some(&b"/lib64/ld-linux-x86-64.so.2"[..]));
+        assert_eq!(p.bias, DYN_BASE, "a PIE goes to the PIE base");
+        assert_eq!(p.entry, DYN_BASE + 0x10);
+        // Not NUL-terminated, or empty: ENOEXEC as on Linux.
+        let f = with_interp(b"/lib64/ld");
+        assert_eq!(parse(&f), Err(ElfError::BadInterpreter(b"/lib64/ld")));
+        let f = with_interp(b"\0\0");
+        assert!(matches!(parse(&f), Err(ElfError::BadInterpreter(_))));
+        assert!(parse(&elf(ET_EXEC, 0x401000, &[(PT_LOAD, RX, 0, 0x401000, 0x10, 0x10, 0x1000)], 0x200))
+            .unwrap()
+            .interp
+            .is_none());
+    }
+
+    /// A dynamic loader goes where exec found room for it: its first
+    /// page at the (aligned) base, below the given limit.
+    #[test]
+    fn a_loader_moves_to_its_base() {
+        let f = elf(
+            ET_DYN,
+            0x1100,
+            &[
+                (PT_LOAD, PF_R, 0, 0, 0x800, 0x800, 0x1000),
+                (PT_LOAD, RX, 0x1000, 0x1000, 0x200, 0x200, 0x1000),
+                (PT_LOAD, RW, 0x1e00, 0x2e00, 0x100, 0x1300, 0x1000),
+            ],
+            0x2000,
         );
-        assert!(format!("{e}").contains("link it with -static"));
+        let top = 0x7fff_f000_0000;
+        let p = parse_at(&f, 0x7fff_e000_0000, top).unwrap();
+        assert_eq!(p.bias, 0x7fff_e000_0000);
+        assert_eq!(p.entry, 0x7fff_e000_1100);
+        assert_eq!(p.span(), 0x5000);
+        assert_eq!(p.align, 0x1000);
+        assert_eq!(p.segments[2].vaddr, 0x7fff_e000_2e00);
+        assert_eq!(p.segments[2].pages(), (0x7fff_e000_2000, 0x7fff_e000_5000));
+        // A base that is not aligned is rounded up.
+        assert_eq!(parse_at(&f, 0x7fff_e000_0001, top).unwrap().bias, 0x7fff_e000_1000);
+        // Past the limit, or wrapping: refused.
+        assert_eq!(
+            parse_at(&f, top - 0x4000, top),
+            Err(ElfError::Invalid("PT_LOAD outside user space"))
+        );
+        assert_eq!(
+            parse_at(&f, u64::MAX - 0x10, top),
+            Err(ElfError::Invalid("PT_LOAD outside user space"))
+        );
+        // Linked above the base: moved down (the bias wraps, as Linux's).
+        let high = elf(
+            ET_DYN,
+            0x7e00_0000_1010,
+            &[(PT_LOAD, RX, 0, 0x7e00_0000_0000, 0x1100, 0x1100, 0x1000)],
+            0x1200,
+        );
+        let p = parse_at(&high, 0x1000_0000, top).unwrap();
+        assert_eq!(p.segments[0].vaddr, 0x1000_0000);
+        assert_eq!(p.entry, 0x1000_1010);
+        assert_eq!(p.end, 0x1000_1100);
+        assert_eq!(p.bias, 0x1000_0000u64.wrapping_sub(0x7e00_0000_0000));
+        // The default limit keeps programs below IMAGE_LIMIT.
+        assert!(parse_at(&f, 0x7fff_e000_0000, IMAGE_LIMIT).is_err());
     }
 
     #[test]

@@ -1,5 +1,9 @@
-//! exec: a static ELF program from the file system into a new address
-//! space, with the start stack Linux builds (`stack`).
+//! exec: an ELF program from the file system into a new address space,
+//! with the start stack Linux builds (`stack`). A program with PT_INTERP
+//! gets its dynamic loader loaded too, as Linux's `load_elf_binary`
+//! does: the loader where mmap would put it (top down below the stack),
+//! a PIE at `elf::DYN_BASE`, entry at the loader's entry point, and the
+//! auxiliary vector telling the loader where the program is.
 //!
 //! Segments become areas backed by their bytes in the initramfs: pages
 //! are mapped when first touched and filled by copy hypercall (`mm`), so
@@ -7,7 +11,7 @@
 //! zero already. Ring 0 touches only headers and the few words of the
 //! stack's pointer arrays.
 
-use super::mm::{page_up, Mm, STACK_SIZE, STACK_TOP};
+use super::mm::{page_up, Mm, MMAP_BOTTOM, MMAP_TOP, STACK_SIZE, STACK_TOP};
 use super::stack::{self, Aux};
 use super::vmas::{Backing, VmaKind, PROT_EXEC, PROT_READ, PROT_WRITE};
 use crate::mm::addr::VirtAddr;
@@ -43,14 +47,16 @@ pub enum ExecError {
     Elf(ElfError<'static>),
     /// Building the address space.
     Memory(Errno),
+    /// The dynamic loader PT_INTERP names cannot be used (ENOENT if it
+    /// is not in the file system, ELIBBAD if it is not a loadable ELF).
+    Loader(Errno, &'static [u8]),
 }
 
 impl ExecError {
     /// What `execve` returns.
     pub fn errno(&self) -> Errno {
         match *self {
-            ExecError::File(e) | ExecError::Memory(e) => e,
-            ExecError::Elf(ElfError::NeedsInterpreter(_)) => Errno::ENOENT,
+            ExecError::File(e) | ExecError::Memory(e) | ExecError::Loader(e, _) => e,
             ExecError::Elf(_) => Errno::ENOEXEC,
         }
     }
@@ -70,6 +76,18 @@ impl fmt::Display for ExecError {
         match self {
             ExecError::File(e) | ExecError::Memory(e) => f.write_str(e.description()),
             ExecError::Elf(e) => write!(f, "{e}"),
+            ExecError::Loader(e, path) => {
+                let path = core::str::from_utf8(path).unwrap_or("?");
+                if *e == Errno::ENOENT {
+                    write!(
+                        f,
+                        "its dynamic loader {path} is not in the guest's file system \
+                         (add it with --file {path}:{path}, or link the program with -static)"
+                    )
+                } else {
+                    write!(f, "cannot use its dynamic loader {path}: {}", e.description())
+                }
+            }
         }
     }
 }
@@ -88,7 +106,8 @@ fn prot_of(flags: u32) -> u32 {
     prot
 }
 
-/// Loads the program at `path` (from directory `cwd`) with the strings
+/// Loads the program at `path` (from directory `start`; a relative
+/// PT_INTERP path starts at the working directory `cwd`) with the strings
 /// `strings`: `argc` arguments then `envc` environment entries, each
 /// NUL-terminated, back to back (the args block's layout). `strings`
 /// must be in kernel memory with a physical address (image or direct
@@ -96,18 +115,39 @@ fn prot_of(flags: u32) -> u32 {
 pub fn load(
     vfs: &mut Vfs<'static>,
     cwd: NodeId,
+    start: NodeId,
     path: &[u8],
     strings: &[u8],
     argc: usize,
     envc: usize,
 ) -> Result<Image, ExecError> {
-    let node = vfs.lookup(cwd, path, true).map_err(ExecError::File)?;
+    let node = vfs.lookup(start, path, true).map_err(ExecError::File)?;
     let n = vfs.node(node);
-    if !matches!(n.kind, Kind::File { .. }) || n.mode & 0o111 == 0 {
+    if !matches!(n.kind, Kind::File { .. } | Kind::Host) || !n.is_regular() || n.mode & 0o111 == 0 {
         return Err(ExecError::File(Errno::EACCES));
     }
-    let data = vfs.file_data(node).unwrap_or(&[]);
+    // A host file is read whole into guest memory first (then mapped
+    // like an archive file).
+    vfs.ensure_cached(node).map_err(ExecError::File)?;
+    let data = file_bytes(vfs, node);
     let program = elf::parse(data).map_err(ExecError::Elf)?;
+    // The loader is looked up as Linux's open_exec does: from the
+    // working directory if relative, symlinks followed, and it must be
+    // an executable regular file.
+    let loader = match program.interp {
+        None => None,
+        Some(ipath) => {
+            let lnode = vfs
+                .lookup(cwd, ipath, true)
+                .map_err(|e| ExecError::Loader(e, ipath))?;
+            let n = vfs.node(lnode);
+            if !matches!(n.kind, Kind::File { .. } | Kind::Host) || !n.is_regular() || n.mode & 0o111 == 0 {
+                return Err(ExecError::Loader(Errno::EACCES, ipath));
+            }
+            vfs.ensure_cached(lnode).map_err(|e| ExecError::Loader(e, ipath))?;
+            Some((lnode, ipath))
+        }
+    };
     let (offsets, strings_len) =
         stack::string_offsets(strings, argc + envc).ok_or(ExecError::Memory(Errno::EINVAL))?;
     let strings_phys = VirtAddr::from_ptr(strings.as_ptr())
@@ -118,7 +158,7 @@ pub fn load(
     let mut mm = Mm::new().map_err(ExecError::Memory)?;
     // Out of memory (or a bad stack) past this point: the new address
     // space goes back whole, and execve fails (ENOMEM) as on Linux.
-    match build(&mut mm, vfs, node, &program, path, strings_phys, &offsets, strings_len, argc) {
+    match build(&mut mm, vfs, node, &program, loader, path, strings_phys, &offsets, strings_len, argc) {
         Ok((entry, sp)) => Ok(Image {
             mm,
             entry,
@@ -140,6 +180,7 @@ fn build(
     vfs: &mut Vfs<'static>,
     node: NodeId,
     program: &elf::Program,
+    loader: Option<(NodeId, &'static [u8])>,
     path: &[u8],
     strings_phys: u64,
     offsets: &[u32],
@@ -152,11 +193,22 @@ fn build(
     mm.brk_start = page_up(program.end);
     mm.brk = mm.brk_start;
     let vdso = crate::dev::vdso::map(mm).map_err(ExecError::Memory)?;
+    let (entry, base) = match loader {
+        None => (program.entry, 0),
+        Some((lnode, lpath)) => {
+            let l = load_loader(mm, vfs, lnode).map_err(|e| match e {
+                LoaderError::Elf => ExecError::Loader(Errno::ELIBBAD, lpath),
+                LoaderError::Memory(e) => ExecError::Memory(e),
+            })?;
+            (l.entry, l.bias)
+        }
+    };
 
     let aux = Aux {
         phdr: program.phdr,
         phnum: program.phnum as u64,
         entry: program.entry,
+        base,
         hwcap: crate::arch::cpu::cpuid(1, 0)[3] as u64,
         vdso,
     };
@@ -190,7 +242,68 @@ fn build(
 
     let exe_path = vfs.path_of(node);
     vfs.set_self_exe(&exe_path);
-    Ok((program.entry, l.sp))
+    Ok((entry, l.sp))
+}
+
+/// The bytes of a file that exec reads headers from (one place, so that
+/// files not in the initramfs can be served here later).
+fn file_bytes(vfs: &Vfs<'static>, node: NodeId) -> &'static [u8] {
+    vfs.file_data(node).unwrap_or(&[])
+}
+
+/// How much free space an image of `span` bytes needs to start at an
+/// `align` boundary (a power of two, at least a page) somewhere inside.
+fn room_for(span: u64, align: u64) -> Option<u64> {
+    span.checked_add(align - PAGE_SIZE)
+}
+
+/// Where an image of `span` bytes starts in the free range `[at, at +
+/// room)` (`room_for`): as high as it fits, on an `align` boundary. The
+/// top start, rounded down, stays inside: at + room - span >= it >= at.
+fn top_aligned(at: u64, room: u64, span: u64, align: u64) -> u64 {
+    (at + room - span) & !(align - 1)
+}
+
+enum LoaderError {
+    Elf,
+    Memory(Errno),
+}
+
+/// Maps the dynamic loader `node` where mmap would put an area of its
+/// size (the highest free range below the stack, aligned as its
+/// segments ask), as Linux maps the interpreter. Returns it, moved.
+fn load_loader(
+    mm: &mut Mm,
+    vfs: &Vfs<'static>,
+    node: NodeId,
+) -> Result<elf::Program<'static>, LoaderError> {
+    let data = file_bytes(vfs, node);
+    let planned = elf::parse_at(data, elf::DYN_BASE, MMAP_TOP).map_err(|_| LoaderError::Elf)?;
+    let base = if !planned.dynamic {
+        // ET_EXEC: where it says.
+        0
+    } else {
+        let room = room_for(planned.span(), planned.align).ok_or(LoaderError::Memory(Errno::ENOMEM))?;
+        let at = mm
+            .vmas
+            .find_free(room, MMAP_BOTTOM, MMAP_TOP)
+            .ok_or(LoaderError::Memory(Errno::ENOMEM))?;
+        top_aligned(at, room, planned.span(), planned.align)
+    };
+    let l = if !planned.dynamic {
+        planned
+    } else {
+        elf::parse_at(data, base, MMAP_TOP).map_err(|_| LoaderError::Elf)?
+    };
+    let (first, _) = l.segments[0].pages();
+    if !mm.vmas.is_free(first, first + l.span()) {
+        // An ET_EXEC loader over the program: Linux fails with EINVAL.
+        return Err(LoaderError::Memory(Errno::EINVAL));
+    }
+    for seg in &l.segments {
+        load_segment(mm, vfs, node, seg).map_err(LoaderError::Memory)?;
+    }
+    Ok(l)
 }
 
 /// Adds one PT_LOAD segment as an area backed by its file bytes (mapped
@@ -229,4 +342,30 @@ fn load_segment(mm: &mut Mm, vfs: &Vfs<'static>, node: NodeId, seg: &Segment) ->
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The loader's place in the free range find_free gives: the highest
+    /// aligned start from which its whole span fits.
+    #[test]
+    fn loader_placement() {
+        let span = 0x3b000;
+        // Page alignment: exactly the range, at its top.
+        let room = room_for(span, PAGE_SIZE).unwrap();
+        assert_eq!(room, span);
+        assert_eq!(top_aligned(0x7fff_effc_5000, room, span, PAGE_SIZE), 0x7fff_effc_5000);
+        // 2 MiB alignment: a range of span + 2 MiB - 4 KiB, wherever it
+        // starts, holds a 2 MiB-aligned start with the span after it.
+        let align = 0x20_0000;
+        let room = room_for(span, align).unwrap();
+        for at in [0x7fff_efc0_0000u64, 0x7fff_efc0_1000, 0x7fff_efdf_f000] {
+            let base = top_aligned(at, room, span, align);
+            assert_eq!(base % align, 0);
+            assert!(base >= at && base + span <= at + room, "{at:#x} -> {base:#x}");
+        }
+        assert_eq!(room_for(u64::MAX - 0x1000, align), None);
+    }
 }

@@ -26,6 +26,7 @@ pub fn user_exception(frame: &mut TrapFrame) -> bool {
     } else {
         0
     };
+    let mut bus = false;
     if frame.vector == PAGE_FAULT && frame.error_code & PF_PRESENT == 0 {
         if let Some(mut g) = super::SYSTEM.try_lock() {
             if let Some(s) = g.as_mut() {
@@ -34,16 +35,21 @@ pub fn user_exception(frame: &mut TrapFrame) -> bool {
                 if s.proc.mm.fault_in(address, write, fetch, true) {
                     return true;
                 }
+                bus = s.proc.mm.past_file_end(address);
             }
         }
     }
-    let sig = signal::for_exception(frame.vector);
+    let sig = if bus {
+        signal::SIGBUS
+    } else {
+        signal::for_exception(frame.vector)
+    };
     if let Some(mut g) = super::SYSTEM.try_lock() {
         if let Some(s) = g.as_mut() {
             let sigs = &mut s.proc.signals;
             if sigs.blocked & signal::bit(sig) == 0 && sigs.fate(sig) == signal::Fate::Handler {
                 let mapped = s.proc.mm.vmas.find(address).is_some();
-                let info = fault_info(frame, address, mapped);
+                let info = fault_info(frame, address, mapped, bus);
                 // A fault replaces what a `kill` left pending.
                 sigs.pending &= !signal::bit(sig);
                 sigs.send_info(sig, info);
@@ -70,14 +76,16 @@ pub fn user_exception(frame: &mut TrapFrame) -> bool {
 }
 
 /// Linux's siginfo for exception `frame` (`address`: CR2 of a page fault,
-/// `mapped`: inside an area).
-fn fault_info(frame: &TrapFrame, address: u64, mapped: bool) -> signal::Info {
+/// `mapped`: inside an area, `bus`: past the end of a mapped file).
+fn fault_info(frame: &TrapFrame, address: u64, mapped: bool, bus: bool) -> signal::Info {
     const SEGV_MAPERR: i32 = 1;
     const SEGV_ACCERR: i32 = 2;
     const ILL_ILLOPN: i32 = 2;
     const FPE_INTDIV: i32 = 1;
     const BUS_ADRALN: i32 = 1;
+    const BUS_ADRERR: i32 = 2;
     let (code, addr) = match frame.vector {
+        PAGE_FAULT if bus => (BUS_ADRERR, address),
         PAGE_FAULT if frame.error_code & PF_PRESENT != 0 || mapped => (SEGV_ACCERR, address),
         PAGE_FAULT => (SEGV_MAPERR, address),
         0 => (FPE_INTDIV, frame.rip),

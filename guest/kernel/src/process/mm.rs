@@ -148,6 +148,12 @@ impl Mm {
     /// Maps the pages of `[start, start + count pages)` (inside area `v`)
     /// that are not mapped yet and fills them from the area's backing.
     fn fill(&self, start: u64, count: u64, v: &Vma) -> Result<(), Errno> {
+        // Never a page past the end of a mapped file (SIGBUS there).
+        let count = match v.file_end() {
+            Some(eof) if start >= eof => return Err(Errno::EFAULT),
+            Some(eof) => count.min((eof - start) / PAGE_SIZE),
+            None => count,
+        };
         let flags = page_flags(v.prot);
         let end = start + count * PAGE_SIZE;
         // Before mapping: tables may be made even if mapping fails.
@@ -244,6 +250,15 @@ impl Mm {
         };
         self.fill(start, (end - start) / PAGE_SIZE, v).is_ok()
             && self.space.translate(VirtAddr::new(va)).is_some()
+    }
+
+    /// `va` is in a mapping of a file, past the end of the file: a
+    /// touch is SIGBUS (BUS_ADRERR), as on Linux.
+    pub fn past_file_end(&self, va: u64) -> bool {
+        self.vmas
+            .find(va)
+            .and_then(|v| v.file_end())
+            .is_some_and(|eof| va >= eof)
     }
 
     /// Adds an area over free space; its pages come on first touch.

@@ -50,6 +50,8 @@ pub struct Aux {
     pub phdr: u64,
     pub phnum: u64,
     pub entry: u64,
+    /// Where the dynamic loader is (its load bias), 0 without one.
+    pub base: u64,
     /// CPUID.1:EDX, as Linux's ELF_HWCAP.
     pub hwcap: u64,
     /// Where the vDSO is mapped (`AT_SYSINFO_EHDR`).
@@ -115,7 +117,7 @@ pub fn layout(
         (AT_PHDR, aux.phdr),
         (AT_PHENT, crate::process::elf::PHDR_SIZE as u64),
         (AT_PHNUM, aux.phnum),
-        (AT_BASE, 0),
+        (AT_BASE, aux.base),
         (AT_FLAGS, 0),
         (AT_ENTRY, aux.entry),
         (AT_UID, 0),
@@ -170,6 +172,7 @@ mod tests {
             phdr: 0x400040,
             phnum: 10,
             entry: 0x401000,
+            base: 0x7fff_e7fc_3000,
             hwcap: 0x178bfbff,
             vdso: 0x7fff_f000_1000,
         };
@@ -193,6 +196,7 @@ mod tests {
         assert_eq!(get(AT_PHNUM), Some(10));
         assert_eq!(get(AT_PAGESZ), Some(4096));
         assert_eq!(get(AT_ENTRY), Some(0x401000));
+        assert_eq!(get(AT_BASE), Some(0x7fff_e7fc_3000), "the loader's base");
         assert_eq!(get(AT_RANDOM), Some(l.random));
         assert_eq!(get(AT_EXECFN), Some(l.execfn));
         assert_eq!(get(AT_PLATFORM), Some(l.platform));

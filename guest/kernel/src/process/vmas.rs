@@ -63,6 +63,20 @@ pub struct Vma {
     pub written: bool,
 }
 
+impl Vma {
+    /// For a mapping of a file (`mmap`), where the pages with file bytes
+    /// end: Linux raises SIGBUS for a page past the end of the file (and
+    /// a system call touching it gets EFAULT). None for other areas (a
+    /// program's bss is zero, not past anything).
+    pub fn file_end(&self) -> Option<u64> {
+        const PAGE: u64 = crate::host::layout::PAGE_SIZE;
+        match (self.kind, self.backing) {
+            (VmaKind::Mmap, Some(b)) => Some((b.va + b.len + PAGE - 1) & !(PAGE - 1)),
+            _ => None,
+        }
+    }
+}
+
 /// Every protection.
 pub const PROT_ALL: u32 = PROT_READ | PROT_WRITE | PROT_EXEC;
 
@@ -400,6 +414,27 @@ mod tests {
         );
         assert_eq!(b.within(0x404000, 0x405000), None, "bss");
         assert_eq!(b.within(0x300000, 0x401000), None);
+    }
+
+    #[test]
+    fn file_mappings_end_with_the_file() {
+        let file = |len| Vma {
+            backing: Some(Backing {
+                va: 0x10000,
+                phys: 0x200_0000,
+                len,
+            }),
+            ..vma(0x10000, 0x14000, 1)
+        };
+        assert_eq!(file(0x1001).file_end(), Some(0x12000), "the page holding the last byte");
+        assert_eq!(file(0x1000).file_end(), Some(0x11000));
+        assert_eq!(file(0).file_end(), Some(0x10000), "mapped wholly past the end");
+        assert_eq!(vma(0x10000, 0x14000, 1).file_end(), None, "anonymous");
+        let image = Vma {
+            kind: VmaKind::Image,
+            ..file(0x10)
+        };
+        assert_eq!(image.file_end(), None, "bss");
     }
 
     #[test]

@@ -75,6 +75,7 @@ errnos! {
     ELOOP = 40,
     ENODATA = 61,
     EOVERFLOW = 75,
+    ELIBBAD = 80,
     EILSEQ = 84,
     ENOTSOCK = 88,
     EOPNOTSUPP = 95,
@@ -125,6 +126,7 @@ impl Errno {
             Self::ENOSYS => "Function not implemented",
             Self::ENOTEMPTY => "Directory not empty",
             Self::ELOOP => "Too many levels of symbolic links",
+            Self::ELIBBAD => "Accessing a corrupted shared library",
             _ => self.name(),
         }
     }

@@ -9,7 +9,6 @@
 
 use super::path::{start_dir, PathBuf, AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW};
 use super::{Args, Errno, UserPtr};
-use crate::process::elf::ElfError;
 use crate::process::exec::{self, ExecError};
 use crate::process::signal::{SigAction, StackT, SIG_DFL, SIG_IGN, SS_DISABLE};
 use crate::process::{self, Process, System};
@@ -70,9 +69,11 @@ fn exec_at(dirfd: u64, path: u64, argv: u64, envp: u64, flags: u64) -> Result<us
         let envc = gather_strings(sys, envp, &mut strings)?;
         let path = p.as_bytes();
         let start = start_dir(sys, dirfd, path)?;
-        let image = match exec::load(&mut sys.vfs, start, path, &strings, argc, envc) {
+        let image = match exec::load(&mut sys.vfs, sys.proc.cwd, start, path, &strings, argc, envc) {
             Ok(i) => i,
-            Err(e @ ExecError::Elf(ElfError::NeedsInterpreter(_))) => {
+            Err(e @ ExecError::Loader(..)) => {
+                // The caller sees only ENOENT (as from Linux); say which
+                // file is missing, since it is not the one it named.
                 crate::notice!("kvmos: {}: {e}", core::str::from_utf8(path).unwrap_or("?"));
                 return Err(e.errno());
             }

@@ -1,4 +1,4 @@
-//! `fork`, `vfork`, `clone`: a new process.
+//! `fork`, `vfork`, `clone`, `clone3`: a new process.
 //!
 //! A forked child gets a copy of the address space (`Mm::duplicate`: the
 //! host copies the mapped pages), the descriptor table (sharing the open
@@ -172,9 +172,152 @@ pub(super) fn clone(a: &Args) -> Result<usize, Errno> {
     process::with(|sys| spawn(sys, flags & !CSIGNAL, a[1], a[2], a[3], a[4]).map(|p| p as usize))
 }
 
+/// `struct clone_args` of clone3 (its first version, 64 bytes, is what
+/// every caller passes at least; later fields must then be zero here).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CloneArgs {
+    pub flags: u64,
+    pub pidfd: u64,
+    pub child_tid: u64,
+    pub parent_tid: u64,
+    pub exit_signal: u64,
+    pub stack: u64,
+    pub stack_size: u64,
+    pub tls: u64,
+}
+
+/// CLONE_ARGS_SIZE_VER0.
+const CLONE_ARGS_MIN: u64 = 64;
+/// set_tid, set_tid_size, cgroup: the fields after version 0.
+const CLONE_ARGS_KNOWN: u64 = 88;
+const CLONE_CLEAR_SIGHAND: u64 = 0x1_0000_0000;
+const CLONE_INTO_CGROUP: u64 = 0x2_0000_0000;
+
+/// Checks clone3's arguments as Linux's `copy_clone_args_from_user` and
+/// `clone3_args_valid` do, given the struct's words (`words[..size/8]`,
+/// the rest zero). Returns the flags for `spawn` and the child's stack
+/// pointer (the top of the given stack: x86 stacks grow down).
+pub fn check_clone3(words: &[u64; 11]) -> Result<(CloneArgs, u64), Errno> {
+    let a = CloneArgs {
+        flags: words[0],
+        pidfd: words[1],
+        child_tid: words[2],
+        parent_tid: words[3],
+        exit_signal: words[4],
+        stack: words[5],
+        stack_size: words[6],
+        tls: words[7],
+    };
+    let (set_tid, set_tid_size, cgroup) = (words[8], words[9], words[10]);
+    if set_tid_size > 32 || (set_tid == 0 && set_tid_size != 0) || (set_tid != 0 && set_tid_size == 0) {
+        return Err(Errno::EINVAL);
+    }
+    if a.exit_signal & !CSIGNAL != 0 || cgroup > i32::MAX as u64 {
+        return Err(Errno::EINVAL);
+    }
+    if a.flags & !((u32::MAX as u64 & !CSIGNAL) | CLONE_CLEAR_SIGHAND | CLONE_INTO_CGROUP) != 0
+        || a.flags & (CLONE_DETACHED | CSIGNAL) != 0
+        || (a.flags & (CLONE_THREAD | CLONE_PARENT) != 0 && a.exit_signal != 0)
+        || (a.stack == 0) != (a.stack_size == 0)
+        || (a.flags & CLONE_CLEAR_SIGHAND != 0 && a.flags & CLONE_SIGHAND != 0)
+    {
+        return Err(Errno::EINVAL);
+    }
+    check_flags(a.flags & u32::MAX as u64)?;
+    // Choosing pids and cgroups: not in kvmos (one pid namespace, no
+    // cgroups), refused as the other sharing it cannot do.
+    if set_tid_size != 0 || a.flags & CLONE_INTO_CGROUP != 0 {
+        return Err(Errno::ENOSYS);
+    }
+    let sp = if a.stack == 0 {
+        0
+    } else {
+        a.stack.checked_add(a.stack_size).ok_or(Errno::EINVAL)?
+    };
+    Ok((a, sp))
+}
+
+/// clone3(args, size): clone with its arguments in a struct.
+pub(super) fn clone3(a: &Args) -> Result<usize, Errno> {
+    let (ptr, size) = (a[0], a[1]);
+    if size < CLONE_ARGS_MIN {
+        return Err(Errno::EINVAL);
+    }
+    if size > crate::host::layout::PAGE_SIZE {
+        return Err(Errno::E2BIG);
+    }
+    process::with(|sys| {
+        let mut words = [0u64; 11];
+        let known = size.min(CLONE_ARGS_KNOWN) as usize / 8;
+        UserPtr::<u64>::new(ptr).copy_from_user(&sys.proc.mm, &mut words[..known])?;
+        // A newer caller's struct: what kvmos does not know must be zero
+        // (E2BIG otherwise, as copy_struct_from_user).
+        let mut at = CLONE_ARGS_KNOWN;
+        while at < size {
+            let n = (size - at).min(8);
+            let mut b = [0u8; 8];
+            let p = ptr.checked_add(at).ok_or(Errno::EFAULT)?;
+            UserPtr::<u8>::new(p).copy_from_user(&sys.proc.mm, &mut b[..n as usize])?;
+            if b != [0; 8] {
+                return Err(Errno::E2BIG);
+            }
+            at += n;
+        }
+        // A size that is not a whole number of words: the last word's
+        // bytes past it are not the caller's.
+        if size < CLONE_ARGS_KNOWN && size % 8 != 0 {
+            let mut b = [0u8; 8];
+            let tail = size % 8;
+            let p = ptr.checked_add(size - tail).ok_or(Errno::EFAULT)?;
+            UserPtr::<u8>::new(p).copy_from_user(&sys.proc.mm, &mut b[..tail as usize])?;
+            words[known] = u64::from_le_bytes(b);
+        }
+        let (c, sp) = check_clone3(&words)?;
+        spawn(sys, c.flags & u32::MAX as u64, sp, c.parent_tid, c.child_tid, c.tls).map(|p| p as usize)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// glibc's posix_spawn (CLONE_VM | CLONE_VFORK, its own stack, SIGCHLD)
+    /// and the errors Linux gives for bad argument structs.
+    #[test]
+    fn clone3_arguments() {
+        let spawn_args = |flags: u64, stack: u64, size: u64| {
+            let mut w = [0u64; 11];
+            w[0] = flags;
+            w[4] = 17;
+            w[5] = stack;
+            w[6] = size;
+            w
+        };
+        let w = spawn_args(CLONE_VM | CLONE_VFORK, 0x7fff_0000_0000, 0x9000);
+        let (a, sp) = check_clone3(&w).unwrap();
+        assert_eq!(a.flags, CLONE_VM | CLONE_VFORK);
+        assert_eq!(sp, 0x7fff_0000_9000, "the top of the stack");
+        assert_eq!(check_clone3(&spawn_args(0, 0, 0)).map(|r| r.1), Ok(0), "fork");
+        // A stack without a size, or a size without a stack.
+        assert_eq!(check_clone3(&spawn_args(0, 0x1000, 0)), Err(Errno::EINVAL));
+        assert_eq!(check_clone3(&spawn_args(0, 0, 0x1000)), Err(Errno::EINVAL));
+        // The signal goes in exit_signal, not in the flags.
+        assert_eq!(check_clone3(&spawn_args(17, 0, 0)), Err(Errno::EINVAL));
+        let mut w = spawn_args(0, 0, 0);
+        w[4] = 0x100;
+        assert_eq!(check_clone3(&w), Err(Errno::EINVAL));
+        // Stack wrapping past 2^64.
+        assert_eq!(check_clone3(&spawn_args(0, u64::MAX - 10, 0x1000)), Err(Errno::EINVAL));
+        // set_tid without its size, and the reverse.
+        let mut w = spawn_args(0, 0, 0);
+        w[8] = 0x1000;
+        assert_eq!(check_clone3(&w), Err(Errno::EINVAL));
+        // Threads: not in kvmos yet (as clone).
+        let t = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD;
+        let mut w = spawn_args(t, 0x1000, 0x1000);
+        w[4] = 0;
+        assert_eq!(check_clone3(&w), Err(Errno::ENOSYS));
+    }
 
     #[test]
     fn flag_sets_of_libc() {

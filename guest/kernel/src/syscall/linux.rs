@@ -105,6 +105,7 @@ pub static LINUX: Table = table(&[
     (nr::MPROTECT, mmap::mprotect),
     (nr::MREMAP, mmap::mremap),
     (nr::MADVISE, mmap::madvise),
+    (nr::MINCORE, mmap::mincore),
     (nr::MSYNC, mmap::msync),
     // The process and its thread.
     (nr::EXECVE, execve::execve),
@@ -145,6 +146,7 @@ pub static LINUX: Table = table(&[
     (nr::FORK, fork::fork),
     (nr::VFORK, fork::vfork),
     (nr::CLONE, fork::clone),
+    (nr::CLONE3, fork::clone3),
     (nr::WAIT4, wait::wait4),
     (nr::WAITID, wait::waitid),
     (nr::PRLIMIT64, rlimit::prlimit64),
@@ -190,10 +192,7 @@ mod tests {
         let h = LINUX[nr::GETPID as usize].unwrap();
         assert_eq!(h(&[0; 6]), Err(Errno::ENOSYS));
         assert!(LINUX[nr::FORK as usize].is_some());
-        assert!(
-            LINUX[nr::CLONE3 as usize].is_none(),
-            "libc falls back to clone"
-        );
+        assert!(LINUX[nr::CLONE3 as usize].is_some(), "glibc's posix_spawn");
         assert!(LINUX.iter().filter(|h| h.is_some()).count() > 120);
     }
 }

@@ -1,9 +1,10 @@
-//! `mmap`, `munmap`, `mprotect`, `mremap`, `madvise`, `msync`.
+//! `mmap`, `munmap`, `mprotect`, `mremap`, `madvise`, `msync`, `mincore`.
 //!
 //! Mappings are areas whose pages come on first touch (`mm`): zero for
 //! anonymous ones (private or shared: there is one process), the file's
-//! bytes from the initramfs for a file mapping (a private copy). A mapping
-//! of `/dev/fb0` maps the framebuffer's own pages at once (shared or
+//! bytes from the initramfs for a file mapping (a private copy; zero
+//! after the file's last byte in its last page, SIGBUS on the pages past
+//! it, as on Linux). A mapping of `/dev/fb0` maps the framebuffer's own pages at once (shared or
 //! private alike: writes reach the screen; offset + length at most the
 //! pixels rounded up to a page, else EINVAL). Placement is
 //! Linux's: MAP_FIXED replaces, MAP_FIXED_NOREPLACE refuses (EEXIST), a
@@ -116,6 +117,18 @@ fn map(sys: &mut System, a: &Args) -> Result<usize, Errno> {
             _ => return Err(Errno::ENODEV),
         }
     }
+    if let Some(node) = file.filter(|&n| sys.vfs.host_node(n).is_some()) {
+        // A host file is mapped from a copy of it in guest memory, made
+        // once: writes through a shared mapping would never reach the
+        // host, so a shared mapping of one is read-only.
+        if kind != MAP_PRIVATE {
+            if prot & PROT_WRITE != 0 {
+                return Err(Errno::ENODEV);
+            }
+            max_prot &= !PROT_WRITE;
+        }
+        sys.vfs.ensure_cached(node)?;
+    }
     let mm = &mut sys.proc.mm;
     let start = if flags & (MAP_FIXED | MAP_FIXED_NOREPLACE) != 0 {
         if !aligned(addr) {
@@ -165,21 +178,17 @@ fn map(sys: &mut System, a: &Args) -> Result<usize, Errno> {
     {
         return Err(Errno::ENOMEM);
     }
-    let backing = match file {
-        Some(node) => {
-            let size = sys.vfs.file_data(node).map_or(0, |d| d.len()) as u64;
-            let n = size.saturating_sub(off).min(len);
-            match sys.vfs.file_phys(node, off) {
-                Some(phys) if n > 0 => Some(Backing {
-                    va: start,
-                    phys,
-                    len: n,
-                }),
-                _ => None,
-            }
-        }
-        None => None,
-    };
+    // Kept even with no bytes (mapped wholly past the end of the file):
+    // the area's pages past the file are SIGBUS.
+    let backing = file.and_then(|node| {
+        let size = sys.vfs.size(node);
+        let n = size.saturating_sub(off).min(len);
+        sys.vfs.file_phys(node, off).map(|phys| Backing {
+            va: start,
+            phys,
+            len: n,
+        })
+    });
     mm.add_file_area(start, start + len, prot, VmaKind::Mmap, backing);
     if let Some(inode) = copy {
         copy_into(mm, start, len, &inode.borrow().data, off)?;
@@ -375,4 +384,58 @@ fn copy_into(
         Ok(chunk.len())
     })?;
     Ok(())
+}
+
+/// One byte per page of `[start, end)` for mincore: 1 if the page is in
+/// memory, which here means mapped in the page tables, or backed by file
+/// bytes (the initramfs is always in RAM, as a file in Linux's page
+/// cache); 0 for anonymous pages never touched. None at a hole.
+fn residency(mm: &crate::process::mm::Mm, start: u64, end: u64, out: &mut [u8]) -> Option<()> {
+    for (i, va) in (start..end).step_by(PAGE_SIZE as usize).enumerate() {
+        let v = mm.vmas.find(va)?;
+        let mapped = mm
+            .space
+            .translate(crate::mm::addr::VirtAddr::new(va))
+            .is_some();
+        let cached = v
+            .backing
+            .is_some_and(|b| b.within(va, va + PAGE_SIZE).is_some());
+        out[i] = u8::from(mapped || cached);
+    }
+    Some(())
+}
+
+/// mincore(addr, len, vec), checked in Linux's order: EINVAL for an
+/// unaligned address, ENOMEM for a range outside user space or with a
+/// hole (the pages before it are reported), EFAULT for a bad vector.
+pub(super) fn mincore(a: &Args) -> Result<usize, Errno> {
+    let (addr, len, vec) = (a[0], a[1], a[2]);
+    if !aligned(addr) {
+        return Err(Errno::EINVAL);
+    }
+    let end = addr
+        .checked_add(page_up(len))
+        .filter(|&e| e <= USER_END && len <= USER_END)
+        .ok_or(Errno::ENOMEM)?;
+    let pages = (end - addr) / PAGE_SIZE;
+    if vec.checked_add(pages).is_none_or(|e| e > USER_END) {
+        return Err(Errno::EFAULT);
+    }
+    process::with(|sys| {
+        let mm = &sys.proc.mm;
+        // In chunks, as Linux does (a page of results at a time).
+        const CHUNK: u64 = 256;
+        let mut at = addr;
+        let mut out = vec;
+        let mut buf = [0u8; CHUNK as usize];
+        while at < end {
+            let n = ((end - at) / PAGE_SIZE).min(CHUNK);
+            let to = at + n * PAGE_SIZE;
+            residency(mm, at, to, &mut buf[..n as usize]).ok_or(Errno::ENOMEM)?;
+            crate::syscall::UserPtr::<u8>::new(out).copy_to_user(mm, &buf[..n as usize])?;
+            at = to;
+            out += n;
+        }
+        Ok(0)
+    })
 }

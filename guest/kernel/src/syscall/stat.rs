@@ -8,11 +8,30 @@ use super::user_ptr::Pod;
 use super::{Args, Errno, UserPtr};
 use crate::process::{self, System};
 use crate::vfs::{FsKind, NodeId};
+use crate::vfs::stat::Stat;
 
-fn stat_node(sys: &System, node: NodeId, buf: u64) -> Result<usize, Errno> {
-    let st = sys.vfs.stat(node);
-    UserPtr::new(buf).copy_to_user(&sys.proc.mm, &[st])?;
-    Ok(0)
+/// What the descriptor `fd` is (a pipe has no node), as fstat tells it.
+fn stat_fd(sys: &System, fd: u64) -> Result<Stat, Errno> {
+    let file = sys.proc.fds.get(fd)?.file.clone();
+    if file.borrow().kind == crate::process::fd::FileKind::Pipe {
+        return Ok(super::pipe::stat(&file.borrow()));
+    }
+    let node = super::path::fd_node(sys, fd)?;
+    Ok(sys.vfs.stat(node))
+}
+
+/// What `dirfd` and the user path `path` name for the `*stat*at` calls:
+/// with AT_EMPTY_PATH and "" the descriptor itself (glibc's fstat is
+/// `newfstatat(fd, "", buf, AT_EMPTY_PATH)`, on pipes too).
+fn stat_at(sys: &mut System, dirfd: u64, path: u64, flags: u64) -> Result<Stat, Errno> {
+    if flags & AT_EMPTY_PATH != 0 && dirfd as i32 != AT_FDCWD {
+        let p = PathBuf::read(sys, path)?;
+        if p.as_bytes().is_empty() {
+            return stat_fd(sys, dirfd);
+        }
+    }
+    let node = lookup_user_at(sys, dirfd, path, flags)?;
+    Ok(sys.vfs.stat(node))
 }
 
 fn fstatat(dirfd: u64, path: u64, buf: u64, flags: u64) -> Result<usize, Errno> {
@@ -20,8 +39,9 @@ fn fstatat(dirfd: u64, path: u64, buf: u64, flags: u64) -> Result<usize, Errno> 
         return Err(Errno::EINVAL);
     }
     process::with(|sys| {
-        let node = lookup_user_at(sys, dirfd, path, flags)?;
-        stat_node(sys, node, buf)
+        let st = stat_at(sys, dirfd, path, flags)?;
+        UserPtr::new(buf).copy_to_user(&sys.proc.mm, &[st])?;
+        Ok(0)
     })
 }
 
@@ -39,14 +59,9 @@ pub(super) fn newfstatat(a: &Args) -> Result<usize, Errno> {
 
 pub(super) fn fstat(a: &Args) -> Result<usize, Errno> {
     process::with(|sys| {
-        let file = sys.proc.fds.get(a[0])?.file.clone();
-        if file.borrow().kind == crate::process::fd::FileKind::Pipe {
-            let st = super::pipe::stat(&file.borrow());
-            UserPtr::new(a[1]).copy_to_user(&sys.proc.mm, &[st])?;
-            return Ok(0);
-        }
-        let node = super::path::fd_node(sys, a[0])?;
-        stat_node(sys, node, a[1])
+        let st = stat_fd(sys, a[0])?;
+        UserPtr::new(a[1]).copy_to_user(&sys.proc.mm, &[st])?;
+        Ok(0)
     })
 }
 
@@ -61,8 +76,7 @@ pub(super) fn statx(a: &Args) -> Result<usize, Errno> {
         return Err(Errno::EINVAL);
     }
     process::with(|sys| {
-        let node = lookup_user_at(sys, dirfd, path, flags)?;
-        let x = sys.vfs.stat(node).to_statx();
+        let x = stat_at(sys, dirfd, path, flags)?.to_statx();
         UserPtr::new(buf).copy_to_user(&sys.proc.mm, &[x])?;
         Ok(0)
     })

@@ -747,6 +747,16 @@ impl<'a> Vfs<'a> {
     pub fn file_data(&self, id: NodeId) -> Option<&'a [u8]> {
         match self.nodes[id as usize].kind {
             Kind::File { data, .. } => Some(data),
+            Kind::Host => {
+                let (phys, _) = self.host.get(&id)?.cache?;
+                let size = self.host_size(id)? as usize;
+                let va = crate::mm::addr::PhysAddr::new(phys).to_direct_map();
+                // SAFETY: a host file loaded whole (`ensure_cached`) into
+                // frames that are never given back (`hostfs`), `size` bytes
+                // of them, direct-mapped; only ring-0 stores of the load
+                // ever wrote them.
+                Some(unsafe { core::slice::from_raw_parts(va.as_ptr::<u8>(), size) })
+            }
             _ => None,
         }
     }

@@ -54,12 +54,17 @@ export function execUsage(): string {
   return `Usage: kvmos linux-exec [options] [--] PROGRAM [ARGS...]
        kvmos exec ...   (the same)
 
-Runs an unmodified, statically linked Linux x86-64 program in ring 3 of a
-kvmos guest. PROGRAM is a host file (a path, or a name found on PATH); it
-becomes /bin/<name> in the guest's read-only root file system, with any
---file and --dir you add; /tmp and each --tmpfs are writable (in memory,
-seen by every process of the guest, gone when it ends). Its stdin, stdout
-and stderr are this command's, byte for byte, and its exit status is this
+Runs an unmodified Linux x86-64 program, static or dynamically linked, in
+ring 3 of a kvmos guest. PROGRAM is a host file (a path, or a name found on
+the guest's PATH, then the host's). A static program becomes /bin/<name> in
+the guest's read-only root file system, with any --file and --dir you add.
+A dynamically linked one runs at its own path and sees the host's program
+trees read-only (/usr, and /bin, /lib... as on the host), where its loader
+and libraries are, and a small generated /etc (users, host name, the
+loader's cache; never the host's own /etc). /tmp and each --tmpfs are
+writable (in memory, seen by every process of the guest, gone when it
+ends); --bind directories are writable on the host. Its stdin, stdout and
+stderr are this command's, byte for byte, and its exit status is this
 command's.
 
 Options (before PROGRAM):
@@ -89,8 +94,9 @@ as kvmos torus and paint use them), given by any of:
 ${DISPLAY_OPTIONS_USAGE}
 
 Exit status: the program's; 128+N if signal N killed it (a crash prints the
-shell's line, e.g. "Segmentation fault"); 127 PROGRAM not found; 126 not a
-static x86-64 ELF program; 64-70 as for the other guests (kvmos --help).
+shell's line, e.g. "Segmentation fault"); 127 PROGRAM (or its dynamic
+loader) not found; 126 not an x86-64 ELF program; 64-70 as for the other
+guests (kvmos --help).
 
 Examples:
   kvmos exec busybox echo hello

@@ -23,7 +23,12 @@ export function resolveProgram(program: string, hostEnv: NodeJS.ProcessEnv): str
   throw new ProgramNotFoundError(program, 'not found on PATH; give its path, e.g. ./a.out');
 }
 
-/** Refuses what the kernel cannot run, before booting: not ELF, not x86-64, dynamically linked. */
+/**
+ * Refuses what the kernel cannot run, before booting: not ELF, not x86-64,
+ * not an executable. A dynamically linked program is fine: the guest loads
+ * its PT_INTERP loader from the guest's file system (and says which one is
+ * missing if it is not there).
+ */
 export function checkProgram(bytes: Uint8Array, path: string): void {
   let image;
   try {
@@ -33,12 +38,6 @@ export function checkProgram(bytes: Uint8Array, path: string): void {
     throw e;
   }
   if (image.type !== ET_EXEC && image.type !== ET_DYN) throw new NotExecutableError(path, 'not an executable ELF file');
-  if (image.interpreter !== undefined) {
-    throw new NotExecutableError(
-      path,
-      `is dynamically linked (needs ${image.interpreter}); kvmos runs static programs for now: link it with -static (musl-gcc -static, or gcc -static)`,
-    );
-  }
 }
 
 export interface RootFs {

@@ -20,6 +20,9 @@ const SIGNATURES: Readonly<Record<string, string>> = {
   readlinkat: 'fsxd', faccessat: 'fsx', faccessat2: 'fsxx', set_robust_list: 'xd', dup3: 'ffx',
   pipe2: 'xx', prlimit64: 'ddxx', getrandom: 'xdx', rseq: 'xdxx', statx: 'fsxxx', ppoll: 'xdxxd',
   sched_getaffinity: 'ddx', clock_nanosleep: 'ddxx', umask: 'x', wait4: 'dxxx', kill: 'dd', tgkill: 'ddd',
+  // What dynamic loaders and glibc programs add.
+  clone3: 'xd', mincore: 'xxx', getxattr: 'ssxd', lgetxattr: 'ssxd', fgetxattr: 'fsxd', listxattr: 'sxd',
+  llistxattr: 'sxd', flistxattr: 'fxd',
 };
 
 /** Reads a string at a user address for display; undefined if unmapped. */

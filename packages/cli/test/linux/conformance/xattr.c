@@ -1,34 +1,55 @@
 /*
- * Extended attributes on files that have none: reads say ENODATA (or an
- * empty list), as Linux says on ext4 and tmpfs; the file must exist first
- * (ENOENT, EBADF), and a name must be 1..255 bytes (ERANGE).
+ * Extended attributes where none is set (what ls -l asks for: the POSIX
+ * ACLs): getxattr, lgetxattr, fgetxattr, listxattr, llistxattr, flistxattr,
+ * and their errors.
  */
 #include "conformance.h"
 
 int main(void)
 {
-	char buf[64];
-	char longname[300];
-	memset(longname, 'a', sizeof longname - 1);
-	longname[sizeof longname - 1] = 0;
+	char v[64], name[300];
 	begin("xattr");
-	T(S(getxattr, "hello.txt", "user.kvmos", buf, sizeof buf));
-	T(S(lgetxattr, "link", "user.kvmos", buf, sizeof buf));
-	T(S(getxattr, "dir", "user.kvmos", buf, sizeof buf));
-	T(S(getxattr, "nonexistent", "user.kvmos", buf, sizeof buf));
-	T(S(lgetxattr, "nonexistent", "user.kvmos", buf, sizeof buf));
-	T(S(getxattr, "hello.txt", "", buf, sizeof buf));
-	T(S(getxattr, "hello.txt", longname, buf, sizeof buf));
-	T(S(getxattr, BAD_NULL1, "user.kvmos", buf, sizeof buf));
+	T(S(getxattr, "hello.txt", "system.posix_acl_access", 0, 0));
+	T(S(getxattr, "dir", "system.posix_acl_default", v, sizeof v));
+	T(S(getxattr, "hello.txt", "user.comment", v, sizeof v));
+	T(S(getxattr, "hello.txt", "security.selinux", v, sizeof v));
+	T(S(getxattr, "hello.txt", "system.nothing", v, sizeof v));
+	T(S(getxattr, "hello.txt", "nonamespace", v, sizeof v));
+	T(S(getxattr, "hello.txt", "user.", v, sizeof v));
+	T(S(getxattr, "hello.txt", "", v, sizeof v));
+	memset(name, 'a', sizeof name);
+	memcpy(name, "user.", 5);
+	name[255] = 0;
+	T(S(getxattr, "hello.txt", name, v, sizeof v));
+	name[255] = 'a';
+	name[256] = 0;
+	T(S(getxattr, "hello.txt", name, v, sizeof v));
+	T(S(getxattr, "nonexistent", "user.x", v, sizeof v));
+	T(S(getxattr, "hello.txt", BAD_KERNEL, v, sizeof v));
+	T(S(getxattr, BAD_KERNEL, "user.x", v, sizeof v));
+	T(S(getxattr, "dangling", "user.x", v, sizeof v));
+	T(S(lgetxattr, "link", "system.posix_acl_access", v, sizeof v));
+	T(S(lgetxattr, "link", "security.selinux", v, sizeof v));
+	T(S(lgetxattr, "link", "user.x", v, sizeof v));
+	T(S(lgetxattr, "link", "user.", v, sizeof v));
+	T(S(lgetxattr, "dangling", "trusted.x", v, sizeof v));
+	T(S(getxattr, "link", "system.posix_acl_access", v, sizeof v));
+	T(S(listxattr, "hello.txt", v, sizeof v));
+	T(S(listxattr, "hello.txt", 0, 0));
+	T(S(llistxattr, "link", v, sizeof v));
+	T(S(listxattr, "nonexistent", v, sizeof v));
 	int fd = S(open, "hello.txt", O_RDONLY);
-	T(S(fgetxattr, fd, "user.kvmos", buf, sizeof buf));
-	T(S(fgetxattr, 99, "user.kvmos", buf, sizeof buf));
-	T(S(listxattr, "hello.txt", buf, sizeof buf));
-	T(S(llistxattr, "link", buf, sizeof buf));
-	T(S(flistxattr, fd, buf, sizeof buf));
-	T(S(flistxattr, 99, buf, sizeof buf));
-	T(S(listxattr, "nonexistent", buf, sizeof buf));
-	T(S(removexattr, "hello.txt", "user.kvmos"));
-	T(S(fremovexattr, fd, "user.kvmos"));
+	T(S(fgetxattr, fd, "system.posix_acl_access", v, sizeof v));
+	T(S(flistxattr, fd, v, sizeof v));
+	S(close, fd);
+	T(S(fgetxattr, 99, "user.x", v, sizeof v));
+	T(S(flistxattr, 99, v, sizeof v));
+	int p[2];
+	S(pipe, p);
+	T(S(fgetxattr, p[0], "user.x", v, sizeof v));
+	T(S(fgetxattr, p[1], "system.posix_acl_access", v, sizeof v));
+	T(S(fgetxattr, p[1], "trusted.x", v, sizeof v));
+	T(S(flistxattr, p[0], v, sizeof v));
+	say("== end");
 	return 0;
 }
