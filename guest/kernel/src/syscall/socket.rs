@@ -15,3 +15,13 @@ pub(super) fn socket(_: &Args) -> Result<usize, Errno> {
 pub(super) fn socketpair(_: &Args) -> Result<usize, Errno> {
     Err(Errno::EAFNOSUPPORT)
 }
+
+/// The calls on a socket descriptor (connect, bind, getpeername, ...):
+/// no descriptor is a socket, so a valid one is ENOTSOCK and any other
+/// EBADF, as Linux answers for a file (bash asks getpeername of its stdin).
+pub(super) fn on_socket_fd(a: &Args) -> Result<usize, Errno> {
+    crate::process::with(|sys| {
+        sys.proc.fds.get(a[0])?;
+        Err(Errno::ENOTSOCK)
+    })
+}

@@ -111,3 +111,4 @@ export function defaultView(root: HostRoot = realHostRoot): HostView {
 export function insideBinds(hostPath: string, binds: readonly ViewBind[]): boolean {
   return binds.some((b) => hostPath === b.host || hostPath.startsWith(b.host.endsWith('/') ? b.host : `${b.host}/`));
 }
+

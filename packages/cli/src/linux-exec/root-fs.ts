@@ -2,20 +2,27 @@
  * The guest's root file system for linux-exec: the program, the files and
  * directories asked for, and a minimal /etc, as a cpio initramfs.
  */
-import { lstatSync, readFileSync, readdirSync, readlinkSync, statSync, accessSync, constants } from 'node:fs';
+import { lstatSync, readFileSync, readdirSync, readlinkSync, realpathSync, statSync, accessSync, constants } from 'node:fs';
 import { basename, delimiter, join, resolve } from 'node:path';
 import { buildCpio, parseElf, ElfError, ET_EXEC, ET_DYN, type CpioEntry } from '@kvmos/loader';
 import { InputFileError, NotExecutableError, ProgramNotFoundError, UsageError } from '../errors.js';
 import type { ExecCommand } from './command.js';
+import { insideBinds, type HostView, type ViewBind } from './default-view.js';
 
-/** Finds PROGRAM the way a shell does: a path if it has a slash, else the first executable on PATH. */
-export function resolveProgram(program: string, hostEnv: NodeJS.ProcessEnv): string {
+/**
+ * Finds PROGRAM the way a shell does: a path if it has a slash, else the
+ * first executable on a PATH: the guest's (`guestPath`, the PATH the program
+ * gets) before the host's, so `kvmos exec python3` is the system's
+ * /usr/bin/python3 that the guest can run, not a wrapper script of the
+ * host user's (pyenv's shims, say).
+ */
+export function resolveProgram(program: string, hostEnv: NodeJS.ProcessEnv, guestPath = ''): string {
   if (program.includes('/')) {
     const full = resolve(program);
     if (!isFile(full)) throw new ProgramNotFoundError(program, `${full} does not exist or is not a file`);
     return full;
   }
-  for (const dir of (hostEnv.PATH ?? '').split(delimiter)) {
+  for (const dir of [...guestPath.split(':').filter((d) => d.startsWith('/')), ...(hostEnv.PATH ?? '').split(delimiter)]) {
     if (!dir) continue;
     const candidate = join(dir, program);
     if (isFile(candidate) && isExecutable(candidate)) return candidate;
@@ -29,7 +36,7 @@ export function resolveProgram(program: string, hostEnv: NodeJS.ProcessEnv): str
  * its PT_INTERP loader from the guest's file system (and says which one is
  * missing if it is not there).
  */
-export function checkProgram(bytes: Uint8Array, path: string): void {
+export function checkProgram(bytes: Uint8Array, path: string): { dynamic: boolean } {
   let image;
   try {
     image = parseElf(bytes);
@@ -38,7 +45,11 @@ export function checkProgram(bytes: Uint8Array, path: string): void {
     throw e;
   }
   if (image.type !== ET_EXEC && image.type !== ET_DYN) throw new NotExecutableError(path, 'not an executable ELF file');
+  return { dynamic: image.interpreter !== undefined };
 }
+
+/** Where a dynamic program from outside the view's trees goes in the guest. */
+export const OUTSIDE_PROGRAM_DIR = '/kvmos/bin';
 
 export interface RootFs {
   initramfs: Uint8Array;
@@ -49,7 +60,13 @@ export interface RootFs {
 const ETC_PASSWD = 'root:x:0:0:root:/root:/bin/sh\n';
 const ETC_GROUP = 'root:x:0:\n';
 
-export function buildRootFs(cmd: ExecCommand, programHostPath: string, program: Uint8Array): RootFs {
+/**
+ * The initramfs: the program, --file and --dir, mount points, a small /etc;
+ * with `view` (a dynamic program) the default view's links and generated
+ * /etc too, where the user's own --file, --dir and binds do not cover them,
+ * and the program at its host path when the view's trees hold it.
+ */
+export function buildRootFs(cmd: ExecCommand, programHostPath: string, program: Uint8Array, view?: HostView): RootFs {
   const entries = new Map<string, CpioEntry>();
   const addDirs = (path: string) => {
     const parts = path.split('/').filter(Boolean);
@@ -67,8 +84,24 @@ export function buildRootFs(cmd: ExecCommand, programHostPath: string, program: 
   add({ kind: 'file', path: 'etc/passwd', data: Buffer.from(ETC_PASSWD) });
   add({ kind: 'file', path: 'etc/group', data: Buffer.from(ETC_GROUP) });
 
-  const programPath = `/bin/${basename(programHostPath)}`;
-  add({ kind: 'file', path: programPath, data: program, mode: 0o755, mtime: mtimeOf(programHostPath) });
+  let programPath = `/bin/${basename(programHostPath)}`;
+  if (view === undefined) {
+    add({ kind: 'file', path: programPath, data: program, mode: 0o755, mtime: mtimeOf(programHostPath) });
+  } else {
+    const user = [...cmd.files.map((f) => f.guest), ...cmd.dirs.map((d) => d.guest), ...cmd.binds.map((b) => b.guest)].map(key);
+    // A user path at or under a view entry (--file /lib64/ld-linux...: the
+    // lib64 link) or a user bind over it wins.
+    const covered = (path: string) => user.some((u) => u === path || u.startsWith(`${path}/`) || path.startsWith(`${u}/`));
+    for (const e of view.entries) if (!covered(key(e.path))) add(e);
+    for (const b of viewBinds(cmd, view)) add({ kind: 'dir', path: key(b.guest) });
+    const real = realpathSync(programHostPath);
+    if (insideBinds(real, viewBinds(cmd, view))) {
+      programPath = real;
+    } else {
+      programPath = `${OUTSIDE_PROGRAM_DIR}/${basename(programHostPath)}`;
+      add({ kind: 'file', path: programPath, data: program, mode: 0o755, mtime: mtimeOf(programHostPath) });
+    }
+  }
   for (const f of cmd.files) {
     const st = statOrThrow(f.host, '--file');
     if (!st.isFile()) throw new InputFileError(f.host, 'not a regular file', 'use --dir for directories');
@@ -96,6 +129,10 @@ export function buildRootFs(cmd: ExecCommand, programHostPath: string, program: 
     if (there === undefined) add({ kind: 'dir', path: key });
     else if (there.kind !== 'dir') throw new UsageError(`--tmpfs ${t}: the guest already has a file there (a tmpfs goes on a directory)`);
   }
+  // What the host made up now (mount points, links, /etc) is dated now,
+  // as a tmpfs bubblewrap builds would be.
+  const now = Math.floor(Date.now() / 1000);
+  for (const [k, e] of entries) if (e.mtime === undefined) entries.set(k, { ...e, mtime: now });
   // Parents before children: GNU cpio and the kernel both read in order.
   const sorted = [...entries.values()].sort((a, b) => depth(a.path) - depth(b.path) || (a.path < b.path ? -1 : 1));
   return { initramfs: buildCpio(sorted), programPath };
@@ -111,6 +148,16 @@ function addTree(host: string, guest: string, add: (e: CpioEntry) => void): void
     for (const name of readdirSync(host).sort()) addTree(join(host, name), `${guest === '/' ? '' : guest}/${name}`, add);
   }
   // Sockets, fifos and devices have no meaning in a read-only initramfs: left out.
+}
+
+/** The view's binds the user's own do not replace (a --ro-bind/--bind or --dir at the same guest path). */
+export function viewBinds(cmd: ExecCommand, view: HostView): ViewBind[] {
+  const user = new Set([...cmd.binds.map((b) => key(b.guest)), ...cmd.dirs.map((d) => key(d.guest))]);
+  return view.binds.filter((b) => !user.has(key(b.guest)));
+}
+
+function key(path: string): string {
+  return path.split('/').filter(Boolean).join('/');
 }
 
 function depth(p: string): number {

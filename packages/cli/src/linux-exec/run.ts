@@ -7,7 +7,8 @@ import { InputFileError, UsageError } from '../errors.js';
 import { imagePath, readImage } from '../images.js';
 import { Machine } from '../machine.js';
 import type { ExecCommand } from './command.js';
-import { buildRootFs, checkProgram, resolveProgram } from './root-fs.js';
+import { buildRootFs, checkProgram, resolveProgram, viewBinds } from './root-fs.js';
+import { defaultView } from './default-view.js';
 
 export interface ExecTimings {
   bootMs: number;
@@ -50,16 +51,20 @@ export function runExec(cmd: ExecCommand, hostEnv: NodeJS.ProcessEnv, timings?: 
 }
 
 export function prepareExec(cmd: ExecCommand, hostEnv: NodeJS.ProcessEnv): ExecBoot {
-  const hostPath = resolveProgram(cmd.program, hostEnv);
+  const guestPath = cmd.env.filter((w) => w.startsWith('PATH=')).pop()?.slice(5) ?? '';
+  const hostPath = resolveProgram(cmd.program, hostEnv, guestPath);
   let program: Buffer;
   try {
     program = readFileSync(hostPath);
   } catch (e) {
     throw new InputFileError(hostPath, `cannot read (${(e as { code?: string }).code ?? String(e)})`, 'check its permissions');
   }
-  checkProgram(program, hostPath);
-  const mounts = checkBinds(cmd);
-  const { initramfs, programPath } = buildRootFs(cmd, hostPath, program);
+  const { dynamic } = checkProgram(program, hostPath);
+  // A dynamic program sees the host's program trees and a generated /etc.
+  const view = dynamic ? defaultView() : undefined;
+  const mounts = [...checkBinds(cmd), ...(view ? viewBinds(cmd, view).map((b) => ({ host: b.host, guest: b.guest, writable: false })) : [])];
+  if (mounts.length > FS_MOUNTS_MAX) throw new UsageError(`${cmd.binds.length} --bind/--ro-bind options and the default view's ${mounts.length - cmd.binds.length}: at most ${FS_MOUNTS_MAX} in all`);
+  const { initramfs, programPath } = buildRootFs(cmd, hostPath, program, view);
   if (/\s/.test(programPath) || /\s/.test(cmd.cwd)) {
     throw new UsageError('the program name and --cwd cannot contain spaces (they travel on the kernel command line)');
   }
