@@ -208,7 +208,7 @@ fn load_at_depth(
                 .map_err(|e| ExecError::Loader(e, ipath))?;
             let n = vfs.node(lnode);
             // The permissions as stat reports them (a tmpfs inode has the current ones).
-    if !matches!(n.kind, Kind::File { .. } | Kind::Host | Kind::Mem(_)) || !n.is_regular() || vfs.stat(node).st_mode & 0o111 == 0 {
+            if !matches!(n.kind, Kind::File { .. } | Kind::Host | Kind::Mem(_)) || !n.is_regular() || vfs.stat(lnode).st_mode & 0o111 == 0 {
                 return Err(ExecError::Loader(Errno::EACCES, ipath));
             }
             vfs.ensure_cached(lnode).map_err(|e| ExecError::Loader(e, ipath))?;
