@@ -421,7 +421,8 @@ test('devices and FIFOs are never opened for data: ENXIO, at once (the host does
 });
 
 // Root reads any file: there is no EACCES to provoke, so the test shows as skipped rather than passing.
-(process.getuid?.() === 0 ? test.skip : test)('host errors come back as the guest errno: EACCES on a file the host cannot read', (t) => {
+const asRoot = process.getuid?.() === 0;
+(asRoot ? test.skip : test)(`host errors come back as the guest errno: EACCES on a file the host cannot read${asRoot ? ' (skipped: root reads every file, so there is no EACCES to provoke)' : ''}`, (t) => {
   const { dir, root } = tree();
   chmodSync(join(root, 'top'), 0o000);
   const g = open([{ host: root, writable: true }]);
