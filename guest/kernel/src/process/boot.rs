@@ -237,6 +237,8 @@ pub fn run_init(info: &BootInfo, init: &[u8], cwd: &[u8]) -> ! {
             state: super::sched::State::Ready,
             vfork_parent: 0,
             restart_done: 0,
+            restart_deadline: None,
+            fpu: None,
             exe_path: Vec::new(),
         }),
         others: Vec::new(),

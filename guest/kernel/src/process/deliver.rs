@@ -266,7 +266,7 @@ pub fn sigreturn(sys: &mut System, frame: &mut TrapFrame) -> Result<(), BadFrame
 }
 
 #[cfg(target_os = "none")]
-fn fxsave(fx: &mut Fx) {
+pub(super) fn fxsave(fx: &mut Fx) {
     // SAFETY: FXSAVE writes 512 bytes at a 16-byte aligned address: `fx`
     // is exactly that. CR4.OSFXSR is set (user programs use SSE).
     unsafe {
@@ -275,7 +275,7 @@ fn fxsave(fx: &mut Fx) {
 }
 
 #[cfg(target_os = "none")]
-fn fxrstor(fx: &Fx) {
+pub(super) fn fxrstor(fx: &Fx) {
     // SAFETY: 512 bytes, 16-byte aligned; MXCSR was checked against the
     // CPU's mask (reserved bits would #GP), the rest is taken as is.
     unsafe {
@@ -295,10 +295,10 @@ fn mxcsr_mask() -> u32 {
 }
 
 #[cfg(not(target_os = "none"))]
-fn fxsave(_fx: &mut Fx) {}
+pub(super) fn fxsave(_fx: &mut Fx) {}
 
 #[cfg(not(target_os = "none"))]
-fn fxrstor(_fx: &Fx) {}
+pub(super) fn fxrstor(_fx: &Fx) {}
 
 #[cfg(not(target_os = "none"))]
 fn mxcsr_mask() -> u32 {

@@ -35,6 +35,17 @@
 //! * Processes take turns round-robin. If every process is blocked for
 //!   good (a pipe nobody will write to, ...), the guest ends with a notice
 //!   instead of hanging.
+//! * Where the host reports a timer (BootInfo `BOOT_FLAG_TIMER`, TCG) the
+//!   local APIC ticks every `apic::TICK_NS`, taken only in ring 3 (the
+//!   kernel runs with interrupts off), so the kernel stays
+//!   non-preemptible and a tick is one more trap: `tick` moves a process
+//!   that has run `SLICE_TICKS` ticks to the back when another is ready,
+//!   and delivers its pending signals. Sleeps then block (`Wait::Sleep`)
+//!   instead of spinning in the kernel, and when every process waits the
+//!   CPU halts until the next tick. Without the timer (KVM) nothing
+//!   preempts: a process runs until it blocks, as before.
+//! * A switch saves the user's FPU/SSE state (FXSAVE) of the process that
+//!   stops and restores that of the one that runs.
 
 use super::mm::Mm;
 use super::table::{Status, Which};
@@ -59,6 +70,9 @@ pub enum Wait {
     Poll(u64),
     /// The host's stdin, read only when nothing else can run.
     Console,
+    /// The monotonic clock (the host's, ns) to reach this deadline: a
+    /// sleep (only with the timer, `apic::timer_running`).
+    Sleep(u64),
 }
 
 #[derive(Debug, Clone, Default)]
@@ -174,6 +188,7 @@ fn ready(sys: &System, p: &Process, last_resort: bool) -> bool {
             Wait::Vfork(_) => false,
             Wait::Poll(gen) => *gen != generation() || last_resort,
             Wait::Console => last_resort,
+            Wait::Sleep(deadline) => crate::host::hypercall::clock().monotonic_ns >= *deadline,
         },
     }
 }
@@ -186,10 +201,38 @@ pub fn others_runnable(sys: &System) -> bool {
 
 /// The process to run next, from the others in round-robin order:
 /// first one whose wait is over, then one with a last-resort wait.
+/// Sleeps come before last-resort waits: while one sleeps and nothing
+/// else can run, the CPU idles until its deadline (the console is read
+/// only when no sleep can end).
 fn pick(sys: &System) -> Option<usize> {
-    (0..sys.others.len())
-        .find(|&i| ready(sys, &sys.others[i], false))
-        .or_else(|| (0..sys.others.len()).find(|&i| ready(sys, &sys.others[i], true)))
+    loop {
+        if let Some(i) = (0..sys.others.len()).find(|&i| ready(sys, &sys.others[i], false)) {
+            return Some(i);
+        }
+        match earliest_sleep(sys.others.iter().map(|p| &**p)) {
+            Some(deadline) => idle_until(deadline),
+            None => return (0..sys.others.len()).find(|&i| ready(sys, &sys.others[i], true)),
+        }
+    }
+}
+
+/// The earliest deadline among the sleeps of `procs`.
+fn earliest_sleep<'a>(procs: impl Iterator<Item = &'a Process>) -> Option<u64> {
+    procs
+        .filter_map(|p| match p.state {
+            State::Blocked(Wait::Sleep(d)) => Some(d),
+            _ => None,
+        })
+        .min()
+}
+
+/// Halts until the monotonic clock reaches `deadline`: each tick wakes
+/// the CPU (interrupts are on only across the `hlt`, the tick then just
+/// ends: `tick_in_kernel`).
+fn idle_until(deadline: u64) {
+    while crate::host::hypercall::clock().monotonic_ns < deadline {
+        crate::arch::cpu::wait_for_interrupt();
+    }
 }
 
 /// Where a process with this pid is: running, or at this index of
@@ -229,6 +272,7 @@ pub fn has_child(sys: &System, parent: u32, which: Which) -> bool {
 
 /// Loads the running process's state onto the CPU and into `frame`.
 fn load(sys: &mut System, frame: &mut TrapFrame) {
+    RAN_TICKS.store(0, Ordering::Relaxed);
     let p = &mut sys.proc;
     p.state = State::Ready;
     *frame = p.regs;
@@ -253,8 +297,10 @@ fn set_bases(_fs: u64, _gs: u64) {}
 /// to the back of `others` (its registers are saved already) and is
 /// returned there.
 fn run(sys: &mut System, i: usize, frame: &mut TrapFrame) {
+    save_fpu(&mut sys.proc);
     let next = sys.others.remove(i);
     let mut prev = core::mem::replace(&mut sys.proc, next);
+    restore_fpu(&sys.proc);
     // `/proc/self/exe` follows the running process.
     core::mem::swap(&mut prev.exe_path, sys.vfs.self_exe_mut());
     core::mem::swap(sys.vfs.self_exe_mut(), &mut sys.proc.exe_path);
@@ -266,10 +312,57 @@ fn run(sys: &mut System, i: usize, frame: &mut TrapFrame) {
 /// one runs; it may be the same one if nothing else can.
 fn switch_away(sys: &mut System, frame: &mut TrapFrame) {
     sys.proc.regs = *frame;
-    match pick(sys) {
-        Some(i) => run(sys, i, frame),
-        None if ready(sys, &sys.proc, true) => load(sys, frame),
-        None => deadlock(sys),
+    loop {
+        match pick(sys) {
+            Some(i) => return run(sys, i, frame),
+            None if ready(sys, &sys.proc, true) => return load(sys, frame),
+            // Only the running process sleeps: idle, then look again.
+            None => match earliest_sleep(core::iter::once(&*sys.proc)) {
+                Some(deadline) => idle_until(deadline),
+                None => deadlock(sys),
+            },
+        }
+    }
+}
+
+/// Ticks since the running process last started running.
+static RAN_TICKS: core::sync::atomic::AtomicU32 = core::sync::atomic::AtomicU32::new(0);
+/// A time slice, in ticks: a process that has run this long gives way
+/// to a ready one at the next tick.
+pub const SLICE_TICKS: u32 = 3;
+
+/// A timer tick from ring 3 (`frame`: the interrupted user registers):
+/// round-robin when the slice is used up and another process is ready,
+/// then the pending signals of the process that runs on.
+pub fn tick(frame: &mut TrapFrame) {
+    let mut g = SYSTEM.lock();
+    let Some(sys) = g.as_mut() else { return };
+    if RAN_TICKS.fetch_add(1, Ordering::Relaxed) + 1 >= SLICE_TICKS {
+        RAN_TICKS.store(0, Ordering::Relaxed);
+        if let Some(i) = (0..sys.others.len()).find(|&i| ready(sys, &sys.others[i], false)) {
+            sys.proc.regs = *frame;
+            run(sys, i, frame);
+        }
+    }
+    while let Err(sig) = super::deliver::deliver(sys, frame) {
+        signal_death(sys, frame, sig);
+    }
+}
+
+/// Saves the user's FPU/SSE state into `p` (the running process).
+fn save_fpu(p: &mut Process) {
+    let fx = p
+        .fpu
+        .get_or_insert_with(|| alloc::boxed::Box::new(super::deliver::Fx([0; 512])));
+    super::deliver::fxsave(fx);
+}
+
+/// Loads `p`'s FPU/SSE state (kept since it last stopped) onto the CPU.
+/// A process that never stopped yet (`None`) keeps what is there: a
+/// fork child gets its parent's state in `after_trap`.
+fn restore_fpu(p: &Process) {
+    if let Some(fx) = &p.fpu {
+        super::deliver::fxrstor(fx);
     }
 }
 
@@ -306,6 +399,8 @@ pub fn after_trap(frame: &mut TrapFrame) {
             let pid = arg as u32;
             if let Some(child) = sys.others.iter_mut().find(|p| p.pid == pid) {
                 let sp = child.regs.rsp;
+                // The child starts with the parent's FPU/SSE state.
+                save_fpu(child);
                 child.regs = *frame;
                 child.regs.rax = 0;
                 if sp != 0 {
@@ -433,6 +528,7 @@ fn exit_running(sys: &mut System, frame: &mut TrapFrame, status: Status) {
     let Some(i) = pick(sys) else { deadlock(sys) };
     let next = sys.others.remove(i);
     let dead = core::mem::replace(&mut sys.proc, next);
+    restore_fpu(&sys.proc);
     core::mem::swap(sys.vfs.self_exe_mut(), &mut sys.proc.exe_path);
     // A vfork child hands its parent's address space back (the space is
     // still live: released only after the switch below).

@@ -1,7 +1,9 @@
 //! Clocks from the host's clock hypercall: `clock_gettime`,
 //! `clock_getres`, `gettimeofday`, `time`, `times`, `getrusage`, and the
-//! sleeps. There is no timer interrupt: a sleep asks the host for the
-//! time until the deadline has passed (one exit, ~10 us, a round).
+//! sleeps. Without a timer interrupt (KVM) a sleep asks the host for the
+//! time until the deadline has passed (one exit, ~10 us, a round); with
+//! one (`arch::apic`) it blocks the process (`Wait::Sleep`) so others run
+//! meanwhile, and the CPU halts when nothing can.
 //!
 //! While a display is attached the monotonic clocks (CLOCK_MONOTONIC,
 //! _RAW, _COARSE, CLOCK_BOOTTIME, _ALARM) are the frame clock: the
@@ -189,8 +191,33 @@ pub fn read_timespec(ptr: u64) -> Result<Timespec, Errno> {
 
 pub(super) fn nanosleep(a: &Args) -> Result<usize, Errno> {
     let ts = read_timespec(a[0])?;
+    if crate::arch::apic::timer_running() {
+        return block_until(ts.to_ns());
+    }
     sleep(ts.to_ns());
     Ok(0)
+}
+
+/// A sleep with the timer: blocks until `ns` from now on the host's
+/// monotonic clock. The call is restarted while blocked; the deadline
+/// set when it first blocked (`restart_deadline`) holds across restarts.
+fn block_until(ns: u64) -> Result<usize, Errno> {
+    let now = hypercall::clock().monotonic_ns;
+    process::with(|sys| {
+        let deadline = sys
+            .proc
+            .restart_deadline
+            .take()
+            .unwrap_or_else(|| now.saturating_add(ns));
+        if now >= deadline {
+            return Ok(0);
+        }
+        sys.proc.restart_deadline = Some(deadline);
+        Err(process::sched::block(
+            sys,
+            process::sched::Wait::Sleep(deadline),
+        ))
+    })
 }
 
 const TIMER_ABSTIME: u64 = 1;
@@ -206,6 +233,21 @@ pub(super) fn clock_nanosleep(a: &Args) -> Result<usize, Errno> {
         _ => return Err(Errno::EINVAL),
     }
     let ts = read_timespec(a[2])?;
+    if crate::arch::apic::timer_running() {
+        let ns = if a[1] & TIMER_ABSTIME == 0 {
+            ts.to_ns()
+        } else if matches!(clock, CLOCK_MONOTONIC | CLOCK_BOOTTIME)
+            && crate::dev::display::present()
+        {
+            // The frame clock moves only with frames: as `sleep_until`.
+            0
+        } else {
+            // The time left, from the clock's own reading: the deadline
+            // is then kept on the host's monotonic clock.
+            ts.to_ns().saturating_sub(now(clock)?)
+        };
+        return block_until(ns);
+    }
     if a[1] & TIMER_ABSTIME != 0 {
         sleep_until(clock, ts.to_ns());
     } else {
