@@ -81,6 +81,16 @@ const SAME: [string[], string][] = [
   [['sh', '-c', 'cat big.txt | head -3; cat big.txt | wc -c; cat big.txt | tail -1'], ''],
   [['sh', '-c', 'sort -r fruit.txt | head -2 | tr a-z A-Z | cat -n'], ''],
   [['sh', '-c', '(echo sub; exit 5); echo "subshell: $?"; echo piped | (read x; echo "got $x")'], ''],
+  // Preemption (a timer, where the accelerator has one): two CPU-bound
+  // sides of a pipeline, the left spinning until the right, which counts
+  // meanwhile, writes a file; without preemption the left spins for ever.
+  [
+    ['sh', '-c', 'f=/tmp/kvmos-pipeline-$$; rm -f $f; (while [ ! -s $f ]; do :; done; echo left saw the flag) | (i=0; while [ $i -lt 2000 ]; do i=$((i+1)); done; echo $i > $f; cat; cat $f); rm -f $f'],
+    '',
+  ],
+  // busybox timeout sleeps in a grandchild while the command spins, then
+  // kills the command with SIGTERM (busybox's timeout: 143, not GNU's 124).
+  [['sh', '-c', 'timeout 1 sh -c "while :; do :; done"; echo "status $?"'], ''],
   [
     ['sh'],
     'echo start\nls | sort -r\nx=$(wc -l < fruit.txt)\necho "lines $x"\nfor f in *.txt; do wc -c $f; done | sort -n\ncat missing.txt 2>&1 | wc -l\necho end\nexit 4\n',
