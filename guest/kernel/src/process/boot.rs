@@ -238,6 +238,7 @@ pub fn run_init(info: &BootInfo, init: &[u8], cwd: &[u8]) -> ! {
             vfork_parent: 0,
             restart_done: 0,
             restart_deadline: None,
+            itimer: None,
             fpu: None,
             exe_path: Vec::new(),
         }),

@@ -148,6 +148,10 @@ pub struct Process {
     /// The deadline (monotonic ns) of a sleep that blocked: the restarted
     /// call waits for it instead of starting over (`syscall::time`).
     pub restart_deadline: Option<u64>,
+    /// ITIMER_REAL (`alarm`, `setitimer`): when it expires (monotonic ns,
+    /// the host's) and its interval (0: once). Kept across exec, not
+    /// inherited by a fork child, as on Linux.
+    pub itimer: Option<(u64, u64)>,
     /// The user's FPU/SSE state while the process is not running (`sched`;
     /// `None` until it first stops).
     pub fpu: Option<Box<deliver::Fx>>,

@@ -73,6 +73,8 @@ pub enum Wait {
     /// The monotonic clock (the host's, ns) to reach this deadline: a
     /// sleep (only with the timer, `apic::timer_running`).
     Sleep(u64),
+    /// `pause`: only a signal ends it.
+    Signal,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -179,6 +181,11 @@ pub fn vforked(child: u32) {
 /// (`last_resort`: counting the waits that are only tried when nothing
 /// else can run).
 fn ready(sys: &System, p: &Process, last_resort: bool) -> bool {
+    interrupting(p).is_some() || wait_ready(sys, p, last_resort)
+}
+
+/// `ready` for the wait alone, signals aside.
+fn wait_ready(sys: &System, p: &Process, last_resort: bool) -> bool {
     match &p.state {
         State::Ready => true,
         State::Blocked(w) => match w {
@@ -189,6 +196,7 @@ fn ready(sys: &System, p: &Process, last_resort: bool) -> bool {
             Wait::Poll(gen) => *gen != generation() || last_resort,
             Wait::Console => last_resort,
             Wait::Sleep(deadline) => crate::host::hypercall::clock().monotonic_ns >= *deadline,
+            Wait::Signal => false,
         },
     }
 }
@@ -199,39 +207,91 @@ pub fn others_runnable(sys: &System) -> bool {
     sys.others.iter().any(|p| ready(sys, p, false))
 }
 
-/// The process to run next, from the others in round-robin order:
-/// first one whose wait is over, then one with a last-resort wait.
-/// Sleeps come before last-resort waits: while one sleeps and nothing
-/// else can run, the CPU idles until its deadline (the console is read
-/// only when no sleep can end).
-fn pick(sys: &System) -> Option<usize> {
+/// What runs next (`next`).
+enum Next {
+    Other(usize),
+    Running,
+}
+
+/// The process to run next: first one of the others (round-robin order)
+/// whose wait is over, then the running one if it may go on
+/// (`running_can_run`: it blocked, not exited); else, while a sleep or an
+/// interval timer (`alarm`, `setitimer`) will end a wait, the CPU idles
+/// until the earliest; only then a last-resort wait (the console is read
+/// only when nothing else can happen). Expired timers send their SIGALRM
+/// first. If nothing can ever run, the guest ends (`deadlock`).
+fn next(sys: &mut System, running_can_run: bool) -> Next {
     loop {
+        fire_timers(sys);
         if let Some(i) = (0..sys.others.len()).find(|&i| ready(sys, &sys.others[i], false)) {
-            return Some(i);
+            return Next::Other(i);
         }
-        match earliest_sleep(sys.others.iter().map(|p| &**p)) {
-            Some(deadline) => idle_until(deadline),
-            None => return (0..sys.others.len()).find(|&i| ready(sys, &sys.others[i], true)),
+        if running_can_run && ready(sys, &sys.proc, false) {
+            return Next::Running;
+        }
+        if let Some(deadline) = earliest_wake(sys, running_can_run) {
+            idle_until(deadline);
+            continue;
+        }
+        if let Some(i) = (0..sys.others.len()).find(|&i| ready(sys, &sys.others[i], true)) {
+            return Next::Other(i);
+        }
+        if running_can_run && ready(sys, &sys.proc, true) {
+            return Next::Running;
+        }
+        deadlock(sys)
+    }
+}
+
+/// The earliest sleep deadline or interval timer among the others (and
+/// the running process when `running`).
+fn earliest_wake(sys: &System, running: bool) -> Option<u64> {
+    let wake = |p: &Process| {
+        let sleep = match p.state {
+            State::Blocked(Wait::Sleep(d)) => Some(d),
+            _ => None,
+        };
+        let timer = p.itimer.map(|t| t.0);
+        sleep.into_iter().chain(timer).min()
+    };
+    let others = sys.others.iter().filter_map(|p| wake(p));
+    let mine = if running { wake(&sys.proc) } else { None };
+    others.chain(mine).min()
+}
+
+/// Sends SIGALRM to each process whose interval timer (ITIMER_REAL) has
+/// expired, and re-arms a periodic one from now. One whose SIGALRM kills
+/// keeps it pending: it dies when it runs next (`interrupting` wakes a
+/// blocked one), through `deliver` like any fatal signal.
+fn fire_timers(sys: &mut System) {
+    use super::signal::{bit, Fate, Info, SIGALRM, SI_KERNEL};
+    if !sys.others.iter().chain(core::iter::once(&sys.proc)).any(|p| p.itimer.is_some()) {
+        return;
+    }
+    let now = crate::host::hypercall::clock().monotonic_ns;
+    for p in sys.others.iter_mut().chain(core::iter::once(&mut sys.proc)) {
+        let Some((deadline, interval)) = p.itimer else {
+            continue;
+        };
+        if now < deadline {
+            continue;
+        }
+        p.itimer = (interval > 0).then(|| (now.saturating_add(interval), interval));
+        if p.signals.send_info(SIGALRM, Info::user(SI_KERNEL, 0)) == Some(Fate::Kill) {
+            p.signals.pending |= bit(SIGALRM);
         }
     }
 }
 
-/// The earliest deadline among the sleeps of `procs`.
-fn earliest_sleep<'a>(procs: impl Iterator<Item = &'a Process>) -> Option<u64> {
-    procs
-        .filter_map(|p| match p.state {
-            State::Blocked(Wait::Sleep(d)) => Some(d),
-            _ => None,
-        })
-        .min()
-}
-
-/// Halts until the monotonic clock reaches `deadline`: each tick wakes
-/// the CPU (interrupts are on only across the `hlt`, the tick then just
-/// ends: `tick_in_kernel`).
+/// Halts until the monotonic clock reaches `deadline`: with the timer,
+/// each tick wakes the CPU (interrupts are on only across the `hlt`; a
+/// tick in ring 0 just ends, see `trap`); without it, the clock is read
+/// until then.
 fn idle_until(deadline: u64) {
     while crate::host::hypercall::clock().monotonic_ns < deadline {
-        crate::arch::cpu::wait_for_interrupt();
+        if crate::arch::apic::timer_running() {
+            crate::arch::cpu::wait_for_interrupt();
+        }
     }
 }
 
@@ -273,12 +333,97 @@ pub fn has_child(sys: &System, parent: u32, which: Which) -> bool {
 /// Loads the running process's state onto the CPU and into `frame`.
 fn load(sys: &mut System, frame: &mut TrapFrame) {
     RAN_TICKS.store(0, Ordering::Relaxed);
+    let over = wait_over(sys, &sys.proc);
     let p = &mut sys.proc;
+    p.mm.space.activate();
+    if !over {
+        if let Some(restart) = interrupting(p) {
+            if !restart {
+                end_interrupted(p);
+            }
+        }
+    }
     p.state = State::Ready;
     *frame = p.regs;
-    p.mm.space.activate();
     set_bases(p.fs_base, p.gs_base);
 }
+
+/// Whether a process's wait is over by itself (not by a signal): its
+/// call, restarted, completes (a console read or a poll is tried again).
+fn wait_over(sys: &System, p: &Process) -> bool {
+    wait_ready(sys, p, false)
+}
+
+/// A blocked process with a signal to act on (a handler to run, or one
+/// that kills): `Some(restart)` says whether its call starts over after
+/// the handler (Linux's rule: SA_RESTART and a call that restarts: pipe
+/// reads and writes, wait4, the console) or ends with EINTR (sleeps,
+/// poll, pause: never restarted once a handler ran). None: not blocked,
+/// no such signal, or a vfork parent (which only its child wakes).
+fn interrupting(p: &Process) -> Option<bool> {
+    use super::signal::{bit, Fate};
+    let State::Blocked(w) = &p.state else {
+        return None;
+    };
+    if matches!(w, Wait::Vfork(_)) {
+        return None;
+    }
+    let s = &p.signals;
+    let mut ready = s.pending & !s.blocked;
+    while ready != 0 {
+        let sig = ready.trailing_zeros() + 1;
+        ready &= !bit(sig);
+        match s.fate(sig) {
+            Fate::Discard => continue,
+            Fate::Kill => return Some(false),
+            Fate::Handler => {
+                let sa_restart = s.actions[sig as usize - 1].flags & SA_RESTART != 0;
+                let restartable = matches!(
+                    w,
+                    Wait::PipeRead(_) | Wait::PipeWrite(_) | Wait::Child(_) | Wait::Console
+                );
+                return Some(sa_restart && restartable);
+            }
+        }
+    }
+    None
+}
+
+const SA_RESTART: u64 = 0x1000_0000;
+
+/// The blocked call of `p` (the running process, its space active) ends
+/// because of a signal: past its `syscall` with EINTR, or with the bytes
+/// a pipe write had written; an interrupted relative sleep reports the
+/// time left (`rem`), as Linux does.
+fn end_interrupted(p: &mut Process) {
+    use crate::syscall::Errno;
+    let nr = p.regs.rax;
+    p.regs.rip += 2;
+    let done = core::mem::take(&mut p.restart_done);
+    p.regs.rax = if done > 0 {
+        done as u64
+    } else {
+        Errno::EINTR.to_return_value()
+    };
+    if let Some(deadline) = p.restart_deadline.take() {
+        let (nanosleep, clock_nanosleep) = (35, 230);
+        // nanosleep(req, rem); clock_nanosleep(clock, flags, req, rem),
+        // not for an absolute sleep (TIMER_ABSTIME = 1).
+        let rem = match nr {
+            n if n == nanosleep => p.regs.rsi,
+            n if n == clock_nanosleep && p.regs.rsi & 1 == 0 => p.regs.r10,
+            _ => 0,
+        };
+        if rem != 0 {
+            let left = deadline.saturating_sub(crate::host::hypercall::clock().monotonic_ns);
+            let ts = crate::syscall::time::Timespec::from_ns(left);
+            // A bad `rem` is the program's: Linux ignores that fault too
+            // (the call still returns EINTR).
+            let _ = crate::syscall::UserPtr::new(rem).copy_to_user(&p.mm, &[ts]);
+        }
+    }
+}
+
 
 #[cfg(target_os = "none")]
 fn set_bases(fs: u64, gs: u64) {
@@ -312,16 +457,9 @@ fn run(sys: &mut System, i: usize, frame: &mut TrapFrame) {
 /// one runs; it may be the same one if nothing else can.
 fn switch_away(sys: &mut System, frame: &mut TrapFrame) {
     sys.proc.regs = *frame;
-    loop {
-        match pick(sys) {
-            Some(i) => return run(sys, i, frame),
-            None if ready(sys, &sys.proc, true) => return load(sys, frame),
-            // Only the running process sleeps: idle, then look again.
-            None => match earliest_sleep(core::iter::once(&*sys.proc)) {
-                Some(deadline) => idle_until(deadline),
-                None => deadlock(sys),
-            },
-        }
+    match next(sys, true) {
+        Next::Other(i) => run(sys, i, frame),
+        Next::Running => load(sys, frame),
     }
 }
 
@@ -337,6 +475,7 @@ pub const SLICE_TICKS: u32 = 3;
 pub fn tick(frame: &mut TrapFrame) {
     let mut g = SYSTEM.lock();
     let Some(sys) = g.as_mut() else { return };
+    fire_timers(sys);
     if RAN_TICKS.fetch_add(1, Ordering::Relaxed) + 1 >= SLICE_TICKS {
         RAN_TICKS.store(0, Ordering::Relaxed);
         if let Some(i) = (0..sys.others.len()).find(|&i| ready(sys, &sys.others[i], false)) {
@@ -525,7 +664,9 @@ fn exit_running(sys: &mut System, frame: &mut TrapFrame, status: Status) {
     // A zombie now: a parent in wait4 can go ahead.
     let (pid, ppid, pgid) = (sys.proc.pid, sys.proc.ppid, sys.proc.pgid);
     bury(sys, pid, ppid, pgid, status);
-    let Some(i) = pick(sys) else { deadlock(sys) };
+    let Next::Other(i) = next(sys, false) else {
+        deadlock(sys)
+    };
     let next = sys.others.remove(i);
     let dead = core::mem::replace(&mut sys.proc, next);
     restore_fpu(&sys.proc);

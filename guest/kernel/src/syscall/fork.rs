@@ -134,6 +134,7 @@ fn spawn(
         vfork_parent: if flags & CLONE_VFORK != 0 { p.pid } else { 0 },
         restart_done: 0,
         restart_deadline: None,
+        itimer: None,
         fpu: None,
         exe_path: sys.vfs.self_exe_mut().clone(),
     });
