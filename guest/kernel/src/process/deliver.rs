@@ -151,10 +151,12 @@ pub fn deliver(sys: &mut System, frame: &mut TrapFrame) -> Result<(), u32> {
 }
 
 fn setup(sys: &mut System, frame: &mut TrapFrame, sig: u32) -> Result<(), BadFrame> {
+    // After `rt_sigsuspend` the handler returns to the mask from before it.
+    let suspended = sys.proc.sigsuspend_saved.take();
     let s = &sys.proc.signals;
     let act = s.actions[sig as usize - 1];
     let info = s.infos[sig as usize - 1];
-    let old_mask = s.blocked;
+    let old_mask = suspended.unwrap_or(s.blocked);
     let alt = s.altstack;
     if act.flags & SA_RESTORER == 0 {
         return Err(BadFrame);

@@ -152,6 +152,9 @@ pub struct Process {
     /// the host's) and its interval (0: once). Kept across exec, not
     /// inherited by a fork child, as on Linux.
     pub itimer: Option<(u64, u64)>,
+    /// The signal mask from before `rt_sigsuspend` replaced it: the first
+    /// handler's frame holds it, so `rt_sigreturn` puts it back.
+    pub sigsuspend_saved: Option<u64>,
     /// The user's FPU/SSE state while the process is not running (`sched`;
     /// `None` until it first stops).
     pub fpu: Option<Box<deliver::Fx>>,

@@ -186,6 +186,7 @@ pub static LINUX: Table = table(&[
     (nr::TIMES, time::times),
     (nr::NANOSLEEP, time::nanosleep),
     (nr::PAUSE, time::pause),
+    (nr::RT_SIGSUSPEND, signal::rt_sigsuspend),
     (nr::ALARM, time::alarm),
     (nr::SETITIMER, time::setitimer),
     (nr::GETITIMER, time::getitimer),

@@ -3,7 +3,8 @@
  * them: alarm, setitimer/getitimer (ITIMER_REAL), pause. A handler without
  * SA_RESTART makes a blocked read fail with EINTR; with SA_RESTART the read
  * starts over and gets what the handler wrote; nanosleep is EINTR either
- * way and says how long was left; pause always returns EINTR; a periodic
+ * way and says how long was left; pause and rt_sigsuspend always return
+ * EINTR (rt_sigsuspend with the old mask back after the handler); a periodic
  * timer fires again and again; an uncaught SIGALRM kills.
  *
  * Times are printed only as relations (the exact values differ run to
@@ -86,6 +87,50 @@ static void test_pause(void)
 	OK(arm_ms(20));
 	T(S(pause)); /* SA_RESTART does not restart pause */
 	say("handlers run: %d", (int)alarms);
+}
+
+static volatile sig_atomic_t usr1s;
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	usr1s++;
+}
+
+static void show_blocked(const char *when)
+{
+	sigset_t now;
+	sigprocmask(SIG_BLOCK, NULL, &now);
+	say("  %s: SIGALRM blocked %s, SIGUSR1 blocked %s", when, yesno(sigismember(&now, SIGALRM)),
+	    yesno(sigismember(&now, SIGUSR1)));
+}
+
+static void test_sigsuspend(void)
+{
+	sigset_t block, none;
+	struct sigaction sa = { .sa_handler = on_usr1 };
+	say("-- rt_sigsuspend: a handler ends it, the mask comes back");
+	sigemptyset(&none);
+	sigemptyset(&block);
+	sigaddset(&block, SIGALRM);
+	sigaddset(&block, SIGUSR1);
+	sigemptyset(&sa.sa_mask);
+	OK(sigaction(SIGUSR1, &sa, NULL));
+	catch_alarm(SA_RESTART);
+	OK(sigprocmask(SIG_BLOCK, &block, NULL));
+	alarms = 0;
+	OK(arm_ms(20));
+	T(S(rt_sigsuspend, &none, 8));
+	say("  alarm handlers run: %d", (int)alarms);
+	show_blocked("after it");
+	OK(kill(getpid(), SIGUSR1)); /* pending, blocked */
+	T(S(rt_sigsuspend, &none, 8)); /* at once */
+	say("  usr1 handlers run: %d", (int)usr1s);
+	show_blocked("after it");
+	T(S(rt_sigsuspend, &none, 4));
+	T(S(rt_sigsuspend, BAD_NULL1, 8));
+	OK(sigprocmask(SIG_UNBLOCK, &block, NULL));
+	signal(SIGUSR1, SIG_DFL);
 }
 
 static void test_read(void)
@@ -176,6 +221,7 @@ int main(void)
 {
 	test_alarm_values();
 	test_pause();
+	test_sigsuspend();
 	test_read();
 	test_nanosleep();
 	test_periodic();
