@@ -358,7 +358,8 @@ fn wait_over(sys: &System, p: &Process) -> bool {
 /// that kills): `Some(restart)` says whether its call starts over after
 /// the handler (Linux's rule: SA_RESTART and a call that restarts: pipe
 /// reads and writes, wait4, the console) or ends with EINTR (sleeps,
-/// poll, pause: never restarted once a handler ran). None: not blocked,
+/// poll, pause, rt_sigsuspend: never restarted once a handler ran) or,
+/// for a pipe write that had written some bytes, with their count. None: not blocked,
 /// no such signal, or a vfork parent (which only its child wakes).
 fn interrupting(p: &Process) -> Option<bool> {
     use super::signal::{bit, Fate};
@@ -382,7 +383,8 @@ fn interrupting(p: &Process) -> Option<bool> {
                     w,
                     Wait::PipeRead(_) | Wait::PipeWrite(_) | Wait::Child(_) | Wait::Console
                 );
-                return Some(sa_restart && restartable);
+                // A pipe write that wrote some bytes returns them instead.
+                return Some(sa_restart && restartable && p.restart_done == 0);
             }
         }
     }

@@ -153,6 +153,22 @@ static void test_read(void)
 	wfd = -1;
 	close(fds[0]);
 	close(fds[1]);
+	/* A write into a full pipe that wrote some bytes returns their
+	 * count, SA_RESTART or not; one that wrote none is EINTR. */
+	static char big[100000];
+	for (int flags = 0; flags <= SA_RESTART; flags += SA_RESTART) {
+		say("-- a write bigger than the pipe, interrupted (%s)", flags ? "SA_RESTART" : "no SA_RESTART");
+		OK(pipe(fds));
+		catch_alarm(flags);
+		OK(arm_ms(20));
+		T(S(write, fds[1], big, sizeof big));
+		if (!flags) {
+			OK(arm_ms(20));
+			T(S(write, fds[1], big, 1));
+		}
+		close(fds[0]);
+		close(fds[1]);
+	}
 }
 
 static void test_nanosleep(void)
