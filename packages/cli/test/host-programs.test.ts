@@ -11,8 +11,8 @@
  * writable directory (bound at /out), one per side.
  */
 import test, { type ExecutionContext } from 'ava';
-import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,7 +25,7 @@ const TIMEOUT_MS = 120_000;
 
 const bwrapMissing = spawnSync('bwrap', ['--version']).error !== undefined;
 const it = bwrapMissing ? test.skip : test.serial;
-if (bwrapMissing) test('host programs: bwrap (bubblewrap) is needed as the native oracle; scripts/setup.sh installs it', (t) => t.pass());
+if (bwrapMissing) test.skip('host programs: bwrap (bubblewrap) is needed as the native oracle; scripts/setup.sh installs it', () => {});
 
 interface Run {
   status: number | null;
@@ -72,6 +72,8 @@ function native(root: string, view: View, argv: string[]): Run {
   opts.push('--ro-bind', etcDir(root), '/etc', '--tmpfs', '/tmp', '--proc', '/proc', '--dev', '/dev');
   for (const [h, g] of view.roBinds ?? []) opts.push('--ro-bind', h, g);
   for (const [h, g] of view.binds ?? []) opts.push('--bind', h, g);
+  // The guest's root is read-only, with an empty /root.
+  opts.push('--dir', '/root', '--remount-ro', '/');
   opts.push('--chdir', view.cwd ?? '/');
   const r = spawnSync('bwrap', [...opts, ...argv], { input: view.stdin ?? '', timeout: TIMEOUT_MS });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
@@ -209,4 +211,110 @@ it('kvmos exec python3 (found on the guest PATH) prints JSON', (t) => {
   t.is(r.stderr, '');
   t.is(r.stdout, '{"ok": true}\n');
   t.is(r.status, 0);
+});
+
+/** A host tree for escape attempts: links that point out of it, and a secret beside it. */
+function escapeTree(): { root: string; tree: string; secret: string } {
+  const root = mkdtempSync(join(tmpdir(), 'kvmos-escape-'));
+  const tree = join(root, 'tree');
+  const secret = join(root, 'secret.txt');
+  writeFileSync(secret, 'HOST SECRET\n');
+  mkdirSync(join(tree, 'd'), { recursive: true });
+  writeFileSync(join(tree, 'd', 'f'), 'inside\n');
+  symlinkSync(secret, join(tree, 'abs'));
+  symlinkSync('../secret.txt', join(tree, 'rel'));
+  symlinkSync('../../../../../../..', join(tree, 'up'));
+  symlinkSync('/etc/shadow', join(tree, 'shadow'));
+  return { root, tree, secret };
+}
+
+it('links out of a --ro-bind or --bind tree resolve inside the guest, as in bubblewrap, never to the host', (t) => {
+  const script = [
+    'for p in abs rel shadow up/etc/hostname up/etc/shadow ../secret.txt d/../../secret.txt; do',
+    '  cat "/data/$p" 2>&1 || echo "status $?"',
+    'done',
+    'ls /data/up/ | sort',
+    'cat /out/rel 2>&1 || echo "status $?"',
+    'echo pwned > /out/rel 2>&1; echo "write status $?"',
+    'ln -s /etc/passwd /out/mine && cat /out/mine | head -1',
+    'echo x > /data/new 2>&1; echo "ro status $?"',
+  ].join('\n');
+  // One tree per side: the script writes into its --bind.
+  const gt = escapeTree();
+  const nt = escapeTree();
+  const view = (tree: string): View => ({ roBinds: [[tree, '/data']], binds: [[tree, '/out']] });
+  const g = guest(view(gt.tree), ['/bin/bash', '-c', script]);
+  const n = native(nt.root, view(nt.tree), ['/bin/bash', '-c', script]);
+  t.is(g.stdout.toString(), n.stdout.toString(), `guest: ${show(g)}`);
+  t.is(g.stderr.toString(), n.stderr.toString());
+  t.is(g.status, n.status);
+  t.notRegex(g.stdout.toString(), /HOST SECRET|pwned/);
+  // The write through the link was refused by the guest's read-only root, not made on the host.
+  t.is(readFileSync(gt.secret, 'utf8'), 'HOST SECRET\n');
+  t.is(readlinkSync(join(gt.tree, 'mine')), '/etc/passwd');
+  cleanup(t, gt.root);
+  cleanup(t, nt.root);
+});
+
+it('a directory swapped for a link to the outside between two calls is not followed', async (t) => {
+  const { root, tree } = escapeTree();
+  const outside = join(root, 'outside');
+  mkdirSync(outside);
+  writeFileSync(join(outside, 'f'), 'OUTSIDE\n');
+  const child = spawn(process.execPath, [cli, 'exec', '--bind', tree, '/data', '/bin/bash', '-c', 'cat /data/d/f; read line; cat /data/d/f; ls /data/d; echo x > /data/d/new; echo "done $?"'], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stderr.on('data', (b: Buffer) => (err += b.toString()));
+  await new Promise<void>((resolve) => {
+    child.stdout.on('data', (b: Buffer) => {
+      out += b.toString();
+      if (out === 'inside\n') resolve();
+    });
+  });
+  // The guest has looked d up (a directory); now the host's d is a link out.
+  rmSync(join(tree, 'd'), { recursive: true });
+  symlinkSync(outside, join(tree, 'd'));
+  child.stdin.end('go\n');
+  const status = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  t.notRegex(out, /OUTSIDE/, err);
+  t.false(readdirSync(outside).includes('new'), 'nothing was created outside');
+  t.regex(out, /done [1-9]/);
+  t.regex(err, /Too many levels of symbolic links/);
+  t.is(status, 0);
+  cleanup(t, root);
+});
+
+it('a crash between writes leaves the host file with the whole writes made before it', (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'kvmos-crash-writes-'));
+  const out = join(root, 'out');
+  mkdirSync(out);
+  const r = guest({ binds: [[out, '/out']] }, ['/bin/bash', '-c', 'head -c 300000 /dev/zero | tr "\\0" a > /out/f; echo end >> /out/f; kill -SEGV $$; echo never >> /out/f']);
+  t.is(r.status, 139, show(r));
+  const data = readFileSync(join(out, 'f'));
+  t.is(data.length, 300_004);
+  t.is(data.subarray(300_000).toString(), 'end\n');
+  cleanup(t, root);
+});
+
+// Root mounts a small tmpfs on the host to fill it (CI runs as root; elsewhere this is a visible skip).
+(bwrapMissing || process.getuid?.() !== 0 ? test.skip : test.serial)('a full --bind disk is ENOSPC for the program, as natively (needs root: mounts a 64 KiB tmpfs)', (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'kvmos-enospc-'));
+  const sides = ['guest', 'native'].map((s) => join(root, s));
+  for (const d of sides) {
+    mkdirSync(d);
+    spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', d]);
+  }
+  try {
+    const script = 'head -c 200000 /dev/zero > /out/f; echo "status $?"; wc -c < /out/f; echo ok > /out/small; echo "small $?"';
+    const g = guest({ binds: [[sides[0]!, '/out']] }, ['/bin/bash', '-c', script]);
+    const n = native(root, { binds: [[sides[1]!, '/out']] }, ['/bin/bash', '-c', script]);
+    t.is(g.stdout.toString(), n.stdout.toString(), show(g));
+    t.is(g.stderr.toString(), n.stderr.toString());
+    t.regex(g.stderr.toString(), /No space left on device/);
+  } finally {
+    for (const d of sides) spawnSync('umount', [d]);
+  }
+  cleanup(t, root);
 });

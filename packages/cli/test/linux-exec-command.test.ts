@@ -93,8 +93,11 @@ test('PROGRAM is looked up on PATH like a shell does; missing is ProgramNotFound
   t.throws(() => resolveProgram('./nope', {}), { instanceOf: ProgramNotFoundError });
 });
 
-test('checkProgram refuses non-ELF programs with what to do, and takes dynamically linked ones', (t) => {
-  t.throws(() => checkProgram(Buffer.from('#!/bin/sh\n'), 'script'), { instanceOf: NotExecutableError, message: /not a Linux x86-64 program/ });
+test('checkProgram refuses non-ELF programs with what to do, and takes dynamically linked ones and scripts', (t) => {
+  t.throws(() => checkProgram(Buffer.from('not a program\n'), 'junk'), { instanceOf: NotExecutableError, message: /not a Linux x86-64 program/ });
+  // A script runs with its interpreter, the host's: it gets the host's view.
+  t.deepEqual(checkProgram(Buffer.from('#!/bin/sh\n'), 'script'), { dynamic: true });
+  t.deepEqual(checkProgram(readFileSync('/bin/busybox'), '/bin/busybox'), { dynamic: false });
   // The host's own /bin/ls is dynamically linked: the guest loads its loader.
   t.notThrows(() => checkProgram(readFileSync('/bin/ls'), '/bin/ls'));
   t.notThrows(() => checkProgram(readFileSync('/bin/busybox'), '/bin/busybox'));

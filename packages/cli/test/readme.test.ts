@@ -103,6 +103,18 @@ const EXPECT: Record<string, Expect> = {
   },
   "pnpm --filter cli start exec busybox sh -c 'ls -l /bin | wc -l; echo $(uname -s)'": { stdout: /^\s*\d+\nLinux\n$/m },
   'pnpm --filter cli start exec --trace busybox true': { stderr: /^exit_group\(0\) = 0$/m },
+  'pnpm --filter cli start exec /bin/ls -l /': { stdout: /^lrwxrwxrwx .* bin -> usr\/bin$/m },
+  'pnpm --filter cli start exec python3 -c \'import json; print(json.dumps({"ok": True}))\'': { stdout: /^\{"ok": true\}$/m },
+  'mkdir -p out && pnpm --filter cli start exec --ro-bind ./docs /docs --bind ./out /out tar -C /docs -cf /out/docs.tar .': {
+    scratch: (dir) => {
+      mkdirSync(join(dir, 'docs'));
+      writeFileSync(join(dir, 'docs/notes.txt'), 'notes\n');
+    },
+    check: (dir) => {
+      const list = spawnSync('tar', ['-tf', join(dir, 'out/docs.tar')], { encoding: 'utf8' });
+      return list.stdout.split('\n').includes('./notes.txt') ? undefined : `out/docs.tar lists ${JSON.stringify(list.stdout)} (${list.stderr})`;
+    },
+  },
   'pnpm --filter cli start exec --headless --frames 60 --screenshot shot.png ./my-fb-program': {
     scratch: (dir) => copyFileSync(join(repo, 'guest/target/kvmos/apps/torus'), join(dir, 'my-fb-program')),
     check: (dir) => (existsSync(join(dir, 'shot.png')) ? undefined : 'no shot.png'),

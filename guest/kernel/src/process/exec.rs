@@ -20,6 +20,7 @@ use crate::host::layout::PAGE_SIZE;
 use crate::syscall::user_ptr::UserPtr;
 use crate::syscall::Errno;
 use crate::vfs::{Kind, NodeId, Vfs};
+use alloc::vec::Vec;
 use core::fmt;
 
 /// Pages mapped below the start stack's lowest byte, for the program's
@@ -121,15 +122,80 @@ pub fn load(
     argc: usize,
     envc: usize,
 ) -> Result<Image, ExecError> {
+    load_at_depth(vfs, cwd, start, path, strings, argc, envc, 0)
+}
+
+/// Scripts an exec may go through before reaching a program (Linux's
+/// binfmt_script allows a few levels: an interpreter that is a script).
+const MAX_SCRIPT_DEPTH: u32 = 4;
+/// How much of a script's first line Linux reads (BINPRM_BUF_SIZE).
+const SCRIPT_LINE_MAX: usize = 256;
+
+/// A `#!` line's interpreter and its one optional argument, as Linux's
+/// binfmt_script splits it: blanks after `#!` skipped, the interpreter up
+/// to the next blank, the rest (blanks around it trimmed) one argument.
+/// None if there is no interpreter.
+pub fn script_line(data: &[u8]) -> Option<(&[u8], Option<&[u8]>)> {
+    let line = data.get(2..data.len().min(SCRIPT_LINE_MAX))?;
+    let line = &line[..line.iter().position(|&c| c == b'\n').unwrap_or(line.len())];
+    let blank = |c: &u8| *c == b' ' || *c == b'\t';
+    let start = line.iter().position(|c| !blank(c))?;
+    let line = &line[start..];
+    let end = line.iter().rposition(|c| !blank(c)).map_or(0, |i| i + 1);
+    let line = &line[..end];
+    let split = line.iter().position(blank).unwrap_or(line.len());
+    let (interp, rest) = line.split_at(split);
+    let rest = &rest[rest.iter().position(|c| !blank(c)).unwrap_or(rest.len())..];
+    Some((interp, (!rest.is_empty()).then_some(rest)))
+}
+
+/// The strings block for a script's interpreter: `interp [arg] path`, then
+/// the script's arguments after its argv[0], then the environment; and
+/// the new argc.
+pub fn script_strings(interp: &[u8], arg: Option<&[u8]>, path: &[u8], strings: &[u8], argc: usize) -> (Vec<u8>, usize) {
+    let mut out = Vec::with_capacity(interp.len() + path.len() + strings.len() + 3 + arg.map_or(0, |a| a.len() + 1));
+    for s in [Some(interp), arg, Some(path)].into_iter().flatten() {
+        out.extend_from_slice(s);
+        out.push(0);
+    }
+    // Everything after argv[0] as it is: the other arguments and the environment.
+    let after_argv0 = strings.iter().position(|&c| c == 0).map_or(strings.len(), |i| i + 1);
+    out.extend_from_slice(&strings[after_argv0..]);
+    let new_argc = argc.saturating_sub(1) + 2 + usize::from(arg.is_some());
+    (out, new_argc)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn load_at_depth(
+    vfs: &mut Vfs<'static>,
+    cwd: NodeId,
+    start: NodeId,
+    path: &[u8],
+    strings: &[u8],
+    argc: usize,
+    envc: usize,
+    depth: u32,
+) -> Result<Image, ExecError> {
     let node = vfs.lookup(start, path, true).map_err(ExecError::File)?;
     let n = vfs.node(node);
-    if !matches!(n.kind, Kind::File { .. } | Kind::Host) || !n.is_regular() || n.mode & 0o111 == 0 {
+    // The permissions as stat reports them (a tmpfs inode has the current ones).
+    if !matches!(n.kind, Kind::File { .. } | Kind::Host | Kind::Mem(_)) || !n.is_regular() || vfs.stat(node).st_mode & 0o111 == 0 {
         return Err(ExecError::File(Errno::EACCES));
     }
     // A host file is read whole into guest memory first (then mapped
     // like an archive file).
     vfs.ensure_cached(node).map_err(ExecError::File)?;
     let data = file_bytes(vfs, node);
+    if data.starts_with(b"#!") {
+        // A script: run its interpreter with the script's path as an
+        // argument (Linux's binfmt_script); ELOOP past a few levels.
+        if depth >= MAX_SCRIPT_DEPTH {
+            return Err(ExecError::File(Errno::ELOOP));
+        }
+        let (interp, arg) = script_line(data).ok_or(ExecError::Elf(ElfError::NotElf))?;
+        let (strings, argc) = script_strings(interp, arg, path, strings, argc);
+        return load_at_depth(vfs, cwd, cwd, interp, &strings, argc, envc, depth + 1);
+    }
     let program = elf::parse(data).map_err(ExecError::Elf)?;
     // The loader is looked up as Linux's open_exec does: from the
     // working directory if relative, symlinks followed, and it must be
@@ -141,7 +207,8 @@ pub fn load(
                 .lookup(cwd, ipath, true)
                 .map_err(|e| ExecError::Loader(e, ipath))?;
             let n = vfs.node(lnode);
-            if !matches!(n.kind, Kind::File { .. } | Kind::Host) || !n.is_regular() || n.mode & 0o111 == 0 {
+            // The permissions as stat reports them (a tmpfs inode has the current ones).
+            if !matches!(n.kind, Kind::File { .. } | Kind::Host | Kind::Mem(_)) || !n.is_regular() || vfs.stat(lnode).st_mode & 0o111 == 0 {
                 return Err(ExecError::Loader(Errno::EACCES, ipath));
             }
             vfs.ensure_cached(lnode).map_err(|e| ExecError::Loader(e, ipath))?;
@@ -350,6 +417,28 @@ mod tests {
 
     /// The loader's place in the free range find_free gives: the highest
     /// aligned start from which its whole span fits.
+    #[test]
+    fn script_lines_split_as_linux() {
+        assert_eq!(script_line(b"#!/bin/sh\necho"), Some((&b"/bin/sh"[..], None)));
+        assert_eq!(script_line(b"#! /usr/bin/env  python3 -u \n"), Some((&b"/usr/bin/env"[..], Some(&b"python3 -u"[..]))));
+        assert_eq!(script_line(b"#!/bin/awk\t-f\n"), Some((&b"/bin/awk"[..], Some(&b"-f"[..]))));
+        assert_eq!(script_line(b"#!\n"), None);
+        assert_eq!(script_line(b"#!   \n"), None);
+        assert_eq!(script_line(b"#!/bin/sh"), Some((&b"/bin/sh"[..], None)));
+        let long = [b"#!/bin/".as_slice(), &[b'x'; 300]].concat();
+        assert_eq!(script_line(&long).map(|(i, _)| i.len()), Some(254));
+    }
+
+    #[test]
+    fn script_arguments_replace_argv0() {
+        let (s, argc) = script_strings(b"/bin/sh", None, b"./s.sh", b"s.sh\0a\0b\0HOME=/\0", 3);
+        assert_eq!(s, b"/bin/sh\0./s.sh\0a\0b\0HOME=/\0");
+        assert_eq!(argc, 4);
+        let (s, argc) = script_strings(b"/usr/bin/env", Some(b"python3"), b"/x", b"x\0", 1);
+        assert_eq!(s, b"/usr/bin/env\0python3\0/x\0");
+        assert_eq!(argc, 3);
+    }
+
     #[test]
     fn loader_placement() {
         let span = 0x3b000;

@@ -15,6 +15,7 @@ pub static LINUX: Table = table(&[
     (nr::PREADV, read::preadv),
     (nr::PWRITEV, write::pwritev),
     (nr::SENDFILE, sendfile::sendfile),
+    (nr::COPY_FILE_RANGE, copy_range::copy_file_range),
     (nr::LSEEK, lseek::lseek),
     (nr::GETDENTS64, getdents::getdents64),
     // Files: opening and naming.

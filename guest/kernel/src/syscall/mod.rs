@@ -12,6 +12,7 @@ mod abi_check;
 mod access;
 mod arch_prctl;
 mod brk;
+mod copy_range;
 mod cwd;
 mod dup;
 pub mod entry;
@@ -260,6 +261,7 @@ pub mod nr {
         RENAMEAT2 = 316,
         GETRANDOM = 318,
         MEMBARRIER = 324,
+        COPY_FILE_RANGE = 326,
         PREADV2 = 327,
         PWRITEV2 = 328,
         STATX = 332,

@@ -392,7 +392,33 @@ impl<'a> Vfs<'a> {
 
     /// Loads a whole host file into contiguous frames (once), for exec
     /// and mmap, which map it like an archive file (`file_phys`).
+    ///
+    /// A tmpfs file is copied the same way (a snapshot, made again once
+    /// the file changed: a program written and then run, as a compiler's
+    /// output is). Copies are never given back (a process may map them);
+    /// each version of a file that is executed costs its size once.
     pub fn ensure_cached(&mut self, id: NodeId) -> Result<(), Errno> {
+        if let Some(inode) = self.inode(id) {
+            let i = inode.borrow();
+            let (size, mtime) = (i.data.len(), i.times.mtime);
+            if self.snapshots.get(&id).is_some_and(|&(_, _, s, m)| s == size && m == mtime) {
+                return Ok(());
+            }
+            let pages = size.div_ceil(crate::host::layout::PAGE_SIZE).max(1);
+            let phys = crate::mm::paging::allocate_contiguous(pages).ok_or(Errno::ENOMEM)?;
+            let base = phys.to_direct_map().as_mut_ptr::<u8>();
+            let mut at = 0usize;
+            i.data.read(0, size as usize, |chunk| {
+                // SAFETY: `pages` frames just allocated for this copy,
+                // direct-mapped; `at + chunk.len()` stays within `size`.
+                unsafe { core::ptr::copy_nonoverlapping(chunk.as_ptr(), base.add(at), chunk.len()) };
+                at += chunk.len();
+                Ok(chunk.len())
+            })?;
+            drop(i);
+            self.snapshots.insert(id, (phys.as_u64(), pages, size, mtime));
+            return Ok(());
+        }
         let Some(h) = self.host.get(&id) else { return Ok(()) };
         if h.cache.is_some() {
             return Ok(());

@@ -373,6 +373,9 @@ pub struct Vfs<'a> {
     free: Vec<NodeId>,
     /// What the guest knows of host nodes (`hostfs`).
     host: BTreeMap<NodeId, hostfs::HostNode>,
+    /// Copies of tmpfs files made to be executed (`ensure_cached`):
+    /// frames, frame count, and the size and mtime copied.
+    snapshots: BTreeMap<NodeId, (u64, u64, u64, Time)>,
 }
 
 fn epoch() -> Time {
@@ -407,6 +410,7 @@ impl<'a> Vfs<'a> {
             orphans: Vec::new(),
             free: Vec::new(),
             host: BTreeMap::new(),
+            snapshots: BTreeMap::new(),
         };
         let now_t = Times::all(Time::from_secs(now));
         vfs.nodes.push(Node {
@@ -739,6 +743,7 @@ impl<'a> Vfs<'a> {
         match self.nodes[id as usize].kind {
             Kind::File { offset: at, .. } => Some(self.archive_phys + at as u64 + offset),
             Kind::Host => self.host.get(&id)?.cache.map(|(phys, _)| phys + offset),
+            Kind::Mem(_) => self.snapshots.get(&id).map(|&(phys, ..)| phys + offset),
             _ => None,
         }
     }
@@ -747,6 +752,13 @@ impl<'a> Vfs<'a> {
     pub fn file_data(&self, id: NodeId) -> Option<&'a [u8]> {
         match self.nodes[id as usize].kind {
             Kind::File { data, .. } => Some(data),
+            Kind::Mem(_) => {
+                let &(phys, _, size, _) = self.snapshots.get(&id)?;
+                let va = crate::mm::addr::PhysAddr::new(phys).to_direct_map();
+                // SAFETY: a tmpfs file's copy made by `ensure_cached`, in
+                // frames never given back, `size` bytes, direct-mapped.
+                Some(unsafe { core::slice::from_raw_parts(va.as_ptr::<u8>(), size as usize) })
+            }
             Kind::Host => {
                 let (phys, _) = self.host.get(&id)?.cache?;
                 let size = self.host_size(id)? as usize;

@@ -103,6 +103,9 @@ loader) not found; 126 not an x86-64 ELF program; 124 --timeout ended it; 64-70 
 guests (kvmos --help).
 
 Examples:
+  kvmos exec /bin/ls -l /
+  kvmos exec python3 -c 'import json; print(json.dumps({"ok": True}))'
+  kvmos exec --ro-bind ./src /src --bind ./out /out tar -C /src -cf /out/src.tar .
   kvmos exec busybox echo hello
   echo data | kvmos exec busybox wc -c
   kvmos exec --dir ./site:/www busybox ls -l /www

@@ -31,12 +31,15 @@ export function resolveProgram(program: string, hostEnv: NodeJS.ProcessEnv, gues
 }
 
 /**
- * Refuses what the kernel cannot run, before booting: not ELF, not x86-64,
- * not an executable. A dynamically linked program is fine: the guest loads
+ * Refuses what the kernel cannot run, before booting: not ELF (or a `#!`
+ * script), not x86-64, not an executable. A dynamically linked program is fine: the guest loads
  * its PT_INTERP loader from the guest's file system (and says which one is
  * missing if it is not there).
  */
 export function checkProgram(bytes: Uint8Array, path: string): { dynamic: boolean } {
+  // A script (`#!interpreter`): the guest runs its interpreter as Linux
+  // does, and that interpreter is the host's, so it gets the host's view.
+  if (bytes[0] === 0x23 && bytes[1] === 0x21) return { dynamic: true };
   let image;
   try {
     image = parseElf(bytes);
