@@ -11,12 +11,17 @@
 #![no_std]
 #![no_main]
 
-use kernel::host::protocol::BOOT_FLAG_TRACE;
+use kernel::host::protocol::{BOOT_FLAG_TIMER, BOOT_FLAG_TRACE};
 
 #[no_mangle]
 pub extern "C" fn _start(boot_info_phys: u64) -> ! {
     let info = kernel::init(boot_info_phys);
     let trace = info.flags & BOOT_FLAG_TRACE != 0;
+    // The tick that preempts programs, where the host has a local APIC
+    // (TCG); before any process exists, so every address space maps it.
+    if info.flags & BOOT_FLAG_TIMER != 0 {
+        kernel::arch::apic::start();
+    }
     kernel::syscall::install(&kernel::syscall::linux::LINUX, true, trace);
     kernel::process::trap::set_user_fault_handler(kernel::process::fault::user_exception);
     let cmdline = kernel::host::cmdline::boot();

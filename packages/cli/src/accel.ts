@@ -4,7 +4,7 @@
  * rest of the host only sees @kvmos/protocol's Accelerator.
  */
 import { KvmMachine, KvmOpenError } from '@kvmos/kvm';
-import { BOOT_FLAG_HYPERCALL_SLOT, type Accelerator, type AcceleratorName, type BootState } from '@kvmos/protocol';
+import { BOOT_FLAG_HYPERCALL_SLOT, BOOT_FLAG_TIMER, type Accelerator, type AcceleratorName, type BootState } from '@kvmos/protocol';
 import { TcgMachine } from '@kvmos/tcg';
 import { UsageError } from './errors.js';
 
@@ -69,7 +69,11 @@ export function startAccelerator<S extends BootState>(
   }
 }
 
-/** BootInfo flags a back end needs: TCG's hypercalls go through the slot and doorbell. */
+/**
+ * BootInfo flags a back end needs: TCG's hypercalls go through the slot and
+ * doorbell, and its CPU has a local APIC whose timer the kernel may use
+ * (KvmMachine creates no in-kernel irqchip, so under KVM there is none).
+ */
 export function accelBootFlags(accel: AcceleratorName): bigint {
-  return accel === 'tcg' ? BOOT_FLAG_HYPERCALL_SLOT : 0n;
+  return accel === 'tcg' ? BOOT_FLAG_HYPERCALL_SLOT | BOOT_FLAG_TIMER : 0n;
 }

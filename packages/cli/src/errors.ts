@@ -16,6 +16,8 @@ export const EXIT = {
   unavailable: 69,
   software: 70,
   cantCreate: 73,
+  /** --timeout ended the guest (GNU timeout's status). */
+  timedOut: 124,
   notExecutable: 126,
   notFound: 127,
 } as const;
@@ -118,6 +120,14 @@ export class NotExecutableError extends Error {
   }
 }
 
+/** The guest ran past its --timeout and was stopped. */
+export class GuestTimeoutError extends Error {
+  override name = 'GuestTimeoutError';
+  constructor(readonly seconds: number) {
+    super(`the guest ran longer than --timeout ${seconds} s: stopped it`);
+  }
+}
+
 /** A guest request (port write) that the host refuses. */
 export class GuestRequestError extends Error {
   override name = 'GuestRequestError';
@@ -171,6 +181,7 @@ export function describeError(e: unknown, verbose = false): { line: string; exit
   if (e instanceof TcgError) return { line: e.message, exitCode: EXIT.unavailable };
   if (e instanceof ElfError) return { line: `kernel image: ${e.message}`, exitCode: EXIT.dataErr };
   if (e instanceof BootPlanError) return { line: `cannot boot: ${e.message}`, exitCode: EXIT.dataErr };
+  if (e instanceof GuestTimeoutError) return { line: e.message, exitCode: EXIT.timedOut };
   if (e instanceof GuestStoppedError) return { line: e.message, exitCode: EXIT.software };
   if (e instanceof GuestRequestError || e instanceof ProtocolError || e instanceof GuestMemoryError) {
     return { line: `bad guest request: ${e.message}`, exitCode: EXIT.software };

@@ -52,6 +52,9 @@ export function handleExit(exit: Exit, memory: GuestMemoryReader): Action {
       };
     case 'system-event':
       return { kind: 'stop', error: { type: 'unexpected-exit', what: `system event ${exit.type}` } };
+    case 'deadline':
+      // Machine.run turns this into a GuestTimeoutError before it gets here.
+      return { kind: 'stop', error: { type: 'unexpected-exit', what: 'the run deadline' } };
     case 'unknown':
       return { kind: 'stop', error: { type: 'unexpected-exit', what: `exit reason ${exit.code}` } };
   }

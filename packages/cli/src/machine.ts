@@ -22,7 +22,7 @@ import {
 } from '@kvmos/protocol';
 import { handleExit, type GuestStop } from './exit-handler.js';
 import type { Hypercall } from './hypercalls.js';
-import { GuestStoppedError, hex, type GuestLocation } from './errors.js';
+import { GuestStoppedError, GuestTimeoutError, hex, type GuestLocation } from './errors.js';
 import { readGuestString } from './page-walk.js';
 import { formatTrace } from './linux-exec/trace.js';
 import { SYSCALL_NAMES } from './linux-exec/syscall-names.js';
@@ -111,6 +111,19 @@ export class Machine {
   }
 
   private readonly bootHr: bigint;
+  /** run()'s timeout: when (performance.now()) and as typed. */
+  private deadline: number | undefined;
+  private timeoutSeconds = 0;
+
+  /** Waits until `fd` has input; GuestTimeoutError if the deadline comes first. */
+  private waitForInputBeforeDeadline(fd: number): void {
+    if (this.deadline === undefined) return;
+    for (;;) {
+      const left = this.deadline - performance.now();
+      if (left <= 0) throw new GuestTimeoutError(this.timeoutSeconds);
+      if (waitReadable(fd, Math.ceil(Math.min(left, 1000)))) return;
+    }
+  }
   private readonly unknownSyscalls = new UnknownSyscallReport();
   private screen: Screen | undefined;
   /** The sink waits for a window or page at each frame. */
@@ -173,12 +186,21 @@ export class Machine {
     }
   }
 
-  /** Runs until the guest exits (its code) or stops abnormally (GuestStoppedError). */
-  run(): RunResult {
+  /**
+   * Runs until the guest exits (its code) or stops abnormally
+   * (GuestStoppedError); with `timeoutSeconds`, a guest still running then
+   * (computing, or waiting for input) is stopped: GuestTimeoutError.
+   */
+  run(timeoutSeconds?: number): RunResult {
     let exits = 0;
+    if (timeoutSeconds !== undefined) {
+      this.timeoutSeconds = timeoutSeconds;
+      this.deadline = performance.now() + timeoutSeconds * 1000;
+    }
     try {
       for (;;) {
-        const exit = this.accel.run();
+        const exit = this.accel.run(this.deadline);
+        if (exit.reason === 'deadline') throw new GuestTimeoutError(this.timeoutSeconds);
         const exitHr = this.onHostTime ? process.hrtime.bigint() : 0n;
         exits++;
         const action = handleExit(exit, this.memory);
@@ -186,6 +208,8 @@ export class Machine {
         const code = this.perform(action.call);
         if (code !== undefined) return { exitCode: code, exits, frames: this.screen?.frames ?? 0 };
         if (this.onHostTime && action.call.kind === 'doorbell') this.onHostTime(Number(process.hrtime.bigint() - exitHr));
+        // A guest that makes hypercalls all the time (a sleep asks the clock) stops too.
+        if (this.deadline !== undefined && performance.now() >= this.deadline) throw new GuestTimeoutError(this.timeoutSeconds);
       }
     } finally {
       const summary = this.unknownSyscalls.summary();
@@ -255,7 +279,10 @@ export class Machine {
         }
         return undefined;
       case 'consoleRead': {
-        if (!waitReadable(this.io.fds[0], 0)) this.accel.willBlock();
+        if (!waitReadable(this.io.fds[0], 0)) {
+          this.accel.willBlock();
+          this.waitForInputBeforeDeadline(this.io.fds[0]);
+        }
         const result = readInto(this.io.fds[0], call.chunks);
         this.memory.view(call.resultAddr, 8).writeBigInt64LE(result);
         return undefined;
@@ -296,7 +323,14 @@ export class Machine {
         if (terminal && call.tty.op === TTY_OP.setModes) result = BigInt(terminal.setModes(call.tty.action, call.tty.termios));
         if (terminal && call.tty.op === TTY_OP.waitInput) {
           if (call.tty.timeoutMs !== 0n && !terminal.waitInput(0n)) this.accel.willBlock();
-          result = terminal.waitInput(call.tty.timeoutMs) ? 1n : 0n;
+          let timeoutMs = call.tty.timeoutMs;
+          if (this.deadline !== undefined) {
+            // At most until the deadline (-1 is for ever).
+            const left = BigInt(Math.max(0, Math.ceil(this.deadline - performance.now())));
+            if (timeoutMs < 0n || timeoutMs > left) timeoutMs = left;
+          }
+          result = terminal.waitInput(timeoutMs) ? 1n : 0n;
+          if (this.deadline !== undefined && result === 0n && performance.now() >= this.deadline) throw new GuestTimeoutError(this.timeoutSeconds);
         }
         this.memory.view(call.resultAddr, 8).writeBigInt64LE(result);
         return undefined;

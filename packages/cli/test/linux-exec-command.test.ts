@@ -1,6 +1,8 @@
 import test from 'ava';
-import { mkdtempSync, mkdirSync, readFileSync, symlinkSync, writeFileSync, chmodSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
+import { mkdtempSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync, chmodSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_ENV, parseExecCommand, type ExecCommand } from '../src/linux-exec/command.js';
@@ -169,4 +171,67 @@ test('prepareExec puts a bind= word for each mount on the kernel command line, i
   const boot = prepareExec(c, { PATH: '/bin' });
   t.is(boot.cmdline, 'init=/bin/busybox cwd=/ bind=0,ro,/srv/data bind=1,rw,/out');
   t.deepEqual(boot.mounts, [{ host: data, guest: '/srv/data', writable: false }, { host: data, guest: '/out', writable: true }]);
+});
+
+test('--timeout takes seconds > 0, not with a screen', (t) => {
+  t.is(exec(['--timeout', '2', 'p']).timeout, 2);
+  t.is(exec(['--timeout=0.5', 'p']).timeout, 0.5);
+  t.is(exec(['p']).timeout, undefined);
+  for (const bad of ['0', '-1', 'x', '1e3', '', '.5', '99999999999']) {
+    t.throws(() => exec(['--timeout', bad, 'p']), { instanceOf: UsageError, message: /--timeout takes seconds/ }, bad);
+  }
+  t.throws(() => exec(['--timeout', '1', '--headless', 'p']), { instanceOf: UsageError, message: /--timeout is for programs without a screen/ });
+});
+
+const cli = fileURLToPath(new URL('../src/main.js', import.meta.url));
+
+/** QEMU processes that inherited KVMOS_TEST_TAG=`tag`. */
+function qemusTagged(tag: string): number[] {
+  return readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .filter((d) => {
+      try {
+        return readFileSync(`/proc/${d}/cmdline`, 'latin1').includes('qemu-system-x86_64') && readFileSync(`/proc/${d}/environ`, 'latin1').includes(`KVMOS_TEST_TAG=${tag}`);
+      } catch {
+        return false; // gone, or not ours to read
+      }
+    })
+    .map(Number);
+}
+
+/** Runs kvmos exec ARGS with stdin a pipe that is never written nor closed; status and stderr. */
+function execWithOpenStdin(args: string[], tag: string): Promise<{ status: number | null; stderr: string; stdout: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [cli, 'exec', ...args], { env: { ...process.env, KVMOS_TEST_TAG: tag }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stderr = '';
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('exit', (status) => resolve({ status, stderr, stdout }));
+  });
+}
+
+for (const [what, args] of [
+  ['a program that computes for ever', ['busybox', 'sh', '-c', 'echo started; while :; do :; done']],
+  ['a program that waits for input that never comes', ['busybox', 'sh', '-c', 'echo started; read x; echo "got $x"']],
+  ['a program that sleeps too long', ['busybox', 'sh', '-c', 'echo started; sleep 100']],
+] as const) {
+  test(`--timeout ends ${what}: exit 124, one line on stderr, no QEMU left`, async (t) => {
+    const tag = randomUUID();
+    const r = await execWithOpenStdin(['--timeout', '1', ...args], tag);
+    t.is(r.status, 124, r.stderr);
+    t.is(r.stdout, 'started\n');
+    t.is(r.stderr, 'kvmos: the guest ran longer than --timeout 1 s: stopped it\n');
+    // QEMU dies with its host (pdeathsig): give the kernel a moment to reap it.
+    const end = Date.now() + 5_000;
+    while (qemusTagged(tag).length > 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+    t.deepEqual(qemusTagged(tag), [], 'QEMU outlived kvmos');
+  });
+}
+
+test('--timeout does not touch a program that ends in time', async (t) => {
+  const r = await execWithOpenStdin(['--timeout', '60', 'busybox', 'sh', '-c', 'echo quick; exit 3'], randomUUID());
+  t.is(r.status, 3, r.stderr);
+  t.is(r.stdout, 'quick\n');
+  t.is(r.stderr, '');
 });

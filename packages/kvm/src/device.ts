@@ -43,6 +43,20 @@ export class DeviceFd {
     }
   }
 
+  /**
+   * ioctl with an integer argument; EINTR is retried unless `stop()` says
+   * otherwise, then undefined (KVM_RUN interrupted for a deadline).
+   */
+  ioctlUnless(name: string, request: number, stop: () => boolean): number | undefined {
+    this.#checkOpen(name);
+    for (;;) {
+      const r = ioctl(this.#fd, request, 0);
+      if (r.value >= 0) return r.value;
+      if (r.errno !== EINTR) throw new KvmError(name, r.errno, hintFor(name, r.errno));
+      if (stop()) return undefined;
+    }
+  }
+
   /** ioctl with the scratch page as argument (fill it first with scratch()). */
   ioctlScratch(name: string, request: number): number {
     this.#checkOpen(name);

@@ -345,3 +345,64 @@ export function utimensat(dirfd: number, path: Uint8Array, times: Uint8Array, fl
 export function fsync(fd: number, dataOnly: boolean): SysResult {
   return sysCall(dataOnly ? 'fdatasync' : 'fsync', [DataType.I32], [fd]);
 }
+
+// ------------------------------------------------------------ run deadline
+// A POSIX timer that sends SIGALRM to this thread (SIGEV_THREAD_ID), so
+// that a KVM_RUN blocked in it returns EINTR: a process-directed signal
+// could go to any of Node's threads instead. Raw system calls: the
+// kernel's timer id is an int, glibc's timer_t a pointer.
+
+const SYS_TIMER_CREATE = 222;
+const SYS_TIMER_SETTIME = 223;
+const SYS_TIMER_DELETE = 226;
+const SYS_GETTID = 186;
+const CLOCK_MONOTONIC = 1;
+const SIGEV_THREAD_ID = 4;
+export const SIGALRM = 14;
+
+function rawSyscall(nr: number, a = 0, b = 0, c = 0, d = 0): SysResult {
+  return sysCallI64('syscall', [DataType.I64, DataType.I64, DataType.I64, DataType.I64, DataType.I64], [nr, a, b, c, d]);
+}
+
+
+/**
+ * A timer that sends SIGALRM to the calling thread `firstMs` from now and
+ * every `everyMs` after (until deleted: a signal that arrives just before
+ * KVM_RUN starts is not lost for good, the next one interrupts it); the
+ * timer's id, or the errno. The caller must handle SIGALRM (its default
+ * action ends the process).
+ */
+export function threadAlarm(firstMs: number, everyMs: number): { id: number } | { errno: number } {
+  const tid = rawSyscall(SYS_GETTID).value;
+  const page = scratch().buffer;
+  // struct sigevent (64 bytes): value, signo, notify, then the thread id.
+  page.fill(0, 0, 64);
+  page.writeInt32LE(SIGALRM, 8);
+  page.writeInt32LE(SIGEV_THREAD_ID, 12);
+  page.writeInt32LE(tid, 16);
+  const base = Number(scratch().addr);
+  const created = rawSyscall(SYS_TIMER_CREATE, CLOCK_MONOTONIC, base, base + 64);
+  if (created.value !== 0) return { errno: created.errno };
+  const id = page.readInt32LE(64);
+  // struct itimerspec: interval, then the first expiry (timespecs).
+  const ts = (ms: number, at: number): void => {
+    const whole = Math.max(0, ms);
+    page.writeBigInt64LE(BigInt(Math.floor(whole / 1000)), at);
+    page.writeBigInt64LE(BigInt(Math.round((whole % 1000) * 1e6)), at + 8);
+  };
+  ts(everyMs, 128);
+  // A zero first expiry would disarm the timer: at least 1 ns.
+  ts(firstMs, 144);
+  if (page.readBigInt64LE(144) === 0n && page.readBigInt64LE(152) === 0n) page.writeBigInt64LE(1n, 152);
+  const set = rawSyscall(SYS_TIMER_SETTIME, id, 0, base + 128, 0);
+  if (set.value !== 0) {
+    rawSyscall(SYS_TIMER_DELETE, id);
+    return { errno: set.errno };
+  }
+  return { id };
+}
+
+/** Deletes a `threadAlarm` timer. */
+export function deleteAlarm(id: number): void {
+  rawSyscall(SYS_TIMER_DELETE, id);
+}

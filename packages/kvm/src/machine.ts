@@ -4,10 +4,15 @@
  * Accelerator (the TCG one is @kvmos/tcg's TcgMachine).
  */
 import type { Accelerator, BootState, CpuLocation, Exit } from '@kvmos/protocol';
+import { KvmError } from './errors.js';
+import { deleteAlarm, threadAlarm } from './libc.js';
 import { GuestMemory } from './memory.js';
 import { Kvm } from './system.js';
 import type { Vm } from './vm.js';
 import type { Vcpu } from './vcpu.js';
+
+/** How often SIGALRM comes again once the run deadline has passed. */
+const ALARM_REPEAT_MS = 20;
 
 export class KvmMachine implements Accelerator {
   readonly name = 'kvm' as const;
@@ -45,8 +50,30 @@ export class KvmMachine implements Accelerator {
     }
   }
 
-  run(): Exit {
-    return this.vcpu.run();
+  /**
+   * With a deadline, a thread timer sends SIGALRM to this thread from the
+   * deadline on (every ALARM_REPEAT_MS, in case one comes just before
+   * KVM_RUN starts), so a guest that never exits is still stopped: the
+   * signal makes KVM_RUN return EINTR. Armed once, for the first deadline.
+   */
+  run(deadlineMs?: number): Exit {
+    if (deadlineMs !== undefined && this.#alarm === undefined) this.#armAlarm(deadlineMs);
+    return this.vcpu.run(deadlineMs);
+  }
+
+  #alarm: number | undefined;
+  readonly #onAlarm = (): void => {};
+
+  #armAlarm(deadlineMs: number): void {
+    // A handler, so SIGALRM interrupts instead of ending Node (libuv's
+    // handler only notes it; KVM_RUN returns EINTR either way).
+    process.on('SIGALRM', this.#onAlarm);
+    const t = threadAlarm(deadlineMs - performance.now(), ALARM_REPEAT_MS);
+    if ('errno' in t) {
+      process.off('SIGALRM', this.#onAlarm);
+      throw new KvmError('timer_create', t.errno, 'the run deadline needs a POSIX timer');
+    }
+    this.#alarm = t.id;
   }
 
   /** The vCPU is out of KVM_RUN during an exit: nothing runs while the host waits. */
@@ -66,6 +93,11 @@ export class KvmMachine implements Accelerator {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    if (this.#alarm !== undefined) {
+      deleteAlarm(this.#alarm);
+      process.off('SIGALRM', this.#onAlarm);
+      this.#alarm = undefined;
+    }
     this.vcpu.close();
     this.memory.free();
     this.vm.close();

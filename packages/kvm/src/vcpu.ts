@@ -80,8 +80,17 @@ export class Vcpu {
     this.#dev.ioctlScratch('KVM_SET_CPUID2', KVM_SET_CPUID2);
   }
 
-  /** Runs the guest until it exits to the host (EINTR is retried) and decodes why. */
-  run(): Exit {
+  /**
+   * Runs the guest until it exits to the host (EINTR is retried) and
+   * decodes why; with `deadlineMs` (performance.now() time), an EINTR after
+   * it is `{ reason: 'deadline' }` (the caller sends the signal: KvmMachine).
+   */
+  run(deadlineMs?: number): Exit {
+    if (deadlineMs !== undefined) {
+      const passed = (): boolean => performance.now() >= deadlineMs;
+      if (passed() || this.#dev.ioctlUnless('KVM_RUN', KVM_RUN, passed) === undefined) return { reason: 'deadline' };
+      return decodeExit((this.#run as Mapping).buffer);
+    }
     this.#dev.ioctl('KVM_RUN', KVM_RUN);
     // The fd was open for the ioctl, so the run mapping is too (close() drops both).
     return decodeExit((this.#run as Mapping).buffer);

@@ -36,7 +36,9 @@ export type Exit =
   | { reason: 'internal-error'; suberror: number; data: bigint[] }
   | { reason: 'fail-entry'; hardwareEntryFailureReason: bigint; cpu: number }
   | { reason: 'system-event'; type: number; flags: bigint[] }
-  | { reason: 'unknown'; code: number };
+  | { reason: 'unknown'; code: number }
+  /** The host's deadline (run's `deadlineMs`) passed while the guest ran. */
+  | { reason: 'deadline' };
 
 /** Guest RAM as the host sees it: bounds-checked, zero-copy views. */
 export interface GuestRam {
@@ -65,8 +67,12 @@ export interface Accelerator {
   /**
    * Runs the guest until its next exit. Calling it again resumes the
    * guest: whatever the host wrote into RAM for the last exit is its answer.
+   * With `deadlineMs` (a `performance.now()` time) it returns
+   * `{ reason: 'deadline' }` once that time has passed, even if the guest
+   * never exits (KVM: a signal interrupts KVM_RUN); the guest is then left
+   * as it is, for close().
    */
-  run(): Exit;
+  run(deadlineMs?: number): Exit;
   /**
    * The host is about to wait before it answers the current exit (stdin, a
    * terminal, a paced screen). A back end whose CPU does not stop at an

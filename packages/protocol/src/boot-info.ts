@@ -28,6 +28,12 @@ export const BOOT_FLAG_STDERR_TTY = 16n;
  * doorbell port (TCG) instead of `out dx, eax` (KVM).
  */
 export const BOOT_FLAG_HYPERCALL_SLOT = 32n;
+/**
+ * flags bit 6: the CPU has a local APIC whose timer the kernel may use to
+ * preempt user programs (QEMU TCG; KVM runs without an in-kernel irqchip,
+ * so no APIC: the kernel then switches processes only when one blocks).
+ */
+export const BOOT_FLAG_TIMER = 64n;
 
 export interface BootInfo {
   ramSize: bigint;

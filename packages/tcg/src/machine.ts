@@ -134,7 +134,7 @@ export class TcgMachine implements Accelerator {
 
   #started = false;
 
-  run(): Exit {
+  run(deadlineMs?: number): Exit {
     if (this.#closed) throw new TcgError('run', 'the machine is closed');
     if (this.#stopped) return { reason: 'shutdown' };
     if (!this.#started) {
@@ -154,6 +154,8 @@ export class TcgMachine implements Accelerator {
     const doorbell = Buffer.alloc(256);
     let quietSince = performance.now();
     for (;;) {
+      // Checked between poll slices: a guest that never rings still stops.
+      if (deadlineMs !== undefined && performance.now() >= deadlineMs) return { reason: 'deadline' };
       const event = this.#qmp.next() ?? this.#qmp.events.shift();
       if (event?.event) {
         const exit = this.#onEvent(event.event);

@@ -159,6 +159,16 @@ mod imp {
         v
     }
 
+    /// Halts until an interrupt (the timer tick) and takes it: interrupts
+    /// are on only between `sti` and `hlt` (`sti` holds them off for one
+    /// more instruction, so none is missed before `hlt`), off again after.
+    pub fn wait_for_interrupt() {
+        // SAFETY: the only interrupt that can come is the APIC tick, whose
+        // handler just ends it when it arrives in ring 0; no memory is
+        // touched here.
+        unsafe { asm!("sti", "hlt", "cli", options(nomem, nostack)) }
+    }
+
     /// Stops this CPU for good (interrupts off, then `hlt` forever).
     pub fn halt_forever() -> ! {
         loop {
@@ -216,6 +226,9 @@ mod imp {
         unimplemented!("{MSG}")
     }
     pub fn halt_forever() -> ! {
+        unimplemented!("{MSG}")
+    }
+    pub fn wait_for_interrupt() {
         unimplemented!("{MSG}")
     }
 }

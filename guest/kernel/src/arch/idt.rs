@@ -103,9 +103,11 @@ impl GateDescriptor {
 
 static IDT: Global<[GateDescriptor; 256]> = Global::new([GateDescriptor::MISSING; 256]);
 
-/// Installs gates for vectors 0..=31 (#DF on its IST stack) and loads the
-/// IDT. Vectors 32..=255 stay absent: nothing raises them (no interrupt
-/// controller), and `int n` from ring 3 is a #GP, reported like any fault.
+/// Installs gates for vectors 0..=31 (#DF on its IST stack) and for the
+/// local APIC's timer and spurious vectors (`apic`, raised only once its
+/// timer is started), and loads the IDT. The other vectors stay absent;
+/// every gate has DPL 0, so `int n` from ring 3 is a #GP, reported like
+/// any fault (a user cannot fake a tick).
 pub fn init() {
     let stubs = trap_stubs();
     {
@@ -118,6 +120,10 @@ pub fn init() {
             };
             idt[vector] = GateDescriptor::interrupt_gate(stub, ist, 0);
         }
+        let (timer, spurious) = interrupt_stubs();
+        idt[super::apic::TIMER_VECTOR as usize] = GateDescriptor::interrupt_gate(timer, 0, 0);
+        idt[super::apic::SPURIOUS_VECTOR as usize] =
+            GateDescriptor::interrupt_gate(spurious, 0, 0);
     }
     let idtr = DescriptorTablePointer {
         limit: (256 * 16 - 1) as u16,
@@ -180,6 +186,23 @@ fn trap_stubs() -> &'static [u64; 32] {
     }
     // SAFETY: the table is initialized data in the global_asm below.
     unsafe { &*core::ptr::addr_of!(kvmos_trap_stubs) }
+}
+
+#[cfg(target_os = "none")]
+fn interrupt_stubs() -> (u64, u64) {
+    extern "C" {
+        static kvmos_trap_32: u8;
+        static kvmos_trap_255: u8;
+    }
+    (
+        &raw const kvmos_trap_32 as u64,
+        &raw const kvmos_trap_255 as u64,
+    )
+}
+
+#[cfg(not(target_os = "none"))]
+fn interrupt_stubs() -> (u64, u64) {
+    unimplemented!("trap stubs exist only in the guest")
 }
 
 #[cfg(target_os = "none")]
@@ -317,6 +340,11 @@ core::arch::global_asm!(
     kvmos_trap_err 29
     kvmos_trap_err 30
     kvmos_trap_noerr 31
+    // The local APIC's timer tick and spurious interrupt (`apic`).
+    .global kvmos_trap_32
+    kvmos_trap_noerr 32
+    .global kvmos_trap_255
+    kvmos_trap_noerr 255
 
     .balign 16
     .global kvmos_trap_common

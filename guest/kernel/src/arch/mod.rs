@@ -3,6 +3,7 @@
 //! at entry and the way into ring 3. Nothing here knows about processes
 //! or system calls: traps go up through one hook (`idt`).
 
+pub mod apic;
 pub mod cpu;
 pub mod entry;
 pub mod gdt;

@@ -151,10 +151,12 @@ pub fn deliver(sys: &mut System, frame: &mut TrapFrame) -> Result<(), u32> {
 }
 
 fn setup(sys: &mut System, frame: &mut TrapFrame, sig: u32) -> Result<(), BadFrame> {
+    // After `rt_sigsuspend` the handler returns to the mask from before it.
+    let suspended = sys.proc.sigsuspend_saved.take();
     let s = &sys.proc.signals;
     let act = s.actions[sig as usize - 1];
     let info = s.infos[sig as usize - 1];
-    let old_mask = s.blocked;
+    let old_mask = suspended.unwrap_or(s.blocked);
     let alt = s.altstack;
     if act.flags & SA_RESTORER == 0 {
         return Err(BadFrame);
@@ -266,7 +268,7 @@ pub fn sigreturn(sys: &mut System, frame: &mut TrapFrame) -> Result<(), BadFrame
 }
 
 #[cfg(target_os = "none")]
-fn fxsave(fx: &mut Fx) {
+pub(super) fn fxsave(fx: &mut Fx) {
     // SAFETY: FXSAVE writes 512 bytes at a 16-byte aligned address: `fx`
     // is exactly that. CR4.OSFXSR is set (user programs use SSE).
     unsafe {
@@ -275,7 +277,7 @@ fn fxsave(fx: &mut Fx) {
 }
 
 #[cfg(target_os = "none")]
-fn fxrstor(fx: &Fx) {
+pub(super) fn fxrstor(fx: &Fx) {
     // SAFETY: 512 bytes, 16-byte aligned; MXCSR was checked against the
     // CPU's mask (reserved bits would #GP), the rest is taken as is.
     unsafe {
@@ -295,10 +297,10 @@ fn mxcsr_mask() -> u32 {
 }
 
 #[cfg(not(target_os = "none"))]
-fn fxsave(_fx: &mut Fx) {}
+pub(super) fn fxsave(_fx: &mut Fx) {}
 
 #[cfg(not(target_os = "none"))]
-fn fxrstor(_fx: &Fx) {}
+pub(super) fn fxrstor(_fx: &Fx) {}
 
 #[cfg(not(target_os = "none"))]
 fn mxcsr_mask() -> u32 {

@@ -145,6 +145,19 @@ pub struct Process {
     /// Bytes a blocked pipe write had written before it blocked: the
     /// restarted call carries on after them (`sched`, "restart").
     pub restart_done: usize,
+    /// The deadline (monotonic ns) of a sleep that blocked: the restarted
+    /// call waits for it instead of starting over (`syscall::time`).
+    pub restart_deadline: Option<u64>,
+    /// ITIMER_REAL (`alarm`, `setitimer`): when it expires (monotonic ns,
+    /// the host's) and its interval (0: once). Kept across exec, not
+    /// inherited by a fork child, as on Linux.
+    pub itimer: Option<(u64, u64)>,
+    /// The signal mask from before `rt_sigsuspend` replaced it: the first
+    /// handler's frame holds it, so `rt_sigreturn` puts it back.
+    pub sigsuspend_saved: Option<u64>,
+    /// The user's FPU/SSE state while the process is not running (`sched`;
+    /// `None` until it first stops).
+    pub fpu: Option<Box<deliver::Fx>>,
     /// `/proc/self/exe` while the process is not running (the running
     /// one's is in the vfs; `sched` swaps them).
     pub exe_path: Vec<u8>,

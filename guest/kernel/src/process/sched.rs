@@ -35,6 +35,17 @@
 //! * Processes take turns round-robin. If every process is blocked for
 //!   good (a pipe nobody will write to, ...), the guest ends with a notice
 //!   instead of hanging.
+//! * Where the host reports a timer (BootInfo `BOOT_FLAG_TIMER`, TCG) the
+//!   local APIC ticks every `apic::TICK_NS`, taken only in ring 3 (the
+//!   kernel runs with interrupts off), so the kernel stays
+//!   non-preemptible and a tick is one more trap: `tick` moves a process
+//!   that has run `SLICE_TICKS` ticks to the back when another is ready,
+//!   and delivers its pending signals. Sleeps then block (`Wait::Sleep`)
+//!   instead of spinning in the kernel, and when every process waits the
+//!   CPU halts until the next tick. Without the timer (KVM) nothing
+//!   preempts: a process runs until it blocks, as before.
+//! * A switch saves the user's FPU/SSE state (FXSAVE) of the process that
+//!   stops and restores that of the one that runs.
 
 use super::mm::Mm;
 use super::table::{Status, Which};
@@ -59,6 +70,11 @@ pub enum Wait {
     Poll(u64),
     /// The host's stdin, read only when nothing else can run.
     Console,
+    /// The monotonic clock (the host's, ns) to reach this deadline: a
+    /// sleep (only with the timer, `apic::timer_running`).
+    Sleep(u64),
+    /// `pause`: only a signal ends it.
+    Signal,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -165,6 +181,11 @@ pub fn vforked(child: u32) {
 /// (`last_resort`: counting the waits that are only tried when nothing
 /// else can run).
 fn ready(sys: &System, p: &Process, last_resort: bool) -> bool {
+    interrupting(p).is_some() || wait_ready(sys, p, last_resort)
+}
+
+/// `ready` for the wait alone, signals aside.
+fn wait_ready(sys: &System, p: &Process, last_resort: bool) -> bool {
     match &p.state {
         State::Ready => true,
         State::Blocked(w) => match w {
@@ -174,6 +195,8 @@ fn ready(sys: &System, p: &Process, last_resort: bool) -> bool {
             Wait::Vfork(_) => false,
             Wait::Poll(gen) => *gen != generation() || last_resort,
             Wait::Console => last_resort,
+            Wait::Sleep(deadline) => crate::host::hypercall::clock().monotonic_ns >= *deadline,
+            Wait::Signal => false,
         },
     }
 }
@@ -184,12 +207,92 @@ pub fn others_runnable(sys: &System) -> bool {
     sys.others.iter().any(|p| ready(sys, p, false))
 }
 
-/// The process to run next, from the others in round-robin order:
-/// first one whose wait is over, then one with a last-resort wait.
-fn pick(sys: &System) -> Option<usize> {
-    (0..sys.others.len())
-        .find(|&i| ready(sys, &sys.others[i], false))
-        .or_else(|| (0..sys.others.len()).find(|&i| ready(sys, &sys.others[i], true)))
+/// What runs next (`next`).
+enum Next {
+    Other(usize),
+    Running,
+}
+
+/// The process to run next: first one of the others (round-robin order)
+/// whose wait is over, then the running one if it may go on
+/// (`running_can_run`: it blocked, not exited); else, while a sleep or an
+/// interval timer (`alarm`, `setitimer`) will end a wait, the CPU idles
+/// until the earliest; only then a last-resort wait (the console is read
+/// only when nothing else can happen). Expired timers send their SIGALRM
+/// first. If nothing can ever run, the guest ends (`deadlock`).
+fn next(sys: &mut System, running_can_run: bool) -> Next {
+    loop {
+        fire_timers(sys);
+        if let Some(i) = (0..sys.others.len()).find(|&i| ready(sys, &sys.others[i], false)) {
+            return Next::Other(i);
+        }
+        if running_can_run && ready(sys, &sys.proc, false) {
+            return Next::Running;
+        }
+        if let Some(deadline) = earliest_wake(sys, running_can_run) {
+            idle_until(deadline);
+            continue;
+        }
+        if let Some(i) = (0..sys.others.len()).find(|&i| ready(sys, &sys.others[i], true)) {
+            return Next::Other(i);
+        }
+        if running_can_run && ready(sys, &sys.proc, true) {
+            return Next::Running;
+        }
+        deadlock(sys)
+    }
+}
+
+/// The earliest sleep deadline or interval timer among the others (and
+/// the running process when `running`).
+fn earliest_wake(sys: &System, running: bool) -> Option<u64> {
+    let wake = |p: &Process| {
+        let sleep = match p.state {
+            State::Blocked(Wait::Sleep(d)) => Some(d),
+            _ => None,
+        };
+        let timer = p.itimer.map(|t| t.0);
+        sleep.into_iter().chain(timer).min()
+    };
+    let others = sys.others.iter().filter_map(|p| wake(p));
+    let mine = if running { wake(&sys.proc) } else { None };
+    others.chain(mine).min()
+}
+
+/// Sends SIGALRM to each process whose interval timer (ITIMER_REAL) has
+/// expired, and re-arms a periodic one from now. One whose SIGALRM kills
+/// keeps it pending: it dies when it runs next (`interrupting` wakes a
+/// blocked one), through `deliver` like any fatal signal.
+fn fire_timers(sys: &mut System) {
+    use super::signal::{bit, Fate, Info, SIGALRM, SI_KERNEL};
+    if !sys.others.iter().chain(core::iter::once(&sys.proc)).any(|p| p.itimer.is_some()) {
+        return;
+    }
+    let now = crate::host::hypercall::clock().monotonic_ns;
+    for p in sys.others.iter_mut().chain(core::iter::once(&mut sys.proc)) {
+        let Some((deadline, interval)) = p.itimer else {
+            continue;
+        };
+        if now < deadline {
+            continue;
+        }
+        p.itimer = (interval > 0).then(|| (now.saturating_add(interval), interval));
+        if p.signals.send_info(SIGALRM, Info::user(SI_KERNEL, 0)) == Some(Fate::Kill) {
+            p.signals.pending |= bit(SIGALRM);
+        }
+    }
+}
+
+/// Halts until the monotonic clock reaches `deadline`: with the timer,
+/// each tick wakes the CPU (interrupts are on only across the `hlt`; a
+/// tick in ring 0 just ends, see `trap`); without it, the clock is read
+/// until then.
+fn idle_until(deadline: u64) {
+    while crate::host::hypercall::clock().monotonic_ns < deadline {
+        if crate::arch::apic::timer_running() {
+            crate::arch::cpu::wait_for_interrupt();
+        }
+    }
 }
 
 /// Where a process with this pid is: running, or at this index of
@@ -229,12 +332,100 @@ pub fn has_child(sys: &System, parent: u32, which: Which) -> bool {
 
 /// Loads the running process's state onto the CPU and into `frame`.
 fn load(sys: &mut System, frame: &mut TrapFrame) {
+    RAN_TICKS.store(0, Ordering::Relaxed);
+    let over = wait_over(sys, &sys.proc);
     let p = &mut sys.proc;
+    p.mm.space.activate();
+    if !over {
+        if let Some(restart) = interrupting(p) {
+            if !restart {
+                end_interrupted(p);
+            }
+        }
+    }
     p.state = State::Ready;
     *frame = p.regs;
-    p.mm.space.activate();
     set_bases(p.fs_base, p.gs_base);
 }
+
+/// Whether a process's wait is over by itself (not by a signal): its
+/// call, restarted, completes (a console read or a poll is tried again).
+fn wait_over(sys: &System, p: &Process) -> bool {
+    wait_ready(sys, p, false)
+}
+
+/// A blocked process with a signal to act on (a handler to run, or one
+/// that kills): `Some(restart)` says whether its call starts over after
+/// the handler (Linux's rule: SA_RESTART and a call that restarts: pipe
+/// reads and writes, wait4, the console) or ends with EINTR (sleeps,
+/// poll, pause, rt_sigsuspend: never restarted once a handler ran) or,
+/// for a pipe write that had written some bytes, with their count. None: not blocked,
+/// no such signal, or a vfork parent (which only its child wakes).
+fn interrupting(p: &Process) -> Option<bool> {
+    use super::signal::{bit, Fate};
+    let State::Blocked(w) = &p.state else {
+        return None;
+    };
+    if matches!(w, Wait::Vfork(_)) {
+        return None;
+    }
+    let s = &p.signals;
+    let mut ready = s.pending & !s.blocked;
+    while ready != 0 {
+        let sig = ready.trailing_zeros() + 1;
+        ready &= !bit(sig);
+        match s.fate(sig) {
+            Fate::Discard => continue,
+            Fate::Kill => return Some(false),
+            Fate::Handler => {
+                let sa_restart = s.actions[sig as usize - 1].flags & SA_RESTART != 0;
+                let restartable = matches!(
+                    w,
+                    Wait::PipeRead(_) | Wait::PipeWrite(_) | Wait::Child(_) | Wait::Console
+                );
+                // A pipe write that wrote some bytes returns them instead.
+                return Some(sa_restart && restartable && p.restart_done == 0);
+            }
+        }
+    }
+    None
+}
+
+const SA_RESTART: u64 = 0x1000_0000;
+
+/// The blocked call of `p` (the running process, its space active) ends
+/// because of a signal: past its `syscall` with EINTR, or with the bytes
+/// a pipe write had written; an interrupted relative sleep reports the
+/// time left (`rem`), as Linux does.
+fn end_interrupted(p: &mut Process) {
+    use crate::syscall::Errno;
+    let nr = p.regs.rax;
+    p.regs.rip += 2;
+    let done = core::mem::take(&mut p.restart_done);
+    p.regs.rax = if done > 0 {
+        done as u64
+    } else {
+        Errno::EINTR.to_return_value()
+    };
+    if let Some(deadline) = p.restart_deadline.take() {
+        let (nanosleep, clock_nanosleep) = (35, 230);
+        // nanosleep(req, rem); clock_nanosleep(clock, flags, req, rem),
+        // not for an absolute sleep (TIMER_ABSTIME = 1).
+        let rem = match nr {
+            n if n == nanosleep => p.regs.rsi,
+            n if n == clock_nanosleep && p.regs.rsi & 1 == 0 => p.regs.r10,
+            _ => 0,
+        };
+        if rem != 0 {
+            let left = deadline.saturating_sub(crate::host::hypercall::clock().monotonic_ns);
+            let ts = crate::syscall::time::Timespec::from_ns(left);
+            // A bad `rem` is the program's: Linux ignores that fault too
+            // (the call still returns EINTR).
+            let _ = crate::syscall::UserPtr::new(rem).copy_to_user(&p.mm, &[ts]);
+        }
+    }
+}
+
 
 #[cfg(target_os = "none")]
 fn set_bases(fs: u64, gs: u64) {
@@ -253,8 +444,10 @@ fn set_bases(_fs: u64, _gs: u64) {}
 /// to the back of `others` (its registers are saved already) and is
 /// returned there.
 fn run(sys: &mut System, i: usize, frame: &mut TrapFrame) {
+    save_fpu(&mut sys.proc);
     let next = sys.others.remove(i);
     let mut prev = core::mem::replace(&mut sys.proc, next);
+    restore_fpu(&sys.proc);
     // `/proc/self/exe` follows the running process.
     core::mem::swap(&mut prev.exe_path, sys.vfs.self_exe_mut());
     core::mem::swap(sys.vfs.self_exe_mut(), &mut sys.proc.exe_path);
@@ -266,10 +459,51 @@ fn run(sys: &mut System, i: usize, frame: &mut TrapFrame) {
 /// one runs; it may be the same one if nothing else can.
 fn switch_away(sys: &mut System, frame: &mut TrapFrame) {
     sys.proc.regs = *frame;
-    match pick(sys) {
-        Some(i) => run(sys, i, frame),
-        None if ready(sys, &sys.proc, true) => load(sys, frame),
-        None => deadlock(sys),
+    match next(sys, true) {
+        Next::Other(i) => run(sys, i, frame),
+        Next::Running => load(sys, frame),
+    }
+}
+
+/// Ticks since the running process last started running.
+static RAN_TICKS: core::sync::atomic::AtomicU32 = core::sync::atomic::AtomicU32::new(0);
+/// A time slice, in ticks: a process that has run this long gives way
+/// to a ready one at the next tick.
+pub const SLICE_TICKS: u32 = 3;
+
+/// A timer tick from ring 3 (`frame`: the interrupted user registers):
+/// round-robin when the slice is used up and another process is ready,
+/// then the pending signals of the process that runs on.
+pub fn tick(frame: &mut TrapFrame) {
+    let mut g = SYSTEM.lock();
+    let Some(sys) = g.as_mut() else { return };
+    fire_timers(sys);
+    if RAN_TICKS.fetch_add(1, Ordering::Relaxed) + 1 >= SLICE_TICKS {
+        RAN_TICKS.store(0, Ordering::Relaxed);
+        if let Some(i) = (0..sys.others.len()).find(|&i| ready(sys, &sys.others[i], false)) {
+            sys.proc.regs = *frame;
+            run(sys, i, frame);
+        }
+    }
+    while let Err(sig) = super::deliver::deliver(sys, frame) {
+        signal_death(sys, frame, sig);
+    }
+}
+
+/// Saves the user's FPU/SSE state into `p` (the running process).
+fn save_fpu(p: &mut Process) {
+    let fx = p
+        .fpu
+        .get_or_insert_with(|| alloc::boxed::Box::new(super::deliver::Fx([0; 512])));
+    super::deliver::fxsave(fx);
+}
+
+/// Loads `p`'s FPU/SSE state (kept since it last stopped) onto the CPU.
+/// A process that never stopped yet (`None`) keeps what is there: a
+/// fork child gets its parent's state in `after_trap`.
+fn restore_fpu(p: &Process) {
+    if let Some(fx) = &p.fpu {
+        super::deliver::fxrstor(fx);
     }
 }
 
@@ -306,6 +540,8 @@ pub fn after_trap(frame: &mut TrapFrame) {
             let pid = arg as u32;
             if let Some(child) = sys.others.iter_mut().find(|p| p.pid == pid) {
                 let sp = child.regs.rsp;
+                // The child starts with the parent's FPU/SSE state.
+                save_fpu(child);
                 child.regs = *frame;
                 child.regs.rax = 0;
                 if sp != 0 {
@@ -430,9 +666,12 @@ fn exit_running(sys: &mut System, frame: &mut TrapFrame, status: Status) {
     // A zombie now: a parent in wait4 can go ahead.
     let (pid, ppid, pgid) = (sys.proc.pid, sys.proc.ppid, sys.proc.pgid);
     bury(sys, pid, ppid, pgid, status);
-    let Some(i) = pick(sys) else { deadlock(sys) };
+    let Next::Other(i) = next(sys, false) else {
+        deadlock(sys)
+    };
     let next = sys.others.remove(i);
     let dead = core::mem::replace(&mut sys.proc, next);
+    restore_fpu(&sys.proc);
     core::mem::swap(sys.vfs.self_exe_mut(), &mut sys.proc.exe_path);
     // A vfork child hands its parent's address space back (the space is
     // still live: released only after the switch below).

@@ -7,6 +7,7 @@
 //! the host.
 
 use super::sched;
+use crate::arch::apic;
 use crate::arch::idt::{fault_report, TrapFrame, SCHEDULE_VECTOR};
 use crate::host::hypercall;
 use core::sync::atomic::{AtomicPtr, Ordering};
@@ -27,6 +28,18 @@ pub fn set_user_fault_handler(handler: UserFaultHandler) {
 
 /// Handles a trap with the saved state in `frame`.
 pub fn dispatch(frame: &mut TrapFrame) {
+    if frame.vector == apic::TIMER_VECTOR {
+        apic::eoi();
+        // In ring 0 only while idle (`sched::idle_until`, which holds the
+        // system): the tick just wakes the CPU.
+        if frame.cs & 3 == 3 {
+            sched::tick(frame);
+        }
+        return;
+    }
+    if frame.vector == apic::SPURIOUS_VECTOR {
+        return;
+    }
     if frame.vector == SCHEDULE_VECTOR {
         sched::after_trap(frame);
         return;

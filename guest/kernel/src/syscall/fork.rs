@@ -133,6 +133,10 @@ fn spawn(
         state: State::Ready,
         vfork_parent: if flags & CLONE_VFORK != 0 { p.pid } else { 0 },
         restart_done: 0,
+        restart_deadline: None,
+        itimer: None,
+        sigsuspend_saved: None,
+        fpu: None,
         exe_path: sys.vfs.self_exe_mut().clone(),
     });
     if flags & CLONE_PARENT_SETTID != 0 {

@@ -88,6 +88,21 @@ pub(super) fn rt_sigprocmask(a: &Args) -> Result<usize, Errno> {
     })
 }
 
+/// `rt_sigsuspend`: the mask becomes `set` until a signal runs a handler
+/// (EINTR, the old mask back when the handler returns) or kills.
+pub(super) fn rt_sigsuspend(a: &Args) -> Result<usize, Errno> {
+    if a[1] != SIGSET_SIZE {
+        return Err(Errno::EINVAL);
+    }
+    process::with(|sys| {
+        let set: u64 = UserPtr::new(a[0]).read(&sys.proc.mm)?;
+        let old = sys.proc.signals.blocked;
+        sys.proc.sigsuspend_saved.get_or_insert(old);
+        sys.proc.signals.blocked = set & !UNBLOCKABLE;
+        Err(process::sched::block(sys, process::sched::Wait::Signal))
+    })
+}
+
 /// Pending signals that are no longer blocked take effect: they kill
 /// now, or are delivered on the way back (`process::deliver`).
 fn act_on_unblocked(sys: &mut System) {

@@ -1,7 +1,9 @@
 //! Clocks from the host's clock hypercall: `clock_gettime`,
 //! `clock_getres`, `gettimeofday`, `time`, `times`, `getrusage`, and the
-//! sleeps. There is no timer interrupt: a sleep asks the host for the
-//! time until the deadline has passed (one exit, ~10 us, a round).
+//! sleeps. Without a timer interrupt (KVM) a sleep asks the host for the
+//! time until the deadline has passed (one exit, ~10 us, a round); with
+//! one (`arch::apic`) it blocks the process (`Wait::Sleep`) so others run
+//! meanwhile, and the CPU halts when nothing can.
 //!
 //! While a display is attached the monotonic clocks (CLOCK_MONOTONIC,
 //! _RAW, _COARSE, CLOCK_BOOTTIME, _ALARM) are the frame clock: the
@@ -189,8 +191,33 @@ pub fn read_timespec(ptr: u64) -> Result<Timespec, Errno> {
 
 pub(super) fn nanosleep(a: &Args) -> Result<usize, Errno> {
     let ts = read_timespec(a[0])?;
+    if crate::arch::apic::timer_running() {
+        return block_until(ts.to_ns());
+    }
     sleep(ts.to_ns());
     Ok(0)
+}
+
+/// A sleep with the timer: blocks until `ns` from now on the host's
+/// monotonic clock. The call is restarted while blocked; the deadline
+/// set when it first blocked (`restart_deadline`) holds across restarts.
+fn block_until(ns: u64) -> Result<usize, Errno> {
+    let now = hypercall::clock().monotonic_ns;
+    process::with(|sys| {
+        let deadline = sys
+            .proc
+            .restart_deadline
+            .take()
+            .unwrap_or_else(|| now.saturating_add(ns));
+        if now >= deadline {
+            return Ok(0);
+        }
+        sys.proc.restart_deadline = Some(deadline);
+        Err(process::sched::block(
+            sys,
+            process::sched::Wait::Sleep(deadline),
+        ))
+    })
 }
 
 const TIMER_ABSTIME: u64 = 1;
@@ -206,6 +233,21 @@ pub(super) fn clock_nanosleep(a: &Args) -> Result<usize, Errno> {
         _ => return Err(Errno::EINVAL),
     }
     let ts = read_timespec(a[2])?;
+    if crate::arch::apic::timer_running() {
+        let ns = if a[1] & TIMER_ABSTIME == 0 {
+            ts.to_ns()
+        } else if matches!(clock, CLOCK_MONOTONIC | CLOCK_BOOTTIME)
+            && crate::dev::display::present()
+        {
+            // The frame clock moves only with frames: as `sleep_until`.
+            0
+        } else {
+            // The time left, from the clock's own reading: the deadline
+            // is then kept on the host's monotonic clock.
+            ts.to_ns().saturating_sub(now(clock)?)
+        };
+        return block_until(ns);
+    }
     if a[1] & TIMER_ABSTIME != 0 {
         sleep_until(clock, ts.to_ns());
     } else {
@@ -305,5 +347,162 @@ mod tests {
             Err(Errno::EINVAL),
             "CPU clocks of other pids"
         );
+    }
+}
+
+/// `struct itimerval`: the interval, then the time left.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Itimerval {
+    pub interval: Timeval,
+    pub value: Timeval,
+}
+
+// SAFETY: two Timevals, integers only.
+unsafe impl Pod for Itimerval {}
+
+const ITIMER_REAL: u64 = 0;
+const US: u64 = 1000;
+
+impl Timeval {
+    const fn to_ns(self) -> u64 {
+        (self.sec as u64)
+            .saturating_mul(NS)
+            .saturating_add(self.usec as u64 * US)
+    }
+
+    const fn from_ns(ns: u64) -> Self {
+        Self {
+            sec: (ns / NS) as i64,
+            // Linux rounds the time left up to a whole microsecond.
+            usec: (ns % NS).div_ceil(US) as i64,
+        }
+    }
+
+    const fn is_valid(&self) -> bool {
+        self.sec >= 0 && self.usec >= 0 && self.usec < 1_000_000
+    }
+}
+
+/// The running process's ITIMER_REAL as Linux reports it: interval and
+/// time left (zero when disarmed).
+fn itimer_now(timer: Option<(u64, u64)>, now: u64) -> Itimerval {
+    match timer {
+        None => Itimerval::default(),
+        Some((deadline, interval)) => Itimerval {
+            interval: Timeval::from_ns(interval),
+            // An expired one not yet fired reads as a microsecond left.
+            value: Timeval::from_ns(deadline.saturating_sub(now).max(US)),
+        },
+    }
+}
+
+/// Arms (a non-zero value) or disarms ITIMER_REAL; the previous setting.
+fn set_itimer(new: Itimerval) -> Result<Itimerval, Errno> {
+    let now = hypercall::clock().monotonic_ns;
+    process::with_value(|sys| {
+        let old = itimer_now(sys.proc.itimer, now);
+        let value = new.value.to_ns();
+        sys.proc.itimer = (value > 0).then(|| (now.saturating_add(value), new.interval.to_ns()));
+        Ok(old)
+    })
+}
+
+/// `setitimer`: ITIMER_REAL only (SIGALRM when it expires; the virtual
+/// and profiling timers are EINVAL here). A null new value disarms, as
+/// Linux still accepts.
+pub(super) fn setitimer(a: &Args) -> Result<usize, Errno> {
+    if a[0] != ITIMER_REAL {
+        return Err(Errno::EINVAL);
+    }
+    let new = if a[1] == 0 {
+        Itimerval::default()
+    } else {
+        let mut v = Itimerval::default();
+        process::with(|sys| {
+            v = UserPtr::new(a[1]).read(&sys.proc.mm)?;
+            Ok(0)
+        })?;
+        v
+    };
+    if !new.value.is_valid() || !new.interval.is_valid() {
+        return Err(Errno::EINVAL);
+    }
+    let old = set_itimer(new)?;
+    if a[2] != 0 {
+        process::with(|sys| {
+            UserPtr::new(a[2]).copy_to_user(&sys.proc.mm, &[old])?;
+            Ok(0)
+        })?;
+    }
+    Ok(0)
+}
+
+/// `getitimer`: ITIMER_REAL only, as `setitimer`.
+pub(super) fn getitimer(a: &Args) -> Result<usize, Errno> {
+    if a[0] != ITIMER_REAL {
+        return Err(Errno::EINVAL);
+    }
+    let now = hypercall::clock().monotonic_ns;
+    process::with(|sys| {
+        let v = itimer_now(sys.proc.itimer, now);
+        UserPtr::new(a[1]).copy_to_user(&sys.proc.mm, &[v])?;
+        Ok(0)
+    })
+}
+
+/// `alarm`: ITIMER_REAL for whole seconds, once; the seconds the previous
+/// one had left, rounded as Linux does (to nearest, at least 1).
+pub(super) fn alarm(a: &Args) -> Result<usize, Errno> {
+    let secs = a[0] as u32 as i64;
+    let old = set_itimer(Itimerval {
+        interval: Timeval::default(),
+        value: Timeval { sec: secs, usec: 0 },
+    })?;
+    Ok(alarm_seconds(old.value) as usize)
+}
+
+/// What `alarm` returns for the time the previous alarm had left: whole
+/// seconds to the nearest, and 1 rather than 0 if any was left (Linux).
+const fn alarm_seconds(left: Timeval) -> i64 {
+    if (left.sec == 0 && left.usec != 0) || left.usec >= 500_000 {
+        left.sec + 1
+    } else {
+        left.sec
+    }
+}
+
+/// `pause`: waits for a signal that runs a handler (then EINTR) or kills.
+pub(super) fn pause(_a: &Args) -> Result<usize, Errno> {
+    process::with(|sys| Err(process::sched::block(sys, process::sched::Wait::Signal)))
+}
+
+#[cfg(test)]
+mod itimer_tests {
+    use super::*;
+
+    #[test]
+    fn alarm_rounds_to_the_nearest_second_and_never_to_zero() {
+        let tv = |sec, usec| Timeval { sec, usec };
+        assert_eq!(alarm_seconds(tv(0, 0)), 0);
+        assert_eq!(alarm_seconds(tv(0, 1)), 1);
+        assert_eq!(alarm_seconds(tv(4, 499_999)), 4);
+        assert_eq!(alarm_seconds(tv(4, 500_000)), 5);
+    }
+
+    #[test]
+    fn time_left_rounds_up_to_a_microsecond() {
+        let t = Timeval::from_ns(2_500_000_001);
+        assert_eq!((t.sec, t.usec), (2, 500_001));
+        assert_eq!(Timeval { sec: 2, usec: 5 }.to_ns(), 2_000_005_000);
+        assert!(!Timeval { sec: 0, usec: 1_000_000 }.is_valid());
+        assert!(!Timeval { sec: -1, usec: 0 }.is_valid());
+    }
+
+    #[test]
+    fn an_expired_timer_reads_as_a_microsecond_left() {
+        assert_eq!(itimer_now(None, 5).value.usec, 0);
+        let v = itimer_now(Some((100, 7_000)), 200);
+        assert_eq!((v.value.sec, v.value.usec, v.interval.usec), (0, 1, 7));
     }
 }

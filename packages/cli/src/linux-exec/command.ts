@@ -43,6 +43,8 @@ export interface ExecCommand {
   accel: AccelChoice | undefined;
   /** A screen (/dev/fb0, /dev/input/event0), when a display option asks for one. */
   display: DisplayCommand | undefined;
+  /** --timeout: seconds the guest may run before it is stopped (exit 124). */
+  timeout: number | undefined;
 }
 
 export type ParsedExec = ExecCommand | { kind: 'help' };
@@ -83,6 +85,8 @@ Options (before PROGRAM):
   --tmpfs GUEST     mount an empty writable file system in memory on GUEST
                     (repeatable; created if missing; /tmp always is one)
   --cwd DIR         the program's working directory (default /)
+  --timeout SECONDS stop the guest if it still runs after SECONDS (a decimal
+                    number > 0): a message on stderr, exit status 124
   --trace           print each system call on stderr, like strace
   --ram MIB         guest RAM in MiB (default ${DEFAULT_RAM_SIZE / 1024 / 1024})
 ${ACCEL_USAGE}
@@ -95,7 +99,7 @@ ${DISPLAY_OPTIONS_USAGE}
 
 Exit status: the program's; 128+N if signal N killed it (a crash prints the
 shell's line, e.g. "Segmentation fault"); 127 PROGRAM (or its dynamic
-loader) not found; 126 not an x86-64 ELF program; 64-70 as for the other
+loader) not found; 126 not an x86-64 ELF program; 124 --timeout ended it; 64-70 as for the other
 guests (kvmos --help).
 
 Examples:
@@ -109,7 +113,7 @@ Examples:
   kvmos exec --headless --frames 60 --screenshot shot.png ./draws-on-fb0`;
 }
 
-const VALUE_OPTIONS = new Set(['--env', '--file', '--dir', '--tmpfs', '--cwd', '--ram', '--accel', '--web', '--frames', '--record', '--screenshot', '--input']);
+const VALUE_OPTIONS = new Set(['--env', '--file', '--dir', '--tmpfs', '--cwd', '--timeout', '--ram', '--accel', '--web', '--frames', '--record', '--screenshot', '--input']);
 
 export function parseExecCommand(argv: string[], hostEnv: NodeJS.ProcessEnv): ParsedExec {
   try {
@@ -124,7 +128,7 @@ export function parseExecCommand(argv: string[], hostEnv: NodeJS.ProcessEnv): Pa
 function parseExec(argv: string[], hostEnv: NodeJS.ProcessEnv): ParsedExec {
   const cmd: ExecCommand = {
     kind: 'exec', program: '', args: [], env: [...DEFAULT_ENV], files: [], dirs: [], binds: [], tmpfs: [], cwd: '/',
-    trace: false, verbose: false, ramSize: DEFAULT_RAM_SIZE, accel: undefined, display: undefined,
+    trace: false, verbose: false, ramSize: DEFAULT_RAM_SIZE, accel: undefined, display: undefined, timeout: undefined,
   };
   const display: DisplayValues = {};
   let i = 0;
@@ -183,6 +187,9 @@ function parseExec(argv: string[], hostEnv: NodeJS.ProcessEnv): ParsedExec {
         if (!value!.startsWith('/')) throw new UsageError(`--cwd takes an absolute guest path, not '${value}'`);
         cmd.cwd = value!;
         break;
+      case '--timeout':
+        cmd.timeout = parseTimeout(value!);
+        break;
       case '--accel':
         cmd.accel = parseAccel(value!, '--accel');
         break;
@@ -209,6 +216,8 @@ function parseExec(argv: string[], hostEnv: NodeJS.ProcessEnv): ParsedExec {
   if (program === undefined || program === '') throw new UsageError('which program? e.g. kvmos exec busybox echo hi');
   cmd.program = program;
   cmd.display = displayCommand(display, false);
+  // The screen's guest runs in a worker thread of its own, which has no deadline.
+  if (cmd.display && cmd.timeout !== undefined) throw new UsageError('--timeout is for programs without a screen; it cannot be combined with the display options');
   cmd.args = argv.slice(i + 1);
   return cmd;
 }
@@ -249,4 +258,11 @@ function hostToGuest(value: string, option: string): HostToGuest {
     throw new UsageError(`${option} ${value}: the guest path must be absolute`);
   }
   return { host, guest };
+}
+
+/** --timeout's SECONDS: a decimal number > 0 (at most a year: a timer's range). */
+export function parseTimeout(value: string): number {
+  const s = /^\d+(\.\d+)?$/.test(value) ? Number(value) : NaN;
+  if (!(s > 0) || s > 365 * 24 * 3600) throw new UsageError(`--timeout takes seconds, a decimal number > 0 (at most a year), not '${value}'`);
+  return s;
 }

@@ -42,7 +42,7 @@ export function runExec(cmd: ExecCommand, hostEnv: NodeJS.ProcessEnv, timings?: 
   const machine = Machine.boot({ ...boot, verbose: cmd.verbose, terminal: true, ...io });
   const t1 = process.hrtime.bigint();
   try {
-    const result = machine.run();
+    const result = machine.run(cmd.timeout);
     timings?.({ bootMs: Number(t1 - t0) / 1e6, runMs: Number(process.hrtime.bigint() - t1) / 1e6, exits: result.exits });
     return result.exitCode;
   } finally {
