@@ -115,6 +115,10 @@ pub fn build_frame(
         b[i + 8..i + 12].copy_from_slice(&info.code.to_le_bytes());
         if info.fault {
             put(&mut b, i + 16, info.addr);
+        } else if info.code == super::ptimer::SI_TIMER {
+            b[i + 16..i + 20].copy_from_slice(&info.timer.to_le_bytes());
+            b[i + 20..i + 24].copy_from_slice(&info.overrun.to_le_bytes());
+            put(&mut b, i + 24, info.value);
         } else {
             b[i + 16..i + 20].copy_from_slice(&info.pid.to_le_bytes());
             b[i + 24..i + 28].copy_from_slice(&info.status.to_le_bytes());
@@ -156,6 +160,13 @@ fn setup(sys: &mut System, frame: &mut TrapFrame, sig: u32) -> Result<(), BadFra
     let s = &sys.proc.signals;
     let act = s.actions[sig as usize - 1];
     let info = s.infos[sig as usize - 1];
+    if info.code == super::ptimer::SI_TIMER {
+        // timer_getoverrun reports the overrun of the signal delivered last.
+        if let Ok(t) = sys.proc.timers.get(info.timer) {
+            t.overrun_last = info.overrun;
+        }
+    }
+    let s = &sys.proc.signals;
     let old_mask = suspended.unwrap_or(s.blocked);
     let alt = s.altstack;
     if act.flags & SA_RESTORER == 0 {

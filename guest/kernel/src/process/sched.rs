@@ -252,7 +252,7 @@ fn earliest_wake(sys: &System, running: bool) -> Option<u64> {
             _ => None,
         };
         let timer = p.itimer.map(|t| t.0);
-        sleep.into_iter().chain(timer).min()
+        sleep.into_iter().chain(timer).chain(p.timers.earliest()).min()
     };
     let others = sys.others.iter().filter_map(|p| wake(p));
     let mine = if running { wake(&sys.proc) } else { None };
@@ -265,7 +265,12 @@ fn earliest_wake(sys: &System, running: bool) -> Option<u64> {
 /// blocked one), through `deliver` like any fatal signal.
 fn fire_timers(sys: &mut System) {
     use super::signal::{bit, Fate, Info, SIGALRM, SI_KERNEL};
-    if !sys.others.iter().chain(core::iter::once(&sys.proc)).any(|p| p.itimer.is_some()) {
+    if !sys
+        .others
+        .iter()
+        .chain(core::iter::once(&sys.proc))
+        .any(|p| p.itimer.is_some() || p.timers.any_armed())
+    {
         return;
     }
     let now = crate::host::hypercall::clock().monotonic_ns;
@@ -279,6 +284,38 @@ fn fire_timers(sys: &mut System) {
         p.itimer = (interval > 0).then(|| (now.saturating_add(interval), interval));
         if p.signals.send_info(SIGALRM, Info::user(SI_KERNEL, 0)) == Some(Fate::Kill) {
             p.signals.pending |= bit(SIGALRM);
+        }
+    }
+    for p in sys.others.iter_mut().chain(core::iter::once(&mut sys.proc)) {
+        fire_posix_timers(p, now);
+    }
+}
+
+/// Sends the signals of `p`'s POSIX timers that have expired at `now`
+/// (`ptimer`): one whose signal is still pending adds the expiry and the
+/// periods missed to that signal's overrun instead.
+fn fire_posix_timers(p: &mut Process, now: u64) {
+    use super::ptimer::{add_overrun, SI_TIMER};
+    use super::signal::{bit, Fate, Info};
+    for t in p.timers.list.iter_mut().filter(|t| t.signo != 0) {
+        let Some(missed) = t.expire(now) else {
+            continue;
+        };
+        let sig = t.signo;
+        let queued = &mut p.signals.infos[sig as usize - 1];
+        if p.signals.pending & bit(sig) != 0 && queued.code == SI_TIMER && queued.timer == t.id {
+            queued.overrun = add_overrun(queued.overrun, missed.saturating_add(1));
+            continue;
+        }
+        let info = Info {
+            code: SI_TIMER,
+            timer: t.id,
+            overrun: add_overrun(0, missed),
+            value: t.value,
+            ..Default::default()
+        };
+        if p.signals.send_info(sig, info) == Some(Fate::Kill) {
+            p.signals.pending |= bit(sig);
         }
     }
 }

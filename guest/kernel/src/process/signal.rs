@@ -94,6 +94,11 @@ pub struct Info {
     pub fault: bool,
     pub trapno: u64,
     pub error: u64,
+    /// si_value (a POSIX timer's `sigev_value`).
+    pub value: u64,
+    /// si_timerid and si_overrun (SI_TIMER).
+    pub timer: i32,
+    pub overrun: i32,
 }
 
 pub const SI_USER: i32 = 0;
@@ -110,6 +115,9 @@ impl Info {
             fault: false,
             trapno: 0,
             error: 0,
+            value: 0,
+            timer: 0,
+            overrun: 0,
         }
     }
 }

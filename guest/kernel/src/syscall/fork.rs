@@ -135,6 +135,7 @@ fn spawn(
         restart_done: 0,
         restart_deadline: None,
         itimer: None,
+        timers: Default::default(),
         sigsuspend_saved: None,
         fpu: None,
         exe_path: sys.vfs.self_exe_mut().clone(),
