@@ -75,6 +75,10 @@ pub enum Wait {
     Sleep(u64),
     /// `pause`: only a signal ends it.
     Signal,
+    /// `rt_sigtimedwait`: a signal of this set pending (taken by the
+    /// call, not delivered), or the monotonic clock (host ns) reaching the
+    /// deadline.
+    SigWait(u64, Option<u64>),
 }
 
 #[derive(Debug, Clone, Default)]
@@ -197,6 +201,10 @@ fn wait_ready(sys: &System, p: &Process, last_resort: bool) -> bool {
             Wait::Console => last_resort,
             Wait::Sleep(deadline) => crate::host::hypercall::clock().monotonic_ns >= *deadline,
             Wait::Signal => false,
+            Wait::SigWait(set, deadline) => {
+                p.signals.pending & set != 0
+                    || deadline.is_some_and(|d| crate::host::hypercall::clock().monotonic_ns >= d)
+            }
         },
     }
 }
@@ -249,6 +257,7 @@ fn earliest_wake(sys: &System, running: bool) -> Option<u64> {
     let wake = |p: &Process| {
         let sleep = match p.state {
             State::Blocked(Wait::Sleep(d)) => Some(d),
+            State::Blocked(Wait::SigWait(_, d)) => d,
             _ => None,
         };
         let timer = p.itimer.map(|t| t.0);
@@ -302,8 +311,7 @@ fn fire_posix_timers(p: &mut Process, now: u64) {
             continue;
         };
         let sig = t.signo;
-        let queued = &mut p.signals.infos[sig as usize - 1];
-        if p.signals.pending & bit(sig) != 0 && queued.code == SI_TIMER && queued.timer == t.id {
+        if let Some(queued) = p.signals.pending_from_timer(sig, t.id) {
             queued.overrun = add_overrun(queued.overrun, missed.saturating_add(1));
             continue;
         }
@@ -407,7 +415,12 @@ fn interrupting(p: &Process) -> Option<bool> {
         return None;
     }
     let s = &p.signals;
-    let mut ready = s.pending & !s.blocked;
+    // The signals a sigtimedwait waits for are its to take.
+    let waited = match w {
+        Wait::SigWait(set, _) => *set,
+        _ => 0,
+    };
+    let mut ready = s.pending & !s.blocked & !waited;
     while ready != 0 {
         let sig = ready.trailing_zeros() + 1;
         ready &= !bit(sig);

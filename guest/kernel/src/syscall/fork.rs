@@ -110,6 +110,7 @@ fn spawn(
             pending: 0,
             altstack: p.signals.altstack,
             infos: [Default::default(); crate::process::signal::NSIG],
+            rt: Default::default(),
         },
         comm: p.comm,
         rlimits: p.rlimits,

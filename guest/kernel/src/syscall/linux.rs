@@ -191,6 +191,8 @@ pub static LINUX: Table = table(&[
     (nr::ALARM, time::alarm),
     (nr::SETITIMER, time::setitimer),
     (nr::GETITIMER, time::getitimer),
+    (nr::RT_SIGQUEUEINFO, signal::rt_sigqueueinfo),
+    (nr::RT_SIGTIMEDWAIT, signal::rt_sigtimedwait),
     (nr::TIMER_CREATE, timer::timer_create),
     (nr::TIMER_SETTIME, timer::timer_settime),
     (nr::TIMER_GETTIME, timer::timer_gettime),

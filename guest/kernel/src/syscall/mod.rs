@@ -194,6 +194,7 @@ pub mod nr {
         GETSID = 124,
         RT_SIGPENDING = 127,
         RT_SIGTIMEDWAIT = 128,
+        RT_SIGQUEUEINFO = 129,
         RT_SIGSUSPEND = 130,
         SIGALTSTACK = 131,
         UTIME = 132,

@@ -12,7 +12,7 @@ use super::{Args, Errno, UserPtr};
 use crate::host::hypercall;
 use crate::process;
 use crate::process::ptimer::{SIGEV_NONE, SIGEV_SIGNAL, SIGEV_THREAD, SIGEV_THREAD_ID};
-use crate::process::signal::{bit, NSIG, SIGALRM};
+use crate::process::signal::{NSIG, SIGALRM};
 
 /// `struct sigevent` (64 bytes): sigev_value, sigev_signo, sigev_notify,
 /// then a union whose first int is the thread id of SIGEV_THREAD_ID.
@@ -174,11 +174,7 @@ pub(super) fn timer_delete(a: &Args) -> Result<usize, Errno> {
     process::with(|sys| {
         let t = sys.proc.timers.delete(a[0] as i32)?;
         if t.signo != 0 {
-            let s = &mut sys.proc.signals;
-            let info = s.infos[t.signo as usize - 1];
-            if info.code == crate::process::ptimer::SI_TIMER && info.timer == t.id {
-                s.pending &= !bit(t.signo);
-            }
+            sys.proc.signals.drop_from_timer(t.signo, t.id);
         }
         Ok(0)
     })
