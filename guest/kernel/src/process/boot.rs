@@ -240,6 +240,7 @@ pub fn run_init(info: &BootInfo, init: &[u8], cwd: &[u8]) -> ! {
             restart_deadline: None,
             itimer: None,
             timers: Default::default(),
+            cpu_itimers: [None; 2],
             sigsuspend_saved: None,
             fpu: None,
             exe_path: Vec::new(),

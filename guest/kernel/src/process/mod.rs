@@ -153,6 +153,10 @@ pub struct Process {
     /// the host's) and its interval (0: once). Kept across exec, not
     /// inherited by a fork child, as on Linux.
     pub itimer: Option<(u64, u64)>,
+    /// ITIMER_VIRTUAL and ITIMER_PROF: the CPU time (ns) left and the
+    /// interval, counted down a tick at a time (`sched::tick`); kept
+    /// across exec, not inherited by a fork child, as on Linux.
+    pub cpu_itimers: [Option<(u64, u64)>; 2],
     /// POSIX timers (`timer_create`): not inherited by a fork child,
     /// deleted by exec.
     pub timers: ptimer::Timers,

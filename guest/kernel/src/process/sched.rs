@@ -300,6 +300,38 @@ fn fire_timers(sys: &mut System) {
     }
 }
 
+/// A tick of ring 3 for the running process `p`: its ITIMER_VIRTUAL and
+/// ITIMER_PROF count it down (ticks come only from ring 3, so the
+/// profiling timer counts user time alone: the kernel's share of a call
+/// is not measured), and send SIGVTALRM / SIGPROF when they run out.
+fn charge_tick(p: &mut Process) {
+    use super::signal::{bit, Fate, Info, SIGPROF, SIGVTALRM, SI_KERNEL};
+    for (i, sig) in [(0, SIGVTALRM), (1, SIGPROF)] {
+        let Some((left, interval)) = p.cpu_itimers[i] else {
+            continue;
+        };
+        let (rest, fired) = cpu_timer_step(left, interval, crate::arch::apic::TICK_NS);
+        p.cpu_itimers[i] = rest;
+        if fired && p.signals.send_info(sig, Info::user(SI_KERNEL, 0)) == Some(Fate::Kill) {
+            p.signals.pending |= bit(sig);
+        }
+    }
+}
+
+/// An interval timer of CPU time with `left` ns to go after `used` more:
+/// what remains (re-armed with `interval` once it runs out, the excess
+/// carried over as Linux does) and whether it ran out.
+pub fn cpu_timer_step(left: u64, interval: u64, used: u64) -> (Option<(u64, u64)>, bool) {
+    if used < left {
+        return (Some((left - used, interval)), false);
+    }
+    if interval == 0 {
+        return (None, true);
+    }
+    let over = (used - left) % interval;
+    (Some((interval - over, interval)), true)
+}
+
 /// Sends the signals of `p`'s POSIX timers that have expired at `now`
 /// (`ptimer`): one whose signal is still pending adds the expiry and the
 /// periods missed to that signal's overrun instead.
@@ -527,6 +559,7 @@ pub const SLICE_TICKS: u32 = 3;
 pub fn tick(frame: &mut TrapFrame) {
     let mut g = SYSTEM.lock();
     let Some(sys) = g.as_mut() else { return };
+    charge_tick(&mut sys.proc);
     fire_timers(sys);
     if RAN_TICKS.fetch_add(1, Ordering::Relaxed) + 1 >= SLICE_TICKS {
         RAN_TICKS.store(0, Ordering::Relaxed);

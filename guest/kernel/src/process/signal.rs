@@ -38,6 +38,8 @@ pub const SIGCHLD: u32 = 17;
 pub const SIGCONT: u32 = 18;
 pub const SIGSTOP: u32 = 19;
 pub const SIGURG: u32 = 23;
+pub const SIGVTALRM: u32 = 26;
+pub const SIGPROF: u32 = 27;
 pub const SIGWINCH: u32 = 28;
 /// The first real-time signal (the kernel's; the C libraries keep a few
 /// for themselves and call a later one SIGRTMIN).

@@ -137,6 +137,7 @@ fn spawn(
         restart_deadline: None,
         itimer: None,
         timers: Default::default(),
+        cpu_itimers: [None; 2],
         sigsuspend_saved: None,
         fpu: None,
         exe_path: sys.vfs.self_exe_mut().clone(),
