@@ -66,7 +66,7 @@ const STATUS: Record<string, number> = { hello: 42, exit: 44 };
  * a sleep or reach a program that computes): only TCG has one (a local
  * APIC; KVM runs without an in-kernel irqchip), so they run there always.
  */
-const NEEDS_TIMER = new Set(['preempt', 'interrupt']);
+const NEEDS_TIMER = new Set(['preempt', 'interrupt', 'posixtimer', 'rtsig', 'cputimer']);
 const TIMEOUT_MS = 90_000;
 const UNKNOWN_SYSCALL_NOTICE = /^kvmos: the program called an unknown system call \(number \d+\), which kvmos does not implement: it returned ENOSYS\n/gm;
 

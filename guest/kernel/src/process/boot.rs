@@ -239,6 +239,8 @@ pub fn run_init(info: &BootInfo, init: &[u8], cwd: &[u8]) -> ! {
             restart_done: 0,
             restart_deadline: None,
             itimer: None,
+            timers: Default::default(),
+            cpu_itimers: [None; 2],
             sigsuspend_saved: None,
             fpu: None,
             exe_path: Vec::new(),

@@ -110,18 +110,35 @@ pub fn build_frame(
     put(&mut b, MCONTEXT + FPSTATE * 8, fpstate);
     put(&mut b, SIGMASK, old_mask);
     if act.flags & SA_SIGINFO != 0 {
-        let i = INFO;
-        b[i..i + 4].copy_from_slice(&(sig as i32).to_le_bytes());
-        b[i + 8..i + 12].copy_from_slice(&info.code.to_le_bytes());
-        if info.fault {
-            put(&mut b, i + 16, info.addr);
+        b[INFO..INFO + SIGINFO_SIZE].copy_from_slice(&siginfo(sig, info));
+    }
+    b
+}
+
+/// The 128-byte `siginfo_t` of `sig` as Linux lays it out for x86-64.
+pub fn siginfo(sig: u32, info: &Info) -> [u8; SIGINFO_SIZE] {
+    let mut b = [0u8; SIGINFO_SIZE];
+    b[0..4].copy_from_slice(&(sig as i32).to_le_bytes());
+    b[8..12].copy_from_slice(&info.code.to_le_bytes());
+    if info.fault {
+        put(&mut b, 16, info.addr);
+    } else if info.code == super::ptimer::SI_TIMER {
+        b[16..20].copy_from_slice(&info.timer.to_le_bytes());
+        b[20..24].copy_from_slice(&info.overrun.to_le_bytes());
+        put(&mut b, 24, info.value);
+    } else {
+        b[16..20].copy_from_slice(&info.pid.to_le_bytes());
+        b[20..24].copy_from_slice(&info.uid.to_le_bytes());
+        if sig == super::signal::SIGCHLD {
+            b[24..28].copy_from_slice(&info.status.to_le_bytes());
         } else {
-            b[i + 16..i + 20].copy_from_slice(&info.pid.to_le_bytes());
-            b[i + 24..i + 28].copy_from_slice(&info.status.to_le_bytes());
+            put(&mut b, 24, info.value);
         }
     }
     b
 }
+
+pub const SIGINFO_SIZE: usize = 128;
 
 /// Where the FXSAVE area and the frame go, for the user's `rsp`.
 pub fn place(rsp: u64, act: &SigAction, alt: &StackT) -> (u64, u64) {
@@ -156,6 +173,13 @@ fn setup(sys: &mut System, frame: &mut TrapFrame, sig: u32) -> Result<(), BadFra
     let s = &sys.proc.signals;
     let act = s.actions[sig as usize - 1];
     let info = s.infos[sig as usize - 1];
+    if info.code == super::ptimer::SI_TIMER {
+        // timer_getoverrun reports the overrun of the signal delivered last.
+        if let Ok(t) = sys.proc.timers.get(info.timer) {
+            t.overrun_last = info.overrun;
+        }
+    }
+    let s = &sys.proc.signals;
     let old_mask = suspended.unwrap_or(s.blocked);
     let alt = s.altstack;
     if act.flags & SA_RESTORER == 0 {

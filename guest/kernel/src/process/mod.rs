@@ -27,6 +27,7 @@ pub mod fault;
 pub mod fd;
 pub mod mm;
 pub mod pipe;
+pub mod ptimer;
 pub mod sched;
 pub mod signal;
 pub mod spans;
@@ -152,6 +153,13 @@ pub struct Process {
     /// the host's) and its interval (0: once). Kept across exec, not
     /// inherited by a fork child, as on Linux.
     pub itimer: Option<(u64, u64)>,
+    /// ITIMER_VIRTUAL and ITIMER_PROF: the CPU time (ns) left and the
+    /// interval, counted down a tick at a time (`sched::tick`); kept
+    /// across exec, not inherited by a fork child, as on Linux.
+    pub cpu_itimers: [Option<(u64, u64)>; 2],
+    /// POSIX timers (`timer_create`): not inherited by a fork child,
+    /// deleted by exec.
+    pub timers: ptimer::Timers,
     /// The signal mask from before `rt_sigsuspend` replaced it: the first
     /// handler's frame holds it, so `rt_sigreturn` puts it back.
     pub sigsuspend_saved: Option<u64>,

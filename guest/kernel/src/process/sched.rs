@@ -75,6 +75,10 @@ pub enum Wait {
     Sleep(u64),
     /// `pause`: only a signal ends it.
     Signal,
+    /// `rt_sigtimedwait`: a signal of this set pending (taken by the
+    /// call, not delivered), or the monotonic clock (host ns) reaching the
+    /// deadline.
+    SigWait(u64, Option<u64>),
 }
 
 #[derive(Debug, Clone, Default)]
@@ -197,6 +201,10 @@ fn wait_ready(sys: &System, p: &Process, last_resort: bool) -> bool {
             Wait::Console => last_resort,
             Wait::Sleep(deadline) => crate::host::hypercall::clock().monotonic_ns >= *deadline,
             Wait::Signal => false,
+            Wait::SigWait(set, deadline) => {
+                p.signals.pending & set != 0
+                    || deadline.is_some_and(|d| crate::host::hypercall::clock().monotonic_ns >= d)
+            }
         },
     }
 }
@@ -249,10 +257,11 @@ fn earliest_wake(sys: &System, running: bool) -> Option<u64> {
     let wake = |p: &Process| {
         let sleep = match p.state {
             State::Blocked(Wait::Sleep(d)) => Some(d),
+            State::Blocked(Wait::SigWait(_, d)) => d,
             _ => None,
         };
         let timer = p.itimer.map(|t| t.0);
-        sleep.into_iter().chain(timer).min()
+        sleep.into_iter().chain(timer).chain(p.timers.earliest()).min()
     };
     let others = sys.others.iter().filter_map(|p| wake(p));
     let mine = if running { wake(&sys.proc) } else { None };
@@ -265,7 +274,12 @@ fn earliest_wake(sys: &System, running: bool) -> Option<u64> {
 /// blocked one), through `deliver` like any fatal signal.
 fn fire_timers(sys: &mut System) {
     use super::signal::{bit, Fate, Info, SIGALRM, SI_KERNEL};
-    if !sys.others.iter().chain(core::iter::once(&sys.proc)).any(|p| p.itimer.is_some()) {
+    if !sys
+        .others
+        .iter()
+        .chain(core::iter::once(&sys.proc))
+        .any(|p| p.itimer.is_some() || p.timers.any_armed())
+    {
         return;
     }
     let now = crate::host::hypercall::clock().monotonic_ns;
@@ -279,6 +293,69 @@ fn fire_timers(sys: &mut System) {
         p.itimer = (interval > 0).then(|| (now.saturating_add(interval), interval));
         if p.signals.send_info(SIGALRM, Info::user(SI_KERNEL, 0)) == Some(Fate::Kill) {
             p.signals.pending |= bit(SIGALRM);
+        }
+    }
+    for p in sys.others.iter_mut().chain(core::iter::once(&mut sys.proc)) {
+        fire_posix_timers(p, now);
+    }
+}
+
+/// A tick of ring 3 for the running process `p`: its ITIMER_VIRTUAL and
+/// ITIMER_PROF count it down (ticks come only from ring 3, so the
+/// profiling timer counts user time alone: the kernel's share of a call
+/// is not measured), and send SIGVTALRM / SIGPROF when they run out.
+fn charge_tick(p: &mut Process) {
+    use super::signal::{bit, Fate, Info, SIGPROF, SIGVTALRM, SI_KERNEL};
+    for (i, sig) in [(0, SIGVTALRM), (1, SIGPROF)] {
+        let Some((left, interval)) = p.cpu_itimers[i] else {
+            continue;
+        };
+        let (rest, fired) = cpu_timer_step(left, interval, crate::arch::apic::TICK_NS);
+        p.cpu_itimers[i] = rest;
+        if fired && p.signals.send_info(sig, Info::user(SI_KERNEL, 0)) == Some(Fate::Kill) {
+            p.signals.pending |= bit(sig);
+        }
+    }
+}
+
+/// An interval timer of CPU time with `left` ns to go after `used` more:
+/// what remains (re-armed with `interval` once it runs out, the excess
+/// carried over as Linux does) and whether it ran out.
+pub fn cpu_timer_step(left: u64, interval: u64, used: u64) -> (Option<(u64, u64)>, bool) {
+    if used < left {
+        return (Some((left - used, interval)), false);
+    }
+    if interval == 0 {
+        return (None, true);
+    }
+    let over = (used - left) % interval;
+    (Some((interval - over, interval)), true)
+}
+
+/// Sends the signals of `p`'s POSIX timers that have expired at `now`
+/// (`ptimer`): one whose signal is still pending adds the expiry and the
+/// periods missed to that signal's overrun instead.
+fn fire_posix_timers(p: &mut Process, now: u64) {
+    use super::ptimer::{add_overrun, SI_TIMER};
+    use super::signal::{bit, Fate, Info};
+    for t in p.timers.list.iter_mut().filter(|t| t.signo != 0) {
+        let Some(missed) = t.expire(now) else {
+            continue;
+        };
+        let sig = t.signo;
+        if let Some(queued) = p.signals.pending_from_timer(sig, t.id) {
+            queued.overrun = add_overrun(queued.overrun, missed.saturating_add(1));
+            continue;
+        }
+        let info = Info {
+            code: SI_TIMER,
+            timer: t.id,
+            overrun: add_overrun(0, missed),
+            value: t.value,
+            ..Default::default()
+        };
+        if p.signals.send_info(sig, info) == Some(Fate::Kill) {
+            p.signals.pending |= bit(sig);
         }
     }
 }
@@ -370,7 +447,12 @@ fn interrupting(p: &Process) -> Option<bool> {
         return None;
     }
     let s = &p.signals;
-    let mut ready = s.pending & !s.blocked;
+    // The signals a sigtimedwait waits for are its to take.
+    let waited = match w {
+        Wait::SigWait(set, _) => *set,
+        _ => 0,
+    };
+    let mut ready = s.pending & !s.blocked & !waited;
     while ready != 0 {
         let sig = ready.trailing_zeros() + 1;
         ready &= !bit(sig);
@@ -477,6 +559,7 @@ pub const SLICE_TICKS: u32 = 3;
 pub fn tick(frame: &mut TrapFrame) {
     let mut g = SYSTEM.lock();
     let Some(sys) = g.as_mut() else { return };
+    charge_tick(&mut sys.proc);
     fire_timers(sys);
     if RAN_TICKS.fetch_add(1, Ordering::Relaxed) + 1 >= SLICE_TICKS {
         RAN_TICKS.store(0, Ordering::Relaxed);

@@ -96,6 +96,8 @@ fn exec_at(dirfd: u64, path: u64, argv: u64, envp: u64, flags: u64) -> Result<us
                 a.handler = SIG_DFL;
             }
         }
+        // POSIX timers do not survive exec (Linux's exit_itimers).
+        proc.timers = Default::default();
         proc.signals.altstack = StackT {
             flags: SS_DISABLE,
             ..StackT::default()

@@ -48,6 +48,7 @@ pub mod sysinfo;
 mod termios;
 mod thread;
 pub mod time;
+mod timer;
 mod umask;
 pub mod uname;
 pub mod user_ptr;
@@ -193,6 +194,7 @@ pub mod nr {
         GETSID = 124,
         RT_SIGPENDING = 127,
         RT_SIGTIMEDWAIT = 128,
+        RT_SIGQUEUEINFO = 129,
         RT_SIGSUSPEND = 130,
         SIGALTSTACK = 131,
         UTIME = 132,
@@ -228,6 +230,11 @@ pub mod nr {
         GETDENTS64 = 217,
         SET_TID_ADDRESS = 218,
         FADVISE64 = 221,
+        TIMER_CREATE = 222,
+        TIMER_SETTIME = 223,
+        TIMER_GETTIME = 224,
+        TIMER_GETOVERRUN = 225,
+        TIMER_DELETE = 226,
         CLOCK_GETTIME = 228,
         CLOCK_GETRES = 229,
         CLOCK_NANOSLEEP = 230,

@@ -119,11 +119,13 @@ fn act_on_unblocked(sys: &mut System) {
                 return;
             }
             Fate::Kill => {
-                sys.proc.signals.pending &= !bit(sig);
+                sys.proc.signals.take(sig);
                 die_of(sys, sig);
                 return;
             }
-            Fate::Discard => sys.proc.signals.pending &= !bit(sig),
+            Fate::Discard => {
+                sys.proc.signals.take(sig);
+            }
         }
     }
 }
@@ -294,5 +296,96 @@ pub(super) fn tgkill(a: &Args) -> Result<usize, Errno> {
         } else {
             Err(Errno::ESRCH)
         }
+    })
+}
+
+/// `rt_sigqueueinfo`: `sig` with the caller's `siginfo` (its si_code,
+/// si_pid, si_uid and si_value are what the handler sees). To another
+/// process only codes a program may forge (negative ones but SI_TKILL),
+/// as Linux allows; EAGAIN when the real-time queue is full.
+pub(super) fn rt_sigqueueinfo(a: &Args) -> Result<usize, Errno> {
+    let (pid, sig, uinfo) = (a[0] as i32, a[1], a[2]);
+    process::with(|sys| {
+        let raw: [u64; 16] = UserPtr::new(uinfo).read(&sys.proc.mm)?;
+        let word = |i: usize| raw[i];
+        let info = Info {
+            code: (word(1) & 0xffff_ffff) as u32 as i32,
+            pid: (word(2) & 0xffff_ffff) as u32,
+            uid: (word(2) >> 32) as u32,
+            value: word(3),
+            ..Info::default()
+        };
+        let me = pid as u32 == sys.proc.pid;
+        if (info.code >= 0 || info.code == SI_TKILL) && !me {
+            return Err(Errno::EPERM);
+        }
+        let other = if me {
+            None
+        } else {
+            Some(
+                sys.others
+                    .iter()
+                    .position(|p| pid > 0 && p.pid == pid as u32)
+                    .ok_or(Errno::ESRCH)?,
+            )
+        };
+        if sig == 0 {
+            return Ok(0);
+        }
+        let sig = valid(sig)? as u32;
+        let target = match other {
+            Some(i) => &mut sys.others[i].signals,
+            None => &mut sys.proc.signals,
+        };
+        if sig >= SIGRTMIN && !target.can_queue() {
+            return Err(Errno::EAGAIN);
+        }
+        match (other, target.send_info(sig, info)) {
+            (Some(i), Some(Fate::Kill)) => process::sched::kill_other(sys, i, Status::Signaled(sig)),
+            (None, Some(Fate::Kill)) => die_of(sys, sig),
+            (None, Some(Fate::Handler)) => process::sched::signal_pending(),
+            _ => {}
+        }
+        Ok(0)
+    })
+}
+
+/// `rt_sigtimedwait` (sigwaitinfo, sigtimedwait): takes the lowest
+/// pending signal of the set (a real-time one in the order sent) and
+/// returns it, its `siginfo` written; else blocks until one comes (the
+/// set's signals should be blocked, as POSIX asks), the timeout passes
+/// (EAGAIN; a zero one polls) or another signal runs a handler (EINTR).
+pub(super) fn rt_sigtimedwait(a: &Args) -> Result<usize, Errno> {
+    let (uset, uinfo, uts, size) = (a[0], a[1], a[2], a[3]);
+    if size != SIGSET_SIZE {
+        return Err(Errno::EINVAL);
+    }
+    let set = process::with_value(|sys| UserPtr::<u64>::new(uset).read(&sys.proc.mm))? & !UNBLOCKABLE;
+    let timeout = if uts != 0 {
+        Some(super::time::read_timespec(uts)?.to_ns())
+    } else {
+        None
+    };
+    let now = crate::host::hypercall::clock().monotonic_ns;
+    process::with(|sys| {
+        // The deadline set when the call first blocked holds across its
+        // restarts.
+        let deadline = sys.proc.restart_deadline.take();
+        let ready = sys.proc.signals.pending & set;
+        if ready != 0 {
+            let sig = ready.trailing_zeros() + 1;
+            let info = sys.proc.signals.take(sig);
+            if uinfo != 0 {
+                let bytes = process::deliver::siginfo(sig, &info);
+                UserPtr::<u8>::new(uinfo).copy_to_user(&sys.proc.mm, &bytes)?;
+            }
+            return Ok(sig as usize);
+        }
+        let deadline = deadline.or_else(|| timeout.map(|t| now.saturating_add(t)));
+        if deadline.is_some_and(|d| now >= d) {
+            return Err(Errno::EAGAIN);
+        }
+        sys.proc.restart_deadline = deadline;
+        Err(process::sched::block(sys, process::sched::Wait::SigWait(set, deadline)))
     })
 }

@@ -408,13 +408,41 @@ fn set_itimer(new: Itimerval) -> Result<Itimerval, Errno> {
     })
 }
 
-/// `setitimer`: ITIMER_REAL only (SIGALRM when it expires; the virtual
-/// and profiling timers are EINVAL here). A null new value disarms, as
-/// Linux still accepts.
-pub(super) fn setitimer(a: &Args) -> Result<usize, Errno> {
-    if a[0] != ITIMER_REAL {
-        return Err(Errno::EINVAL);
+const ITIMER_VIRTUAL: u64 = 1;
+const ITIMER_PROF: u64 = 2;
+
+/// Which of the CPU-time timers `which` is (`Process::cpu_itimers`);
+/// EINVAL for an unknown one, and for both where there is no tick to
+/// count CPU time with (KVM: `apic::timer_running`).
+fn cpu_timer(which: u64) -> Result<usize, Errno> {
+    match which {
+        ITIMER_VIRTUAL | ITIMER_PROF if crate::arch::apic::timer_running() => {
+            Ok(which as usize - 1)
+        }
+        _ => Err(Errno::EINVAL),
     }
+}
+
+/// A CPU-time timer as `getitimer` reports it.
+fn cpu_itimer_now(timer: Option<(u64, u64)>) -> Itimerval {
+    match timer {
+        None => Itimerval::default(),
+        Some((left, interval)) => Itimerval {
+            interval: Timeval::from_ns(interval),
+            value: Timeval::from_ns(left),
+        },
+    }
+}
+
+/// `setitimer`: ITIMER_REAL (SIGALRM when it expires) and, with the
+/// tick, ITIMER_VIRTUAL and ITIMER_PROF (SIGVTALRM, SIGPROF after that
+/// much CPU time). A null new value disarms, as Linux still accepts.
+pub(super) fn setitimer(a: &Args) -> Result<usize, Errno> {
+    let cpu = if a[0] == ITIMER_REAL {
+        None
+    } else {
+        Some(cpu_timer(a[0])?)
+    };
     let new = if a[1] == 0 {
         Itimerval::default()
     } else {
@@ -428,7 +456,21 @@ pub(super) fn setitimer(a: &Args) -> Result<usize, Errno> {
     if !new.value.is_valid() || !new.interval.is_valid() {
         return Err(Errno::EINVAL);
     }
-    let old = set_itimer(new)?;
+    let old = match cpu {
+        None => set_itimer(new)?,
+        Some(i) => process::with_value(|sys| {
+            let slot = &mut sys.proc.cpu_itimers[i];
+            let old = cpu_itimer_now(*slot);
+            let value = new.value.to_ns();
+            // Linux adds a tick to the value (set_cpu_itimer): the tick
+            // under way is not counted as a whole.
+            *slot = (value > 0).then(|| {
+                let with_tick = value.saturating_add(crate::arch::apic::TICK_NS);
+                (with_tick, new.interval.to_ns())
+            });
+            Ok(old)
+        })?,
+    };
     if a[2] != 0 {
         process::with(|sys| {
             UserPtr::new(a[2]).copy_to_user(&sys.proc.mm, &[old])?;
@@ -438,14 +480,19 @@ pub(super) fn setitimer(a: &Args) -> Result<usize, Errno> {
     Ok(0)
 }
 
-/// `getitimer`: ITIMER_REAL only, as `setitimer`.
+/// `getitimer`: the timers `setitimer` sets.
 pub(super) fn getitimer(a: &Args) -> Result<usize, Errno> {
-    if a[0] != ITIMER_REAL {
-        return Err(Errno::EINVAL);
-    }
+    let cpu = if a[0] == ITIMER_REAL {
+        None
+    } else {
+        Some(cpu_timer(a[0])?)
+    };
     let now = hypercall::clock().monotonic_ns;
     process::with(|sys| {
-        let v = itimer_now(sys.proc.itimer, now);
+        let v = match cpu {
+            None => itimer_now(sys.proc.itimer, now),
+            Some(i) => cpu_itimer_now(sys.proc.cpu_itimers[i]),
+        };
         UserPtr::new(a[1]).copy_to_user(&sys.proc.mm, &[v])?;
         Ok(0)
     })
@@ -497,6 +544,16 @@ mod itimer_tests {
         assert_eq!(Timeval { sec: 2, usec: 5 }.to_ns(), 2_000_005_000);
         assert!(!Timeval { sec: 0, usec: 1_000_000 }.is_valid());
         assert!(!Timeval { sec: -1, usec: 0 }.is_valid());
+    }
+
+    #[test]
+    fn cpu_timers_count_down_and_rearm_with_the_excess_carried() {
+        use crate::process::sched::cpu_timer_step;
+        assert_eq!(cpu_timer_step(10, 0, 4), (Some((6, 0)), false));
+        assert_eq!(cpu_timer_step(4, 0, 4), (None, true));
+        assert_eq!(cpu_timer_step(3, 5, 4), (Some((4, 5)), true));
+        assert_eq!(cpu_timer_step(1, 2, 4), (Some((1, 2)), true), "one signal a tick");
+        assert_eq!(cpu_itimer_now(Some((2_500_000_001, 0))).value.usec, 500_001);
     }
 
     #[test]
