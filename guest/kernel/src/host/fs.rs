@@ -876,6 +876,22 @@ static BOUNCE: Global<Bounce> = Global::new(Bounce([0; BOUNCE_SIZE]));
 pub fn fs_read_to(mount: u32, path: &[u8], off: u64, dst: &mut [u8]) -> Result<usize, Errno> {
     HOST.read_to(&mut BOUNCE.lock().0, mount, path, off, dst)
 }
+/// `read` of up to `len` bytes (at most the bounce buffer) at `off` into
+/// the bounce buffer, whose bytes are handed to `take` while it is held:
+/// the reader copies them once, to where they go (ring 0 is emulated on
+/// PVM: no copy in between).
+pub fn fs_read_with<R>(
+    mount: u32,
+    path: &[u8],
+    off: u64,
+    len: usize,
+    take: impl FnOnce(&[u8]) -> R,
+) -> Result<R, Errno> {
+    let bounce = BOUNCE.lock();
+    let want = len.min(BOUNCE_SIZE);
+    let n = HOST.read(mount, path, off, HOST.0.phys(bounce.0.as_ptr()), want as u64)?;
+    Ok(take(&bounce.0[..n]))
+}
 /// `write` of kernel memory ([`Client::write_from`]).
 pub fn fs_write_from(mount: u32, path: &[u8], at: WriteAt, src: &[u8]) -> Result<usize, Errno> {
     HOST.write_from(mount, path, at, src)

@@ -285,23 +285,23 @@ impl<'a> Vfs<'a> {
             return copy(Source::Phys(phys + off), n);
         }
         let path = self.host_path(id);
-        let mut buf = vec![0u8; len.min(CHUNK)];
         let mut done = 0;
         while done < len {
             let want = (len - done).min(CHUNK);
-            let n = match client::fs_read_to(h.mount, &path, off + done as u64, &mut buf[..want]) {
-                Ok(n) => n,
+            let step = client::fs_read_with(h.mount, &path, off + done as u64, want, |bytes| {
+                if bytes.is_empty() {
+                    return Ok((0, 0));
+                }
+                copy(Source::Bytes(bytes), bytes.len()).map(|took| (bytes.len(), took))
+            });
+            let (n, took) = match step.and_then(|r| r) {
+                Ok(r) => r,
                 Err(e) if done == 0 => return Err(e),
                 Err(_) => break,
             };
             if n == 0 {
                 break;
             }
-            let took = match copy(Source::Bytes(&buf[..n]), n) {
-                Ok(t) => t,
-                Err(e) if done == 0 => return Err(e),
-                Err(_) => break,
-            };
             done += took;
             if took < n || n < want {
                 break;

@@ -1120,41 +1120,26 @@ impl<'a> Vfs<'a> {
             return Err(Errno::EPERM);
         }
         self.writable(dir)?;
-        if let FsKind::Host { id, .. } = self.fs_kind(dir) {
-            self.commit(dir, Change::Link { target, dir, name })?;
-            let now = (self.clock)();
-            let t = self.node(target);
-            let node = Node {
-                name: Cow::Owned(name.to_vec()),
-                parent: dir,
-                fs: t.fs,
-                mounted: None,
-                seq: 0,
-                mode: t.mode,
-                uid: t.uid,
-                gid: t.gid,
-                times: t.times,
-                kind: Kind::Host,
-            };
-            let new = self.add_child(dir, node);
-            self.host_created(new, id, false);
-            // The target's link count and ctime changed on the host.
-            if let Some(h) = self.host.get_mut(&target) {
-                h.stat = None;
+        let host = match self.fs_kind(dir) {
+            FsKind::Host { id, .. } => Some(id),
+            _ => None,
+        };
+        // A tmpfs link shares the inode; a host file's is on the host.
+        let inode = match host {
+            Some(_) => None,
+            None => {
+                let inode = self.inode(target).ok_or(Errno::EPERM)?;
+                if inode.borrow().nlink == 0 {
+                    // An unlinked file cannot get a name back (linkat with
+                    // AT_EMPTY_PATH of an O_TMPFILE aside).
+                    return Err(Errno::ENOENT);
+                }
+                Some(inode)
             }
-            let _ = self.ensure_attrs(target);
-            self.touch_dir(dir, now);
-            return Ok(new);
-        }
-        let inode = self.inode(target).ok_or(Errno::EPERM)?;
-        if inode.borrow().nlink == 0 {
-            // An unlinked file cannot get a name back (linkat with
-            // AT_EMPTY_PATH of an O_TMPFILE aside).
-            return Err(Errno::ENOENT);
-        }
+        };
         self.commit(dir, Change::Link { target, dir, name })?;
         let now = (self.clock)();
-        {
+        if let Some(inode) = &inode {
             let mut i = inode.borrow_mut();
             i.nlink += 1;
             i.times.ctime = now;
@@ -1170,9 +1155,17 @@ impl<'a> Vfs<'a> {
             uid: t.uid,
             gid: t.gid,
             times: t.times,
-            kind: Kind::Mem(Handle::Linked(inode)),
+            kind: inode.map_or(Kind::Host, |i| Kind::Mem(Handle::Linked(i))),
         };
         let id = self.add_child(dir, node);
+        if let Some(mount) = host {
+            self.host_created(id, mount, false);
+            // The target's link count and ctime changed on the host.
+            if let Some(h) = self.host.get_mut(&target) {
+                h.stat = None;
+            }
+            let _ = self.ensure_attrs(target);
+        }
         self.touch_dir(dir, now);
         Ok(id)
     }
