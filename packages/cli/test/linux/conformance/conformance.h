@@ -55,6 +55,7 @@ static __attribute__((unused)) const char *errname(int e)
 	E_(ETIME) E_(EOVERFLOW) E_(EBADFD) E_(EILSEQ) E_(ENOTSOCK)
 	E_(EOPNOTSUPP) E_(EAFNOSUPPORT) E_(ETIMEDOUT) E_(ECANCELED)
 	E_(ESTALE) E_(EDQUOT) E_(EPROTO) E_(EBADMSG) E_(EMSGSIZE)
+	E_(EOWNERDEAD) E_(ENOTRECOVERABLE)
 #undef E_
 	case 0: return "0";
 	}
