@@ -214,6 +214,8 @@ pub fn run_init(info: &BootInfo, init: &[u8], cwd: &[u8]) -> ! {
         vfs,
         proc: Box::new(Process {
             pid: 1,
+            tid: 1,
+            holds: true,
             ppid: 0,
             pgid: 1,
             mm: image.mm,

@@ -25,6 +25,7 @@ pub mod elf;
 pub mod exec;
 pub mod fault;
 pub mod fd;
+pub mod futex;
 pub mod mm;
 pub mod pipe;
 pub mod ptimer;
@@ -104,8 +105,22 @@ pub const DEFAULT_RLIMITS: [Rlimit; RLIM_NLIMITS] = {
     r
 };
 
+/// A task: one thread of a process. Threads of one process (the same
+/// `pid`, their thread group) share its address space, descriptors,
+/// working directory, umask, limits and timers: the running thread holds
+/// them (`holds`) and `sched` hands them over on a switch between threads
+/// of one process, so a system call always finds them in `System::proc`
+/// (see `sched`, "Threads"). Signal dispositions are copied into every
+/// thread and changed in all of them at once.
 pub struct Process {
+    /// The process id (the thread group's: the first thread's tid).
     pub pid: u32,
+    /// The thread id (`gettid`; equal to `pid` for the first thread).
+    pub tid: u32,
+    /// Holds its process's shared state (`mm`, `fds`, `cwd`, `umask`,
+    /// `rlimits`, timers); the other threads of the process have empty
+    /// placeholders there until they run.
+    pub holds: bool,
     /// The parent (0 for process 1, as on Linux).
     pub ppid: u32,
     /// Process group (inherited; `setpgid`, `setsid`).

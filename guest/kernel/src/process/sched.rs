@@ -46,6 +46,22 @@
 //!   preempts: a process runs until it blocks, as before.
 //! * A switch saves the user's FPU/SSE state (FXSAVE) of the process that
 //!   stops and restores that of the one that runs.
+//!
+//! # Threads
+//!
+//! The scheduler's unit is a task (`Process`): a thread. Threads of one
+//! process share one address space, one descriptor table and the rest of
+//! `Process::holds`; instead of reference counting all of that (and
+//! borrowing it at every use), the running thread *holds* it: a switch
+//! to a thread whose process's state another thread holds moves it over
+//! (`take_shared`: a few pointer swaps). So every system call finds it in
+//! `System::proc`, as before threads. A thread that exits hands it to a
+//! sibling; the last one ends the process.
+//!
+//! A futex wait (`futex`) blocks on `Wait::Futex`; a wake ends the
+//! waiter's call itself (`finish`: its saved registers get past the
+//! `syscall` with the result), since a restarted wait would test the
+//! futex word again and see it changed.
 
 use super::mm::Mm;
 use super::table::{Status, Which};
@@ -79,6 +95,9 @@ pub enum Wait {
     /// call, not delivered), or the monotonic clock (host ns) reaching the
     /// deadline.
     SigWait(u64, Option<u64>),
+    /// A futex wake (`futex::wake`, which ends the call), or the deadline
+    /// (monotonic host ns: the call restarts and times out).
+    Futex(super::futex::Waiter),
 }
 
 #[derive(Debug, Clone, Default)]
@@ -99,6 +118,11 @@ pub const VFORK: u8 = 4;
 pub const SIGNAL: u8 = 5;
 /// `rt_sigreturn`: restore the registers from the signal frame.
 pub const SIGRETURN: u8 = 6;
+/// `exit` of one thread (`ARG`: the status); the last one ends the
+/// process.
+pub const EXIT_THREAD: u8 = 7;
+/// `sched_yield`: the next ready task runs (the caller goes to the back).
+pub const YIELD: u8 = 8;
 
 /// Read by the #UD fast path after each system call (`arch::syscall`):
 /// non-zero sends the trap through `after_trap`. The number of the
@@ -156,6 +180,27 @@ pub fn exit_current(status: Status) {
     set(EXIT, encode(status));
 }
 
+/// The running thread ends with exit code `code` when the current call
+/// returns (its process too if it is the last thread).
+pub fn exit_thread(code: u8) {
+    set(EXIT_THREAD, code as u64);
+}
+
+/// The running task gives way to the next ready one (`sched_yield`).
+pub fn yield_now() {
+    set(YIELD, 0);
+}
+
+/// Ends the blocked call of `p` (not running) with `ret` (a raw return
+/// value): its saved registers go past the `syscall` instead of back on
+/// it, and it is ready.
+pub fn finish(p: &mut Process, ret: u64) {
+    p.regs.rip += 2;
+    p.regs.rax = ret;
+    p.state = State::Ready;
+    p.restart_deadline = None;
+}
+
 /// The running process has a signal to deliver: the trap goes through
 /// `after_trap` (which delivers after anything else asked for).
 pub fn signal_pending() {
@@ -205,6 +250,9 @@ fn wait_ready(sys: &System, p: &Process, last_resort: bool) -> bool {
                 p.signals.pending & set != 0
                     || deadline.is_some_and(|d| crate::host::hypercall::clock().monotonic_ns >= d)
             }
+            Wait::Futex(w) => w
+                .deadline
+                .is_some_and(|d| crate::host::hypercall::clock().monotonic_ns >= d),
         },
     }
 }
@@ -258,6 +306,7 @@ fn earliest_wake(sys: &System, running: bool) -> Option<u64> {
         let sleep = match p.state {
             State::Blocked(Wait::Sleep(d)) => Some(d),
             State::Blocked(Wait::SigWait(_, d)) => d,
+            State::Blocked(Wait::Futex(ref w)) => w.deadline,
             _ => None,
         };
         let timer = p.itimer.map(|t| t.0);
@@ -372,13 +421,14 @@ fn idle_until(deadline: u64) {
     }
 }
 
-/// Where a process with this pid is: running, or at this index of
-/// `others`.
-enum Where {
+/// Where a task is: running, or at this index of `others`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Where {
     Running,
     Other(usize),
 }
 
+/// A thread of process `pid` (the running one if it is one of them).
 fn find(sys: &System, pid: u32) -> Option<Where> {
     if sys.proc.pid == pid {
         return Some(Where::Running);
@@ -396,9 +446,97 @@ pub fn find_mut(sys: &mut System, pid: u32) -> Option<&mut Process> {
     }
 }
 
-/// Whether `pid` is taken (a live process or a zombie).
+/// Where thread `tid` is.
+pub fn find_tid(sys: &System, tid: u32) -> Option<Where> {
+    if sys.proc.tid == tid {
+        return Some(Where::Running);
+    }
+    sys.others.iter().position(|p| p.tid == tid).map(Where::Other)
+}
+
+pub fn task_mut(sys: &mut System, w: Where) -> &mut Process {
+    match w {
+        Where::Running => &mut sys.proc,
+        Where::Other(i) => &mut sys.others[i],
+    }
+}
+
+/// Whether `pid` is taken (a live process or thread, or a zombie).
 pub fn pid_in_use(sys: &System, pid: u32) -> bool {
-    find(sys, pid).is_some() || sys.zombies.contains(pid)
+    find(sys, pid).is_some() || find_tid(sys, pid).is_some() || sys.zombies.contains(pid)
+}
+
+/// The thread of process `pid` that takes a signal sent to the process,
+/// as Linux chooses: one waiting for it in `rt_sigtimedwait`, else the
+/// first thread if it does not block it, else another that does not,
+/// else the first (where it stays pending). None: no such process.
+pub fn pick_thread(sys: &System, pid: u32, sig: u32) -> Option<Where> {
+    let b = super::signal::bit(sig);
+    let tasks = || {
+        core::iter::once((Where::Running, &*sys.proc))
+            .chain(sys.others.iter().enumerate().map(|(i, p)| (Where::Other(i), &**p)))
+            .filter(move |(_, p)| p.pid == pid)
+    };
+    let waiting = |p: &Process| matches!(p.state, State::Blocked(Wait::SigWait(set, _)) if set & b != 0);
+    let leader = tasks().find(|(_, p)| p.tid == pid).or_else(|| tasks().next())?;
+    tasks()
+        .find(|(_, p)| waiting(p))
+        .or_else(|| Some(leader).filter(|(_, p)| p.signals.blocked & b == 0))
+        .or_else(|| tasks().find(|(_, p)| p.signals.blocked & b == 0))
+        .or(Some(leader))
+        .map(|(w, _)| w)
+}
+
+/// Whether process `pid` has threads other than the running one.
+pub fn has_siblings(sys: &System) -> bool {
+    let pid = sys.proc.pid;
+    sys.others.iter().any(|p| p.pid == pid)
+}
+
+/// Gives the running thread its process's shared state if another
+/// thread of it holds that (the running thread always holds it).
+fn take_shared(sys: &mut System) {
+    if sys.proc.holds {
+        return;
+    }
+    let pid = sys.proc.pid;
+    if let Some(h) = sys.others.iter_mut().find(|p| p.pid == pid && p.holds) {
+        hand_over(h, &mut sys.proc);
+    }
+}
+
+/// Moves a process's shared state (`Process::holds`) from one of its
+/// threads to another (which leaves its empty placeholders with `from`).
+pub fn hand_over(from: &mut Process, to: &mut Process) {
+    core::mem::swap(&mut from.mm, &mut to.mm);
+    core::mem::swap(&mut from.fds, &mut to.fds);
+    core::mem::swap(&mut from.cwd, &mut to.cwd);
+    core::mem::swap(&mut from.umask, &mut to.umask);
+    core::mem::swap(&mut from.rlimits, &mut to.rlimits);
+    core::mem::swap(&mut from.itimer, &mut to.itimer);
+    core::mem::swap(&mut from.cpu_itimers, &mut to.cpu_itimers);
+    core::mem::swap(&mut from.timers, &mut to.timers);
+    from.holds = false;
+    to.holds = true;
+}
+
+/// The other threads of the running process end (`exit_group`, a fatal
+/// signal, `execve`), without a trace: the process goes on or ends as
+/// one. Their placeholders are freed.
+pub fn kill_siblings(sys: &mut System) {
+    let pid = sys.proc.pid;
+    let mut k = 0;
+    while k < sys.others.len() {
+        if sys.others[k].pid == pid {
+            let t = sys.others.remove(k);
+            let Process { mm, fds, .. } = *t;
+            drop(fds);
+            mm.release();
+        } else {
+            k += 1;
+        }
+    }
+    bump();
 }
 
 /// Whether `parent` has a live or zombie child that `which` selects.
@@ -461,10 +599,12 @@ fn interrupting(p: &Process) -> Option<bool> {
             Fate::Kill => return Some(false),
             Fate::Handler => {
                 let sa_restart = s.actions[sig as usize - 1].flags & SA_RESTART != 0;
+                // A futex wait without a timeout restarts (Linux's
+                // ERESTARTSYS); with one it ends (ERESTART_RESTARTBLOCK).
                 let restartable = matches!(
                     w,
                     Wait::PipeRead(_) | Wait::PipeWrite(_) | Wait::Child(_) | Wait::Console
-                );
+                ) || matches!(w, Wait::Futex(f) if f.deadline.is_none());
                 // A pipe write that wrote some bytes returns them instead.
                 return Some(sa_restart && restartable && p.restart_done == 0);
             }
@@ -534,6 +674,7 @@ fn run(sys: &mut System, i: usize, frame: &mut TrapFrame) {
     core::mem::swap(&mut prev.exe_path, sys.vfs.self_exe_mut());
     core::mem::swap(sys.vfs.self_exe_mut(), &mut sys.proc.exe_path);
     sys.others.push(prev);
+    take_shared(sys);
     load(sys, frame);
 }
 
@@ -621,7 +762,7 @@ pub fn after_trap(frame: &mut TrapFrame) {
         }
         FORK | VFORK => {
             let pid = arg as u32;
-            if let Some(child) = sys.others.iter_mut().find(|p| p.pid == pid) {
+            if let Some(child) = sys.others.iter_mut().find(|p| p.tid == pid) {
                 let sp = child.regs.rsp;
                 // The child starts with the parent's FPU/SSE state.
                 save_fpu(child);
@@ -634,13 +775,18 @@ pub fn after_trap(frame: &mut TrapFrame) {
             if what == VFORK {
                 sys.proc.state = State::Blocked(Wait::Vfork(pid));
                 sys.proc.regs = *frame;
-                match sys.others.iter().position(|p| p.pid == pid) {
+                match sys.others.iter().position(|p| p.tid == pid) {
                     Some(i) => run(sys, i, frame),
                     None => load(sys, frame),
                 }
             }
         }
         EXIT => exit_running(sys, frame, decode(arg)),
+        EXIT_THREAD => exit_thread_running(sys, frame, arg as u8),
+        YIELD => {
+            RAN_TICKS.store(0, Ordering::Relaxed);
+            switch_away(sys, frame);
+        }
         SIGRETURN if super::deliver::sigreturn(sys, frame).is_err() => {
             signal_death(sys, frame, super::signal::SIGSEGV);
         }
@@ -674,8 +820,9 @@ pub fn vfork_done(sys: &mut System, parent: u32, mm: Mm) -> Mm {
     if parent == 0 {
         return mm;
     }
-    match find_mut(sys, parent) {
-        Some(p) => {
+    match find_tid(sys, parent) {
+        Some(w) => {
+            let p = task_mut(sys, w);
             p.state = State::Ready;
             core::mem::replace(&mut p.mm, mm)
         }
@@ -696,8 +843,9 @@ fn bury(sys: &mut System, pid: u32, ppid: u32, pgid: u32, status: Status) {
         sys.proc.ppid = 1;
     }
     sys.zombies.reparent(pid, 1);
-    let running = sys.proc.pid == ppid;
-    if let Some(p) = find_mut(sys, ppid) {
+    if let Some(w) = pick_thread(sys, ppid, super::signal::SIGCHLD) {
+        let running = w == Where::Running;
+        let p = task_mut(sys, w);
         let (code, st) = status.siginfo();
         let info = super::signal::Info {
             code,
@@ -740,10 +888,11 @@ fn exit_running(sys: &mut System, frame: &mut TrapFrame, status: Status) {
     }
     // Descriptors first: pipe readers may see end of file now.
     drop(core::mem::take(&mut sys.proc.fds));
+    kill_siblings(sys);
     let parent = core::mem::replace(&mut sys.proc.vfork_parent, 0);
     if parent != 0 {
-        if let Some(p) = find_mut(sys, parent) {
-            p.state = State::Ready;
+        if let Some(w) = find_tid(sys, parent) {
+            task_mut(sys, w).state = State::Ready;
         }
     }
     // A zombie now: a parent in wait4 can go ahead.
@@ -759,31 +908,76 @@ fn exit_running(sys: &mut System, frame: &mut TrapFrame, status: Status) {
     // A vfork child hands its parent's address space back (the space is
     // still live: released only after the switch below).
     let leftover = vfork_done(sys, parent, dead.mm);
+    take_shared(sys);
     load(sys, frame);
     leftover.release();
 }
 
+/// The running thread exits with `code` (`exit`): the last thread of a
+/// process ends it (`exit_running`); another one wakes a joiner
+/// (CLONE_CHILD_CLEARTID: 0 written and a futex wake), marks the robust
+/// futexes it held as their owner's death (`futex::exit_robust_list`),
+/// hands the process's shared state to a sibling and is gone: threads
+/// leave no zombie.
+fn exit_thread_running(sys: &mut System, frame: &mut TrapFrame, code: u8) {
+    if !has_siblings(sys) {
+        return exit_running(sys, frame, Status::Exited(code));
+    }
+    super::futex::exit_robust_list(sys);
+    super::futex::clear_child_tid(sys);
+    let pid = sys.proc.pid;
+    if let Some(j) = sys.others.iter().position(|p| p.pid == pid) {
+        hand_over(&mut sys.proc, &mut sys.others[j]);
+    }
+    bump();
+    let Next::Other(i) = next(sys, false) else {
+        deadlock(sys)
+    };
+    let next = sys.others.remove(i);
+    let dead = core::mem::replace(&mut sys.proc, next);
+    restore_fpu(&sys.proc);
+    core::mem::swap(sys.vfs.self_exe_mut(), &mut sys.proc.exe_path);
+    take_shared(sys);
+    load(sys, frame);
+    let Process { mm, fds, .. } = *dead;
+    drop(fds);
+    mm.release();
+}
+
 /// Process `others[i]` (not running) dies of `status` (a signal from
 /// another process).
+/// Its other threads die with it (the running one is not of it: a
+/// signal that kills the caller's own process goes through
+/// `exit_current`).
 pub fn kill_other(sys: &mut System, i: usize, status: Status) {
-    if sys.others[i].pid == 1 {
+    let pid = sys.others[i].pid;
+    if sys.proc.pid == pid {
+        exit_current(status);
+        return;
+    }
+    if pid == 1 {
         if let Status::Signaled(sig) = status {
             crate::notice!("{}", super::signal::describe(sig));
         }
         end_guest(status);
     }
-    let dead = sys.others.remove(i);
-    let Process {
-        pid,
-        ppid,
-        pgid,
-        mm,
-        fds,
-        vfork_parent,
-        ..
-    } = *dead;
-    drop(fds);
-    let leftover = vfork_done(sys, vfork_parent, mm);
+    let (ppid, pgid) = (sys.others[i].ppid, sys.others[i].pgid);
+    let mut k = 0;
+    while k < sys.others.len() {
+        if sys.others[k].pid != pid {
+            k += 1;
+            continue;
+        }
+        let dead = sys.others.remove(k);
+        let Process {
+            mm,
+            fds,
+            vfork_parent,
+            ..
+        } = *dead;
+        drop(fds);
+        let leftover = vfork_done(sys, vfork_parent, mm);
+        leftover.release();
+    }
     bury(sys, pid, ppid, pgid, status);
-    leftover.release();
 }

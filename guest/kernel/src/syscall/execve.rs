@@ -79,8 +79,12 @@ fn exec_at(dirfd: u64, path: u64, argv: u64, envp: u64, flags: u64) -> Result<us
             }
             Err(e) => return Err(e.errno()),
         };
-        // The point of no return: the new program replaces the old one.
+        // The point of no return: the new program replaces the old one,
+        // in the only thread left, which takes the process's id (Linux's
+        // de_thread).
+        crate::process::sched::kill_siblings(sys);
         let proc = &mut sys.proc;
+        proc.tid = proc.pid;
         let old = core::mem::replace(&mut proc.mm, image.mm);
         let cloexec: Vec<usize> = proc
             .fds

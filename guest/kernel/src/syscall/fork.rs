@@ -9,9 +9,17 @@
 //! `vfork` and `clone(CLONE_VM | CLONE_VFORK)` (musl's and glibc's
 //! posix_spawn) share the address space for real: the child borrows the
 //! parent's (nothing is copied) and the parent waits until the child
-//! execs or exits, when it gets it back. Other sharing (threads,
-//! CLONE_VM without CLONE_VFORK, shared descriptor tables) is ENOSYS:
-//! kvmos processes have one thread.
+//! execs or exits, when it gets it back. (A process with several
+//! threads lends nothing: its child gets a copy, and the caller still
+//! waits.)
+//!
+//! `clone(CLONE_THREAD | CLONE_VM | CLONE_SIGHAND | CLONE_FS |
+//! CLONE_FILES ...)`, what `pthread_create` passes, makes a thread of
+//! the caller's process (`process::sched`, "Threads"): a new tid, the
+//! same pid, the address space, descriptors, working directory and
+//! dispositions shared; the caller's mask; its own stack and TLS. Other
+//! sharing (CLONE_VM or CLONE_FILES or CLONE_FS between processes) is
+//! ENOSYS.
 
 use super::{Args, Errno, UserPtr};
 use crate::process::sched::{self, State};
@@ -55,7 +63,19 @@ pub fn check_flags(flags: u64) -> Result<(), Errno> {
     if has(CLONE_PIDFD) && has(CLONE_DETACHED) {
         return Err(Errno::EINVAL);
     }
-    if has(CLONE_THREAD | CLONE_SIGHAND | CLONE_FS | CLONE_FILES | CLONE_PIDFD | CLONE_NEW) {
+    if has(CLONE_PIDFD | CLONE_NEW) {
+        return Err(Errno::ENOSYS);
+    }
+    let thread = CLONE_THREAD | CLONE_VM | CLONE_SIGHAND | CLONE_FS | CLONE_FILES;
+    if has(CLONE_THREAD) {
+        // A thread shares all of these, or kvmos cannot make it.
+        return if flags & thread == thread && !has(CLONE_VFORK) {
+            Ok(())
+        } else {
+            Err(Errno::ENOSYS)
+        };
+    }
+    if has(CLONE_SIGHAND | CLONE_FS | CLONE_FILES) {
         return Err(Errno::ENOSYS);
     }
     if has(CLONE_VM) && !has(CLONE_VFORK) {
@@ -65,7 +85,8 @@ pub fn check_flags(flags: u64) -> Result<(), Errno> {
     Ok(())
 }
 
-/// Makes the child of the running process; returns its pid.
+/// Makes the child of the running process, or a thread of it
+/// (CLONE_THREAD); returns its pid (tid).
 fn spawn(
     sys: &mut System,
     flags: u64,
@@ -76,25 +97,31 @@ fn spawn(
 ) -> Result<u32, Errno> {
     let last = sys.last_pid;
     let pid = table::next_pid(last, |p| sched::pid_in_use(sys, p)).ok_or(Errno::EAGAIN)?;
-    let share = flags & CLONE_VM != 0;
+    let thread = flags & CLONE_THREAD != 0;
+    // A multi-threaded process lends its space to nobody: its other
+    // threads run meanwhile.
+    let share = flags & CLONE_VM != 0 && !thread && !sched::has_siblings(sys);
     // Sharing: the child borrows the parent's space below and the parent
-    // holds an empty one meanwhile.
-    let mm = if share {
+    // holds an empty one meanwhile. A thread gets an empty one too: it
+    // runs with its process's (`sched::take_shared`).
+    let mm = if share || thread {
         Mm::new()?
     } else {
         sys.proc.mm.duplicate()?
     };
     let p = &sys.proc;
     let mut child = Box::new(Process {
-        pid,
-        ppid: if flags & CLONE_PARENT != 0 {
+        pid: if thread { p.pid } else { pid },
+        tid: pid,
+        holds: !thread,
+        ppid: if flags & CLONE_PARENT != 0 || thread {
             p.ppid
         } else {
             p.pid
         },
         pgid: p.pgid,
         mm,
-        fds: p.fds.clone(),
+        fds: if thread { Default::default() } else { p.fds.clone() },
         cwd: p.cwd,
         exe: p.exe,
         fs_base: if flags & CLONE_SETTLS != 0 {
@@ -108,7 +135,13 @@ fn spawn(
             actions: p.signals.actions,
             blocked: p.signals.blocked,
             pending: 0,
-            altstack: p.signals.altstack,
+            // A new thread starts without an alternate stack (Linux's
+            // rule for CLONE_VM without CLONE_VFORK).
+            altstack: if thread {
+                Signals::default().altstack
+            } else {
+                p.signals.altstack
+            },
             infos: [Default::default(); crate::process::signal::NSIG],
             rt: Default::default(),
         },
@@ -132,7 +165,7 @@ fn spawn(
             ..Default::default()
         },
         state: State::Ready,
-        vfork_parent: if flags & CLONE_VFORK != 0 { p.pid } else { 0 },
+        vfork_parent: if flags & CLONE_VFORK != 0 { p.tid } else { 0 },
         restart_done: 0,
         restart_deadline: None,
         itimer: None,
@@ -152,7 +185,8 @@ fn spawn(
     if flags & CLONE_CHILD_SETTID != 0 {
         // In the child's memory (the same as the parent's when shared);
         // a bad pointer is ignored, as Linux does.
-        let _ = UserPtr::<i32>::new(child_tid).write(&child.mm, pid as i32);
+        let mm = if thread { &sys.proc.mm } else { &child.mm };
+        let _ = UserPtr::<i32>::new(child_tid).write(mm, pid as i32);
     }
     sys.last_pid = pid;
     sys.others.push(child);
@@ -319,9 +353,13 @@ mod tests {
         let mut w = spawn_args(0, 0, 0);
         w[8] = 0x1000;
         assert_eq!(check_clone3(&w), Err(Errno::EINVAL));
-        // Threads: not in kvmos yet (as clone).
+        // Threads (glibc's pthread_create uses clone3), and sharing only
+        // part of what a thread shares.
         let t = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD;
         let mut w = spawn_args(t, 0x1000, 0x1000);
+        w[4] = 0;
+        assert!(check_clone3(&w).is_ok());
+        let mut w = spawn_args(t & !CLONE_FILES, 0x1000, 0x1000);
         w[4] = 0;
         assert_eq!(check_clone3(&w), Err(Errno::ENOSYS));
     }
@@ -346,7 +384,9 @@ mod tests {
             | CLONE_SETTLS
             | CLONE_PARENT_SETTID
             | CLONE_CHILD_CLEARTID;
-        assert_eq!(check_flags(thread), Err(Errno::ENOSYS));
+        assert_eq!(check_flags(thread), Ok(()));
+        assert_eq!(check_flags(thread | CLONE_VFORK), Err(Errno::ENOSYS));
+        assert_eq!(check_flags(CLONE_VM | CLONE_FILES | SIGCHLD), Err(Errno::ENOSYS));
         assert_eq!(check_flags(CLONE_THREAD), Err(Errno::EINVAL));
         assert_eq!(check_flags(CLONE_SIGHAND), Err(Errno::EINVAL));
         assert_eq!(check_flags(CLONE_VM | SIGCHLD), Err(Errno::ENOSYS));

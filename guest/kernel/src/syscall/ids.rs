@@ -111,11 +111,11 @@ pub(super) fn setpgid(a: &Args) -> Result<usize, Errno> {
         if target == 1 {
             return if pgid == 1 { Ok(0) } else { Err(Errno::EPERM) };
         }
-        let p = match sched::find_mut(sys, target) {
-            Some(p) if p.pid == me || p.ppid == me => p,
+        match sched::find_mut(sys, target) {
+            Some(p) if p.pid == me || p.ppid == me => {}
             _ => return Err(Errno::ESRCH),
         };
-        p.pgid = pgid;
+        set_pgid(sys, target, pgid);
         Ok(0)
     })
 }
@@ -124,11 +124,19 @@ pub(super) fn setpgid(a: &Args) -> Result<usize, Errno> {
 /// becomes the leader of a new group (kvmos keeps one session).
 pub(super) fn setsid(_: &Args) -> Result<usize, Errno> {
     process::with(|sys| {
-        let p = &mut sys.proc;
-        if p.pgid == p.pid {
+        let pid = sys.proc.pid;
+        if sys.proc.pgid == pid {
             return Err(Errno::EPERM);
         }
-        p.pgid = p.pid;
-        Ok(p.pid as usize)
+        set_pgid(sys, pid, pid);
+        Ok(pid as usize)
     })
+}
+
+/// Process `pid` (all its threads) joins group `pgid`.
+fn set_pgid(sys: &mut process::System, pid: u32, pgid: u32) {
+    let threads = core::iter::once(&mut *sys.proc).chain(sys.others.iter_mut().map(|p| &mut **p));
+    for p in threads.filter(|p| p.pid == pid) {
+        p.pgid = pgid;
+    }
 }

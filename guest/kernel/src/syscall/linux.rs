@@ -132,7 +132,7 @@ pub static LINUX: Table = table(&[
     (nr::GET_ROBUST_LIST, thread::get_robust_list),
     (nr::RSEQ, thread::rseq),
     (nr::GETTID, thread::gettid),
-    (nr::FUTEX, thread::futex),
+    (nr::FUTEX, futex::futex),
     (nr::PRCTL, prctl::prctl),
     (nr::GETPID, ids::getpid),
     (nr::GETPPID, ids::getppid),

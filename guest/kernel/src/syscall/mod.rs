@@ -37,6 +37,7 @@ pub mod read;
 mod readlink;
 mod rlimit;
 mod fschange;
+mod futex;
 mod procfs;
 mod sched;
 pub mod segments;

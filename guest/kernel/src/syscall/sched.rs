@@ -4,15 +4,23 @@
 use super::{Args, Errno, UserPtr};
 use crate::process;
 
+/// Another ready task (thread or process) runs first, if there is one.
 pub(super) fn sched_yield(_: &Args) -> Result<usize, Errno> {
+    process::sched::yield_now();
     Ok(0)
 }
 
+/// A thread id of the affinity calls: 0 (the caller) or a live thread.
 fn check_pid(pid: u64) -> Result<(), Errno> {
     match pid as i32 {
-        0 | 1 => Ok(()),
+        0 => Ok(()),
         p if p < 0 => Err(Errno::EINVAL),
-        _ => Err(Errno::ESRCH),
+        p => process::with(|sys| {
+            process::sched::find_tid(sys, p as u32)
+                .map(|_| 0)
+                .ok_or(Errno::ESRCH)
+        })
+        .map(|_| ()),
     }
 }
 

@@ -8,6 +8,7 @@ use super::{Args, Errno, UserPtr};
 use crate::process::signal::Fate;
 use crate::process::signal::*;
 use crate::process::table::Status;
+use crate::process::sched::Where;
 use crate::process::{self, System};
 
 const SIGSET_SIZE: u64 = 8;
@@ -54,6 +55,12 @@ pub(super) fn rt_sigaction(a: &Args) -> Result<usize, Errno> {
             n.flags &= SA_KNOWN;
             *slot = n;
             sys.proc.signals.discard_ignored(sig as u32);
+            // Dispositions are the process's: every thread has them.
+            let pid = sys.proc.pid;
+            for t in sys.others.iter_mut().filter(|t| t.pid == pid) {
+                t.signals.actions[sig - 1] = n;
+                t.signals.discard_ignored(sig as u32);
+            }
         }
         Ok(0)
     })
@@ -204,30 +211,37 @@ fn die_of(sys: &System, sig: u32) {
     process::die(sys.proc.pid, sig, format_args!(""))
 }
 
-/// `sig` sent to this process (siginfo code `code`): pending while
-/// blocked, else it kills, is ignored, or is caught (delivered on the
-/// way back).
-fn to_self(sys: &mut System, sig: u64, code: i32) -> Result<usize, Errno> {
-    if sig == 0 {
-        return Ok(0);
+/// `sig` (not 0) with `info` to one thread (`at`): delivered on the way
+/// back for the running one; another one takes a caught signal when it runs next (a
+/// blocked call of it is interrupted), and one that kills ends its whole
+/// process (the caller's own, through `die_of`).
+fn to_thread(sys: &mut System, at: Where, sig: u32, info: Info) {
+    match at {
+        Where::Running => match sys.proc.signals.send_info(sig, info) {
+            Some(Fate::Kill) => die_of(sys, sig),
+            Some(Fate::Handler) => process::sched::signal_pending(),
+            _ => {}
+        },
+        Where::Other(i) => {
+            if sys.others[i].signals.send_info(sig, info) == Some(Fate::Kill) {
+                if sys.others[i].pid == sys.proc.pid {
+                    die_of(sys, sig);
+                } else {
+                    process::sched::kill_other(sys, i, Status::Signaled(sig));
+                }
+            }
+        }
     }
-    let sig = valid(sig)? as u32;
-    let info = Info::user(code, sys.proc.pid);
-    match sys.proc.signals.send_info(sig, info) {
-        Some(Fate::Kill) => die_of(sys, sig),
-        Some(Fate::Handler) => process::sched::signal_pending(),
-        _ => {}
-    }
-    Ok(0)
 }
 
-/// `sig` sent to process `others[i]` (not running): as `to_self`; a
-/// caught signal is delivered when it runs next.
-fn to_other(sys: &mut System, i: usize, sig: u32) {
-    let info = Info::user(SI_USER, sys.proc.pid);
-    if sig != 0 && sys.others[i].signals.send_info(sig, info) == Some(Fate::Kill) {
-        process::sched::kill_other(sys, i, Status::Signaled(sig));
+/// `sig` (0: none, only the check) to process `pid`: one of its threads
+/// takes it (`sched::pick_thread`). ESRCH if there is no such process.
+fn to_process(sys: &mut System, pid: u32, sig: u32, info: Info) -> Result<(), Errno> {
+    let at = process::sched::pick_thread(sys, pid, sig.max(1)).ok_or(Errno::ESRCH)?;
+    if sig != 0 {
+        to_thread(sys, at, sig, info);
     }
+    Ok(())
 }
 
 /// kill: to a process, a process group (0: the caller's, -pgid), or
@@ -248,24 +262,27 @@ pub(super) fn kill(a: &Args) -> Result<usize, Errno> {
             p_ if p_ < 0 => p.pgid == p_.unsigned_abs(),
             p_ => p.pid == p_ as u32,
         };
-        let targets: alloc::vec::Vec<u32> = sys
+        let me = sys.proc.pid;
+        // Each process once (threads share a pid), the caller's last.
+        let mut targets: alloc::vec::Vec<u32> = sys
             .others
             .iter()
-            .filter(|p| selects(p))
+            .filter(|p| p.pid != me && selects(p))
             .map(|p| p.pid)
             .collect();
+        targets.sort_unstable();
+        targets.dedup();
         // -1 leaves out the caller, as on Linux.
         let me_too = pid != -1 && selects(&sys.proc);
         if targets.is_empty() && !me_too {
             return Err(Errno::ESRCH);
         }
+        let info = Info::user(SI_USER, me);
         for t in targets {
-            if let Some(i) = sys.others.iter().position(|p| p.pid == t) {
-                to_other(sys, i, sig);
-            }
+            to_process(sys, t, sig, info)?;
         }
         if me_too {
-            to_self(sys, a[1], SI_USER)?;
+            to_process(sys, me, sig, info)?;
         }
         Ok(0)
     })
@@ -276,13 +293,22 @@ pub(super) fn tkill(a: &Args) -> Result<usize, Errno> {
     if tid <= 0 {
         return Err(Errno::EINVAL);
     }
-    process::with(|sys| {
-        if tid as u32 == sys.proc.pid {
-            to_self(sys, a[1], SI_TKILL)
-        } else {
-            Err(Errno::ESRCH)
-        }
-    })
+    process::with(|sys| to_tid(sys, None, tid as u32, a[1]))
+}
+
+/// `tkill`, `tgkill`: `sig` to thread `tid` (of process `tgid`).
+fn to_tid(sys: &mut System, tgid: Option<u32>, tid: u32, sig: u64) -> Result<usize, Errno> {
+    let at = process::sched::find_tid(sys, tid).ok_or(Errno::ESRCH)?;
+    if tgid.is_some_and(|g| process::sched::task_mut(sys, at).pid != g) {
+        return Err(Errno::ESRCH);
+    }
+    if sig == 0 {
+        return Ok(0);
+    }
+    let sig = valid(sig)? as u32;
+    let info = Info::user(SI_TKILL, sys.proc.pid);
+    to_thread(sys, at, sig, info);
+    Ok(0)
 }
 
 pub(super) fn tgkill(a: &Args) -> Result<usize, Errno> {
@@ -290,13 +316,7 @@ pub(super) fn tgkill(a: &Args) -> Result<usize, Errno> {
     if tgid <= 0 || tid <= 0 {
         return Err(Errno::EINVAL);
     }
-    process::with(|sys| {
-        if tgid as u32 == sys.proc.pid && tid as u32 == sys.proc.pid {
-            to_self(sys, a[2], SI_TKILL)
-        } else {
-            Err(Errno::ESRCH)
-        }
-    })
+    process::with(|sys| to_tid(sys, Some(tgid as u32), tid as u32, a[2]))
 }
 
 /// `rt_sigqueueinfo`: `sig` with the caller's `siginfo` (its si_code,
@@ -319,33 +339,19 @@ pub(super) fn rt_sigqueueinfo(a: &Args) -> Result<usize, Errno> {
         if (info.code >= 0 || info.code == SI_TKILL) && !me {
             return Err(Errno::EPERM);
         }
-        let other = if me {
-            None
-        } else {
-            Some(
-                sys.others
-                    .iter()
-                    .position(|p| pid > 0 && p.pid == pid as u32)
-                    .ok_or(Errno::ESRCH)?,
-            )
-        };
+        if pid <= 0 {
+            return Err(Errno::ESRCH);
+        }
+        let choose = valid(sig).map_or(1, |s| s as u32);
+        let at = process::sched::pick_thread(sys, pid as u32, choose).ok_or(Errno::ESRCH)?;
         if sig == 0 {
             return Ok(0);
         }
         let sig = valid(sig)? as u32;
-        let target = match other {
-            Some(i) => &mut sys.others[i].signals,
-            None => &mut sys.proc.signals,
-        };
-        if sig >= SIGRTMIN && !target.can_queue() {
+        if sig >= SIGRTMIN && !process::sched::task_mut(sys, at).signals.can_queue() {
             return Err(Errno::EAGAIN);
         }
-        match (other, target.send_info(sig, info)) {
-            (Some(i), Some(Fate::Kill)) => process::sched::kill_other(sys, i, Status::Signaled(sig)),
-            (None, Some(Fate::Kill)) => die_of(sys, sig),
-            (None, Some(Fate::Handler)) => process::sched::signal_pending(),
-            _ => {}
-        }
+        to_thread(sys, at, sig, info);
         Ok(0)
     })
 }
