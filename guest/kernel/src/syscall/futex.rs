@@ -241,7 +241,8 @@ pub(super) fn futex(a: &Args) -> Result<usize, Errno> {
                         Timeout::Absolute { clock, ns } if clock == CLOCK_REALTIME => {
                             now.monotonic_ns.saturating_add(ns.saturating_sub(now.realtime_ns))
                         }
-                        Timeout::Absolute { ns, .. } => ns,
+                        // CLOCK_MONOTONIC as programs read it starts MONOTONIC_START_NS before boot.
+                        Timeout::Absolute { ns, .. } => ns.saturating_sub(super::time::MONOTONIC_START_NS),
                     })
                 });
                 if deadline.is_some_and(|d| now.monotonic_ns >= d) {
