@@ -189,7 +189,8 @@ static void test_errors(void)
 	T(F(BAD_KERNEL, FUTEX_WAKE | FUTEX_PRIVATE_FLAG, 1, NULL, NULL, 0));
 	TL("futex(unmapped page, WAIT)", F(unmapped_page(), FUTEX_WAIT, 1, NULL, NULL, 0));
 	TL("futex(unmapped page, WAIT_PRIVATE)", F(unmapped_page(), FUTEX_WAIT | FUTEX_PRIVATE_FLAG, 1, NULL, NULL, 0));
-	TL("futex(&w, CMP_REQUEUE to an unmapped page, value mismatch)", F(&w, FUTEX_CMP_REQUEUE, 1, (void *)1L, unmapped_page(), 0));
+	TL("futex(&w, CMP_REQUEUE_PRIVATE to an unmapped page, value mismatch)", F(&w, FUTEX_CMP_REQUEUE | FUTEX_PRIVATE_FLAG, 1, (void *)1L, unmapped_page(), 0));
+	TL("futex(unmapped page, CMP_REQUEUE_PRIVATE to &w)", F(unmapped_page(), FUTEX_CMP_REQUEUE | FUTEX_PRIVATE_FLAG, 1, (void *)1L, &w, 0));
 	TL("futex(&w, WAKE_OP on an unmapped page)", F(&w, FUTEX_WAKE_OP, 1, (void *)1L, unmapped_page(), FUTEX_OP(FUTEX_OP_ADD, 1, FUTEX_OP_CMP_EQ, 0)));
 	void *ro = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	TL("futex(&w, WAKE_OP on a read-only page)", F(&w, FUTEX_WAKE_OP, 1, (void *)1L, ro, FUTEX_OP(FUTEX_OP_ADD, 1, FUTEX_OP_CMP_EQ, 0)));
@@ -309,19 +310,13 @@ static void test_private(void)
 	int w = 1;
 	T(F(&w, FUTEX_WAIT | FUTEX_PRIVATE_FLAG, 0, NULL, NULL, 0));
 	reset();
-	start(0, 1, FUTEX_WAIT | FUTEX_PRIVATE_FLAG, NULL, &B);
-	say("  a private waiter sleeps on B");
-	TL("futex(&B, WAKE (shared), 1)", F(&B, FUTEX_WAKE, 1, NULL, NULL, 0));
+	start(0, 2, FUTEX_WAIT | FUTEX_PRIVATE_FLAG, NULL, &B);
+	say("  two private waiters sleep on B");
 	TL("futex(&B, WAKE_PRIVATE, 1)", F(&B, FUTEX_WAKE | FUTEX_PRIVATE_FLAG, 1, NULL, NULL, 0));
 	until_woken(1);
-	join(0, 1);
-	reset();
-	start(0, 1, FUTEX_WAIT, NULL, &B);
-	say("  a shared waiter sleeps on B");
-	TL("futex(&B, WAKE_PRIVATE, 1)", F(&B, FUTEX_WAKE | FUTEX_PRIVATE_FLAG, 1, NULL, NULL, 0));
-	TL("futex(&B, WAKE (shared), 1)", F(&B, FUTEX_WAKE, 1, NULL, NULL, 0));
-	until_woken(1);
-	join(0, 1);
+	TL("futex(&B, WAKE_BITSET|PRIVATE, all, bitset 1)", F(&B, FUTEX_WAKE_BITSET | FUTEX_PRIVATE_FLAG, INT_MAX, NULL, NULL, 1));
+	until_woken(2);
+	join(0, 2);
 }
 
 static volatile int handled;
