@@ -8,13 +8,16 @@
  * to the one thread that does not block it, a thread-directed one staying
  * pending for its thread; exit of one thread vs exit_group; the status of a
  * process whose leader exited first; wait4 from a thread; a robust mutex
- * whose owner died. Only relations are printed, never tid numbers.
+ * whose owner died; CLONE_CHILD_SETTID and clone3; execve from a thread;
+ * a fault in a thread; pthread_cancel of a thread blocked in read. Only
+ * relations are printed, never tid numbers.
  */
 #include "conformance.h"
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/wait.h>
+#include <stdint.h>
 #include <time.h>
 
 /* (musl-gcc has no kernel headers) */
@@ -65,6 +68,40 @@ __asm__(".text\n"
 	"	syscall\n"
 	"	hlt\n"
 	"1:	ret\n");
+
+/*
+ * kv_clone3(args, size, fn, arg): clone3(2); the child starts on the stack
+ * the arguments name and runs fn(arg) (kept in r12, r13, which the child
+ * inherits), then exit(2)s. Returns the child's tid or -errno.
+ */
+long kv_clone3(void *args, unsigned long size, int (*fn)(void *), void *arg);
+__asm__(".text\n"
+	".globl kv_clone3\n"
+	".type kv_clone3,@function\n"
+	"kv_clone3:\n"
+	"	push %r12\n"
+	"	push %r13\n"
+	"	mov %rdx, %r12\n"
+	"	mov %rcx, %r13\n"
+	"	mov $435, %eax\n"        /* SYS_clone3 */
+	"	syscall\n"
+	"	test %rax, %rax\n"
+	"	jnz 1f\n"
+	"	xor %ebp, %ebp\n"
+	"	and $-16, %rsp\n"
+	"	mov %r13, %rdi\n"
+	"	call *%r12\n"
+	"	mov %eax, %edi\n"
+	"	mov $60, %eax\n"
+	"	syscall\n"
+	"	hlt\n"
+	"1:	pop %r13\n"
+	"	pop %r12\n"
+	"	ret\n");
+
+struct clone_args_ {
+	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid, set_tid_size, cgroup;
+};
 
 #define THREAD_FLAGS (CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM | CLONE_SETTLS | CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID)
 
@@ -119,6 +156,8 @@ struct raw {
 	struct robust_entry waiters; /* = the child's tid | FUTEX_WAITERS */
 	volatile int parent_word;
 	int parent_fd;
+	volatile int *settid_word;  /* CLONE_CHILD_SETTID's word, read by the child */
+	long settid_seen;
 };
 
 static int raw_child(void *p)
@@ -131,6 +170,8 @@ static int raw_child(void *p)
 	__asm__ volatile("mov %%fs:0, %0" : "=r"(fs0));
 	r->fs0 = fs0;
 	r->saw_parent_write = r->parent_word;
+	if (r->settid_word)
+		r->settid_seen = *r->settid_word;
 	r->child_write = 1234;
 	r->open_fd = RS(open, "hello.txt", O_RDONLY, 0, 0, 0, 0);
 	r->close_res = RS(close, r->parent_fd, 0, 0, 0, 0, 0);
@@ -225,6 +266,54 @@ static void test_raw_clone(void)
 		S(close, r.open_fd);
 	if (r.map)
 		S(munmap, r.map, 4096);
+
+	say("-- CLONE_CHILD_SETTID: the tid in the child's word until it exits");
+	static volatile int stid;
+	memset(&r, 0, sizeof r);
+	r.parent_fd = S(open, "big.txt", O_RDONLY);
+	stid = -1;
+	r.settid_word = &stid;
+	t = kv_clone(THREAD_FLAGS | CLONE_CHILD_SETTID, stack + sizeof stack, 0, (int *)&stid, (unsigned long)tls, raw_child, &r);
+	say("clone with CLONE_CHILD_SETTID = %s", t > 0 ? ">0" : errname((int)-t));
+	if (t <= 0)
+		return;
+	wait_cleared(&stid); /* set to the tid by the child, cleared at its exit */
+	say("the child saw its tid in the word: %s; cleared at exit: yes", yesno(r.settid_seen == t && r.tid == t));
+	if (r.open_fd >= 0)
+		S(close, r.open_fd);
+	if (r.map)
+		S(munmap, r.map, 4096);
+
+	say("-- clone3 with the thread flags");
+	static volatile int c3tid;
+	memset(&r, 0, sizeof r);
+	r.parent_fd = S(open, "big.txt", O_RDONLY);
+	c3tid = -1;
+	struct clone_args_ ca = { 0 };
+	ca.flags = THREAD_FLAGS;
+	ca.child_tid = ca.parent_tid = (uint64_t)&c3tid;
+	ca.stack = (uint64_t)stack;
+	ca.stack_size = sizeof stack;
+	ca.tls = (uint64_t)tls;
+	t = kv_clone3(&ca, sizeof ca, raw_child, &r);
+	say("clone3 = %s", t > 0 ? ">0" : errname((int)-t));
+	if (t > 0) {
+		wait_cleared(&c3tid);
+		say("clone3 thread: tid == result: %s, getpid == ours: %s, TLS given: %s", yesno(r.tid == t), yesno(r.pid == pid), yesno(r.fs0 == (unsigned long)tls));
+		if (r.open_fd >= 0)
+			S(close, r.open_fd);
+		if (r.map)
+			S(munmap, r.map, 4096);
+	}
+	ca.exit_signal = SIGCHLD; /* not allowed with CLONE_THREAD */
+	t = kv_clone3(&ca, sizeof ca, raw_child, &r);
+	say("clone3(CLONE_THREAD with exit_signal) = %s", t > 0 ? ">0" : errname((int)-t));
+	ca.exit_signal = 0;
+	ca.stack_size = 0; /* a stack without a size */
+	t = kv_clone3(&ca, sizeof ca, raw_child, &r);
+	say("clone3(stack without stack_size) = %s", t > 0 ? ">0" : errname((int)-t));
+	t = kv_clone3(&ca, 8, raw_child, &r);
+	say("clone3(size 8) = %s", t > 0 ? ">0" : errname((int)-t));
 
 	say("-- clone errors");
 	t = kv_clone(CLONE_VM | CLONE_THREAD, stack + sizeof stack, 0, 0, 0, raw_child, &r);
@@ -478,6 +567,76 @@ static void test_exits(void)
 	T(S(wait4, -1, NULL, WNOHANG, NULL));
 }
 
+static void *exec_thread(void *p)
+{
+	char pidbuf[32];
+	snprintf(pidbuf, sizeof pidbuf, "%ld", (long)p);
+	char *argv[] = { "threads", "after-exec", pidbuf, NULL };
+	char *envp[] = { NULL };
+	execve("/proc/self/exe", argv, envp);
+	return NULL;
+}
+
+static void *segv_thread(void *p)
+{
+	(void)p;
+	*(volatile int *)8 = 1;
+	return NULL;
+}
+
+static void test_exec_and_crash(void)
+{
+	say("-- execve from a thread: the other threads end, the process keeps its pid");
+	long pid = S(fork);
+	if (pid == 0) {
+		pthread_t th;
+		int fds[2];
+		pipe(fds);
+		pthread_create(&th, NULL, exec_thread, (void *)S(getpid));
+		char c;
+		S(read, fds[0], &c, 1); /* ends when the thread's execve ends this thread */
+		_exit(1);
+	}
+	status("child", pid);
+
+	say("-- a fault in a thread kills the whole process");
+	pid = S(fork);
+	if (pid == 0) {
+		pthread_t th;
+		int fds[2];
+		pipe(fds);
+		pthread_create(&th, NULL, segv_thread, NULL);
+		char c;
+		S(read, fds[0], &c, 1);
+		_exit(1);
+	}
+	status("child", pid);
+}
+
+static int cancel_pipe[2];
+static void *cancel_thread(void *p)
+{
+	(void)p;
+	char c;
+	read(cancel_pipe[0], &c, 1); /* a cancellation point, blocked */
+	return (void *)1;
+}
+
+static void test_cancel(void)
+{
+	say("-- pthread_cancel of a thread blocked in read");
+	T(pipe(cancel_pipe));
+	pthread_t th;
+	void *ret = 0;
+	T(pthread_create(&th, NULL, cancel_thread, NULL));
+	/* cancelled before or while it blocks: either way it ends at the read */
+	T(pthread_cancel(th));
+	T(pthread_join(th, &ret));
+	say("joined with PTHREAD_CANCELED: %s", yesno(ret == PTHREAD_CANCELED));
+	close(cancel_pipe[0]);
+	close(cancel_pipe[1]);
+}
+
 /* ---- a robust mutex whose owner died ---- */
 
 static pthread_mutex_t robust;
@@ -538,12 +697,21 @@ static void test_sharing(void)
 	T(close(pipefd[0]));
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	if (argc == 3 && !strcmp(argv[1], "after-exec")) {
+		/* the image a thread exec'd: it has the old pid, and is the only thread */
+		long old = atol(argv[2]);
+		setvbuf(stdout, NULL, _IOLBF, 0);
+		say("after execve: getpid == the old pid: %s, gettid == getpid: %s", yesno(S(getpid) == old), yesno(S(gettid) == S(getpid)));
+		return 4;
+	}
 	begin("threads");
 	test_raw_clone();
 	test_pthreads();
 	test_exits();
+	test_exec_and_crash();
+	test_cancel();
 	test_robust_mutex();
 	test_sharing();
 	return 0;
