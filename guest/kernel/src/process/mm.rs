@@ -114,6 +114,9 @@ pub struct Mm {
     /// Where the break started and where it is now.
     pub brk_start: u64,
     pub brk: u64,
+    /// The `membarrier` commands this address space registered for (not
+    /// kept by fork or exec, as on Linux).
+    pub membarrier: u32,
 }
 
 impl Mm {
@@ -126,6 +129,7 @@ impl Mm {
             mapped: RefCell::new(Spans::new()),
             brk_start: 0,
             brk: 0,
+            membarrier: 0,
         })
     }
 

@@ -2,14 +2,16 @@
 //! working directory, TLS base, signal state, limits) and the one
 //! `System` the system calls act on.
 //!
-//! Process 1 is the program the host named; it may fork. Each process has
-//! one thread, its own address space (CR3) and descriptor table; `sched`
-//! switches between them when one blocks or exits. When process 1 exits,
-//! the guest exits with its status.
+//! Process 1 is the program the host named; it may fork and start
+//! threads. Each process has its own address space (CR3) and descriptor
+//! table, shared by its threads; `sched` switches between threads when
+//! one blocks, exits or (with the tick) has used its slice. When process
+//! 1 exits, the guest exits with its status.
 //!
 //! | module | what |
 //! | --- | --- |
-//! | `sched` | the process table, blocking, context switches, exit and zombies |
+//! | `sched` | the process table, blocking, context switches, threads, exit and zombies |
+//! | `futex` | futex wait queues, the clear-tid wake and robust lists at a thread's exit |
 //! | `table` | wait statuses, which children a wait selects, zombies, pids |
 //! | `pipe` | pipes: Linux's ring of 16 page slots, bytes moved by copy hypercall |
 //! | `exec` | loads an ELF program and its start stack into a new address space |

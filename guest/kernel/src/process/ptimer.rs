@@ -36,6 +36,8 @@ pub struct Timer {
     pub signo: u32,
     /// `sigev_value`, for the signal's `si_value`.
     pub value: u64,
+    /// SIGEV_THREAD_ID's thread (0: the process: a thread that takes it).
+    pub tid: u32,
     /// When it expires next (host monotonic ns); `None`: disarmed.
     pub deadline: Option<u64>,
     /// Its period (0: once).
@@ -106,6 +108,7 @@ impl Timers {
             clock,
             signo,
             value: value.unwrap_or(id as u32 as u64),
+            tid: 0,
             deadline: None,
             interval: 0,
             overrun_last: 0,

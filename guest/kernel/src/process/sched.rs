@@ -344,9 +344,7 @@ fn fire_timers(sys: &mut System) {
             p.signals.pending |= bit(SIGALRM);
         }
     }
-    for p in sys.others.iter_mut().chain(core::iter::once(&mut sys.proc)) {
-        fire_posix_timers(p, now);
-    }
+    fire_posix_timers(sys, now);
 }
 
 /// A tick of ring 3 for the running process `p`: its ITIMER_VIRTUAL and
@@ -381,26 +379,36 @@ pub fn cpu_timer_step(left: u64, interval: u64, used: u64) -> (Option<(u64, u64)
     (Some((interval - over, interval)), true)
 }
 
-/// Sends the signals of `p`'s POSIX timers that have expired at `now`
-/// (`ptimer`): one whose signal is still pending adds the expiry and the
-/// periods missed to that signal's overrun instead.
-fn fire_posix_timers(p: &mut Process, now: u64) {
+/// Sends the signals of the POSIX timers that have expired at `now`
+/// (`ptimer`), each to its SIGEV_THREAD_ID thread or to a thread of its
+/// process that takes it: one whose signal is still pending adds the
+/// expiry and the periods missed to that signal's overrun instead.
+fn fire_posix_timers(sys: &mut System, now: u64) {
     use super::ptimer::{add_overrun, SI_TIMER};
     use super::signal::{bit, Fate, Info};
-    for t in p.timers.list.iter_mut().filter(|t| t.signo != 0) {
-        let Some(missed) = t.expire(now) else {
+    let mut fired = alloc::vec::Vec::new();
+    for p in sys.others.iter_mut().chain(core::iter::once(&mut sys.proc)) {
+        for t in p.timers.list.iter_mut().filter(|t| t.signo != 0) {
+            if let Some(missed) = t.expire(now) {
+                fired.push((p.pid, t.tid, t.signo, t.id, t.value, missed));
+            }
+        }
+    }
+    for (pid, tid, sig, id, value, missed) in fired {
+        let thread = find_tid(sys, tid).filter(|&w| tid != 0 && task(sys, w).pid == pid);
+        let Some(at) = thread.or_else(|| pick_thread(sys, pid, sig)) else {
             continue;
         };
-        let sig = t.signo;
-        if let Some(queued) = p.signals.pending_from_timer(sig, t.id) {
+        let p = task_mut(sys, at);
+        if let Some(queued) = p.signals.pending_from_timer(sig, id) {
             queued.overrun = add_overrun(queued.overrun, missed.saturating_add(1));
             continue;
         }
         let info = Info {
             code: SI_TIMER,
-            timer: t.id,
+            timer: id,
             overrun: add_overrun(0, missed),
-            value: t.value,
+            value,
             ..Default::default()
         };
         if p.signals.send_info(sig, info) == Some(Fate::Kill) {
@@ -452,6 +460,13 @@ pub fn find_tid(sys: &System, tid: u32) -> Option<Where> {
         return Some(Where::Running);
     }
     sys.others.iter().position(|p| p.tid == tid).map(Where::Other)
+}
+
+pub fn task(sys: &System, w: Where) -> &Process {
+    match w {
+        Where::Running => &sys.proc,
+        Where::Other(i) => &sys.others[i],
+    }
 }
 
 pub fn task_mut(sys: &mut System, w: Where) -> &mut Process {

@@ -1,6 +1,7 @@
-//! `arch_prctl`: the FS and GS bases (TLS). kvmos has one thread and
-//! never changes them itself, so the MSR is written once here and stays
-//! (the process keeps the values for `ARCH_GET_FS`/`ARCH_GET_GS`).
+//! `arch_prctl`: the FS and GS bases (TLS). The kernel never changes them
+//! itself, so the MSR is written here and stays while the thread runs
+//! (each thread keeps its values for `ARCH_GET_FS`/`ARCH_GET_GS`, and
+//! `sched` loads them when it runs).
 
 use super::{Args, Errno, UserPtr};
 use crate::host::layout::USER_END;

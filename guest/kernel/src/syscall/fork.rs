@@ -10,8 +10,7 @@
 //! posix_spawn) share the address space for real: the child borrows the
 //! parent's (nothing is copied) and the parent waits until the child
 //! execs or exits, when it gets it back. (A process with several
-//! threads lends nothing: its child gets a copy, and the caller still
-//! waits.)
+//! threads lends nothing: its child gets a copy, as from `fork`.)
 //!
 //! `clone(CLONE_THREAD | CLONE_VM | CLONE_SIGHAND | CLONE_FS |
 //! CLONE_FILES ...)`, what `pthread_create` passes, makes a thread of
@@ -98,9 +97,15 @@ fn spawn(
     let last = sys.last_pid;
     let pid = table::next_pid(last, |p| sched::pid_in_use(sys, p)).ok_or(Errno::EAGAIN)?;
     let thread = flags & CLONE_THREAD != 0;
-    // A multi-threaded process lends its space to nobody: its other
-    // threads run meanwhile.
-    let share = flags & CLONE_VM != 0 && !thread && !sched::has_siblings(sys);
+    // A multi-threaded process lends its space to nobody (its other
+    // threads run meanwhile): a vfork child gets a copy, and the caller
+    // goes on at once, as after fork.
+    let flags = if !thread && sched::has_siblings(sys) {
+        flags & !(CLONE_VM | CLONE_VFORK)
+    } else {
+        flags
+    };
+    let share = flags & CLONE_VM != 0 && !thread;
     // Sharing: the child borrows the parent's space below and the parent
     // holds an empty one meanwhile. A thread gets an empty one too: it
     // runs with its process's (`sched::take_shared`).

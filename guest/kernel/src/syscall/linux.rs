@@ -131,6 +131,7 @@ pub static LINUX: Table = table(&[
     (nr::SET_ROBUST_LIST, thread::set_robust_list),
     (nr::GET_ROBUST_LIST, thread::get_robust_list),
     (nr::RSEQ, thread::rseq),
+    (nr::MEMBARRIER, thread::membarrier),
     (nr::GETTID, thread::gettid),
     (nr::FUTEX, futex::futex),
     (nr::PRCTL, prctl::prctl),

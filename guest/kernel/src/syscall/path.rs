@@ -23,8 +23,9 @@ pub const AT_STATX_SYNC_TYPE: u64 = 0x6000;
 
 /// A path from user memory. Usually it lies inside one page and is used
 /// where it is, through the direct map (no copy: ring 0 moves about a
-/// byte a microsecond): the process has one thread and nothing unmaps its
-/// memory during a path system call, so the bytes stay put. A path that
+/// byte a microsecond): the kernel is never preempted and a call never
+/// sleeps midway (a blocked one restarts), so no other thread of the
+/// process can unmap the memory during a path system call. A path that
 /// crosses a page is copied into `buf`.
 pub struct PathBuf {
     direct: *const u8,

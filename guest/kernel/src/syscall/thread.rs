@@ -48,3 +48,60 @@ pub(super) fn gettid(_: &Args) -> Result<usize, Errno> {
 pub(super) fn rseq(_: &Args) -> Result<usize, Errno> {
     Err(Errno::ENOSYS)
 }
+
+const MEMBARRIER_CMD_QUERY: u64 = 0;
+const MEMBARRIER_CMD_GLOBAL: u32 = 1;
+const MEMBARRIER_CMD_GLOBAL_EXPEDITED: u32 = 2;
+const MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED: u32 = 4;
+const MEMBARRIER_CMD_PRIVATE_EXPEDITED: u32 = 8;
+const MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED: u32 = 16;
+const MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE: u32 = 32;
+const MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE: u32 = 64;
+const MEMBARRIER_CMD_GET_REGISTRATIONS: u32 = 512;
+/// What kvmos answers to MEMBARRIER_CMD_QUERY (no rseq).
+const MEMBARRIER_SUPPORTED: u32 = MEMBARRIER_CMD_GLOBAL
+    | MEMBARRIER_CMD_GLOBAL_EXPEDITED
+    | MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED
+    | MEMBARRIER_CMD_PRIVATE_EXPEDITED
+    | MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED
+    | MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE
+    | MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE
+    | MEMBARRIER_CMD_GET_REGISTRATIONS;
+
+/// `membarrier(cmd, flags, cpu)`: with one CPU and a kernel entered on
+/// every switch, every thread has passed a full barrier by the time the
+/// call returns, so each barrier is just its checks: flags 0, a known
+/// command, and the expedited ones registered first (EPERM), as Linux
+/// checks them (musl's dynamic loader and `pthread` barriers use it).
+pub(super) fn membarrier(a: &Args) -> Result<usize, Errno> {
+    let (cmd, flags) = (a[0], a[1]);
+    if flags != 0 {
+        return Err(Errno::EINVAL);
+    }
+    if cmd == MEMBARRIER_CMD_QUERY {
+        return Ok(MEMBARRIER_SUPPORTED as usize);
+    }
+    let cmd = u32::try_from(cmd).map_err(|_| Errno::EINVAL)?;
+    if !cmd.is_power_of_two() || cmd & MEMBARRIER_SUPPORTED == 0 {
+        return Err(Errno::EINVAL);
+    }
+    process::with(|sys| {
+        let registered = &mut sys.proc.mm.membarrier;
+        match cmd {
+            MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED
+            | MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED
+            | MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE => {
+                *registered |= cmd;
+                Ok(0)
+            }
+            MEMBARRIER_CMD_GET_REGISTRATIONS => Ok(*registered as usize),
+            // Registration of the command twice as large.
+            MEMBARRIER_CMD_PRIVATE_EXPEDITED | MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE
+                if *registered & (cmd << 1) == 0 =>
+            {
+                Err(Errno::EPERM)
+            }
+            _ => Ok(0),
+        }
+    })
+}

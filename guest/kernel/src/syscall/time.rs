@@ -86,7 +86,7 @@ pub fn now(clock: u64) -> Result<u64, Errno> {
             Some(frame_ns) => frame_ns,
             None => hypercall::clock().monotonic_ns + MONOTONIC_START_NS,
         }),
-        // One thread, always running: its CPU time is the time since boot.
+        // Not accounted per task yet: the time since boot.
         CLOCK_PROCESS_CPUTIME_ID | CLOCK_THREAD_CPUTIME_ID => Ok(hypercall::clock().monotonic_ns),
         _ => Err(Errno::EINVAL),
     }

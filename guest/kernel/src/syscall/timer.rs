@@ -57,10 +57,10 @@ fn timer_clock(clock: u64) -> Result<(), Errno> {
 }
 
 /// The signal a `sigevent` asks for (0: none), as Linux's
-/// `good_sigevent` checks it: SIGEV_THREAD_ID's thread must be the
-/// caller (one thread a process).
-fn signal_of(ev: &Sigevent, pid: u32) -> Result<u32, Errno> {
-    if ev.notify & SIGEV_THREAD_ID != 0 && ev.tid as u32 != pid {
+/// `good_sigevent` checks it: SIGEV_THREAD_ID's thread must be one of
+/// the caller's process (`mine`).
+fn signal_of(ev: &Sigevent, mine: impl Fn(u32) -> bool) -> Result<u32, Errno> {
+    if ev.notify & SIGEV_THREAD_ID != 0 && (ev.tid <= 0 || !mine(ev.tid as u32)) {
         return Err(Errno::EINVAL);
     }
     match ev.notify & !SIGEV_THREAD_ID {
@@ -82,11 +82,19 @@ pub(super) fn timer_create(a: &Args) -> Result<usize, Errno> {
             None
         };
         timer_clock(clock)?;
+        let pid = sys.proc.pid;
+        let mine = |tid: u32| {
+            process::sched::find_tid(sys, tid)
+                .is_some_and(|w| process::sched::task(sys, w).pid == pid)
+        };
         let (signo, value) = match ev {
-            Some(ev) => (signal_of(&ev, sys.proc.pid)?, Some(ev.value)),
+            Some(ev) => (signal_of(&ev, mine)?, Some(ev.value)),
             None => (SIGALRM, None),
         };
         let id = sys.proc.timers.create(clock, signo, value)?;
+        if let Some(ev) = ev.filter(|e| e.notify & SIGEV_THREAD_ID != 0) {
+            sys.proc.timers.get(id)?.tid = ev.tid as u32;
+        }
         if let Err(e) = UserPtr::<i32>::new(idp).copy_to_user(&sys.proc.mm, &[id]) {
             // Linux takes the timer back when it cannot say its id.
             let _ = sys.proc.timers.delete(id);
@@ -193,13 +201,15 @@ mod tests {
             tid,
             ..Default::default()
         };
-        assert_eq!(signal_of(&ev(SIGEV_SIGNAL, 10, 0), 5), Ok(10));
-        assert_eq!(signal_of(&ev(SIGEV_SIGNAL, 0, 0), 5), Err(Errno::EINVAL));
-        assert_eq!(signal_of(&ev(SIGEV_SIGNAL, 65, 0), 5), Err(Errno::EINVAL));
-        assert_eq!(signal_of(&ev(SIGEV_NONE, 0, 0), 5), Ok(0));
-        assert_eq!(signal_of(&ev(SIGEV_THREAD_ID, 34, 5), 5), Ok(34));
-        assert_eq!(signal_of(&ev(SIGEV_THREAD_ID, 34, 6), 5), Err(Errno::EINVAL));
-        assert_eq!(signal_of(&ev(3, 10, 0), 5), Err(Errno::EINVAL));
+        let mine = |tid: u32| tid == 5 || tid == 7;
+        assert_eq!(signal_of(&ev(SIGEV_SIGNAL, 10, 0), mine), Ok(10));
+        assert_eq!(signal_of(&ev(SIGEV_SIGNAL, 0, 0), mine), Err(Errno::EINVAL));
+        assert_eq!(signal_of(&ev(SIGEV_SIGNAL, 65, 0), mine), Err(Errno::EINVAL));
+        assert_eq!(signal_of(&ev(SIGEV_NONE, 0, 0), mine), Ok(0));
+        assert_eq!(signal_of(&ev(SIGEV_THREAD_ID, 34, 5), mine), Ok(34));
+        assert_eq!(signal_of(&ev(SIGEV_THREAD_ID, 34, 7), mine), Ok(34));
+        assert_eq!(signal_of(&ev(SIGEV_THREAD_ID, 34, 6), mine), Err(Errno::EINVAL));
+        assert_eq!(signal_of(&ev(3, 10, 0), mine), Err(Errno::EINVAL));
         assert_eq!(core::mem::size_of::<Sigevent>(), 64);
         assert_eq!(timer_clock(CLOCK_MONOTONIC), Ok(()));
         assert_eq!(timer_clock(4), Err(Errno::EOPNOTSUPP));
