@@ -107,7 +107,10 @@ const fmt = (r: Json | string, key: string, scale: number) => (typeof r === 'str
 const ratio = (g: Json | string, n: Json | string, key: string) => (typeof g === 'string' || typeof n === 'string' ? 'n/a' : `${(g[key]! / n[key]!).toFixed(2)}x`);
 const tick = results.find((r) => r.key === 'lostShare')!;
 const detail = (r: Json | string) =>
-  typeof r === 'string' ? 'n/a' : `${r.gaps} gaps (${r.gapsPerS?.toFixed(0)}/s), median gap ${((r.medianGapNs ?? 0) / 1000).toFixed(1)} µs, p90 ${((r.p90GapNs ?? 0) / 1000).toFixed(1)} µs, usual step ${r.loopStepNs} ns`;
+  typeof r === 'string'
+    ? 'n/a'
+    : `${r.gaps} gaps (${r.gapsPerS?.toFixed(0)}/s), median gap ${((r.medianGapNs ?? 0) / 1000).toFixed(1)} µs, p90 ${((r.p90GapNs ?? 0) / 1000).toFixed(1)} µs, usual step ${r.loopStepNs} ns, ${((r.lostShare ?? 0) * 100).toFixed(2)}% lost; ` +
+      `recurring every 4 ms: ${r.periodicPerS?.toFixed(0)}/s of ${((r.periodicGapNs ?? 0) / 1000).toFixed(1)} µs, ${((r.periodicShare ?? 0) * 100).toFixed(2)}% of the time`;
 
 const load = loadavg().map((x) => x.toFixed(2)).join(' ');
 const meta = { date: new Date().toISOString(), node: process.version, cpu: cpus()[0]?.model ?? 'unknown', cpus: cpus().length, runs: LOOP_RUNS, accel: a, accelFallback: accel.fallback, loadavg: load, noThreads };
@@ -115,11 +118,14 @@ mkdirSync(resultsDir, { recursive: true });
 writeFileSync(join(resultsDir, 'threads.json'), `${JSON.stringify({ ...meta, results }, null, 2)}\n`);
 
 const tickNote = `The tick's share: kvmos has no switch to turn the guest's tick off (it runs on TCG only; under KVM there is none yet), so it cannot be
-measured as "tick on vs off". Two numbers stand in for it. (1) The same CPU-bound loop, timed by itself in the guest and natively: the
+measured as "tick on vs off". Three numbers stand in for it. (1) The same CPU-bound loop, timed by itself in the guest and natively: the
 ratio is TCG's translation cost plus everything that interrupts the loop. (2) The lost-time loop reads the TSC back to back for ${TICK_MS} ms
 and counts every step longer than 50 usual steps (and at least 1 µs) as time taken from the program: the guest's 4 ms tick (250/s), but
 also QEMU leaving translated code, host interrupts and the host scheduling other work (natively: the host's own tick and interrupts). The
-guest row minus the native row bounds what the guest adds; the gap count per second against 250/s shows how much of it is the tick.`;
+guest row minus the native row bounds what the guest adds. (3) The part of that lost time that recurs with the tick's period: gap start
+times folded modulo 4 ms into 80 bins of 50 µs, the two best neighbouring bins minus twice the median bin. A periodic local APIC timer
+piles up there; so does the host's scheduler when it time-slices this process on its own 4 ms tick (natively that is all it shows), so on
+a loaded host (see the load average) (3) is an upper bound of the guest tick's share, not a measure of it.`;
 
 const md = `# Threads
 
