@@ -4,7 +4,7 @@
  * rest of the host only sees @kvmos/protocol's Accelerator.
  */
 import { KvmMachine, KvmOpenError } from '@kvmos/kvm';
-import { BOOT_FLAG_HYPERCALL_SLOT, BOOT_FLAG_TIMER, type Accelerator, type AcceleratorName, type BootState } from '@kvmos/protocol';
+import { BOOT_FLAG_HYPERCALL_SLOT, BOOT_FLAG_TIMER, type Accelerator, type AcceleratorFeatures, type BootState } from '@kvmos/protocol';
 import { TcgMachine } from '@kvmos/tcg';
 import { UsageError } from './errors.js';
 
@@ -35,24 +35,25 @@ export interface StartedAccelerator {
 }
 
 /**
- * Starts a guest on the chosen back end. The boot state depends on the back
- * end (BootInfo says which hypercall transport to use), so it is made for
- * the one that is about to start.
+ * Starts a guest on the chosen back end. The boot state depends on what the
+ * back end's machine has (BootInfo says which hypercall transport to use
+ * and whether there is a timer), so the back end makes it, through
+ * `stateFor`, once it knows.
  */
 export function startAccelerator<S extends BootState>(
   choice: AccelChoice,
-  stateFor: (accel: AcceleratorName) => S,
+  stateFor: (features: AcceleratorFeatures) => S,
   opts: { kvmPath?: string } = {},
 ): StartedAccelerator & { state: S } {
   const kvmOpts = opts.kvmPath !== undefined ? { kvmPath: opts.kvmPath } : {};
-  const onKvm = (): { accel: Accelerator; state: S } => {
-    const state = stateFor('kvm');
-    return { accel: KvmMachine.boot(state, kvmOpts), state };
+  const start = (boot: (plan: (f: AcceleratorFeatures) => S) => Accelerator): { accel: Accelerator; state: S } => {
+    let state: S | undefined;
+    const accel = boot((f) => (state = stateFor(f)));
+    if (state === undefined) throw new Error(`internal error: the ${accel.name} back end made no boot state`);
+    return { accel, state };
   };
-  const onTcg = (): { accel: Accelerator; state: S } => {
-    const state = stateFor('tcg');
-    return { accel: TcgMachine.boot(state), state };
-  };
+  const onKvm = (): { accel: Accelerator; state: S } => start((plan) => KvmMachine.boot(plan, kvmOpts));
+  const onTcg = (): { accel: Accelerator; state: S } => start((plan) => TcgMachine.boot(plan));
   switch (choice) {
     case 'kvm':
       return onKvm();
@@ -71,9 +72,10 @@ export function startAccelerator<S extends BootState>(
 
 /**
  * BootInfo flags a back end needs: TCG's hypercalls go through the slot and
- * doorbell, and its CPU has a local APIC whose timer the kernel may use
- * (KvmMachine creates no in-kernel irqchip, so under KVM there is none).
+ * doorbell; the timer flag when the machine's CPU has a local APIC whose
+ * timer the kernel may use (always on TCG; on KVM when it made an
+ * in-kernel irqchip).
  */
-export function accelBootFlags(accel: AcceleratorName): bigint {
-  return accel === 'tcg' ? BOOT_FLAG_HYPERCALL_SLOT | BOOT_FLAG_TIMER : 0n;
+export function accelBootFlags(features: AcceleratorFeatures): bigint {
+  return (features.name === 'tcg' ? BOOT_FLAG_HYPERCALL_SLOT : 0n) | (features.timer ? BOOT_FLAG_TIMER : 0n);
 }

@@ -31,6 +31,23 @@ export function pollTimeout(ms: bigint): number {
   return ms < 0n ? -1 : Number(ms > 0x7fff_ffffn ? 0x7fff_ffffn : ms);
 }
 
+/**
+ * Waits up to `timeoutMs` (poll's: -1 for ever, 0 a look) for input
+ * through `wait` (one poll, which a signal ends early as "no input"),
+ * polling again for the time left after such an early end: a signal
+ * (KvmMachine's periodic alarm with an irqchip) must not pass for a
+ * timeout the guest would see.
+ */
+export function waitFor(timeoutMs: number, wait: (ms: number) => boolean, now: () => number = () => performance.now()): boolean {
+  if (timeoutMs === 0) return wait(0);
+  const end = timeoutMs < 0 ? Infinity : now() + timeoutMs;
+  for (;;) {
+    const left = end - now();
+    if (wait(timeoutMs < 0 ? -1 : Math.max(0, Math.ceil(left)))) return true;
+    if (now() >= end) return false;
+  }
+}
+
 /** glibc's NCCS: `stty -g` prints this many control characters. */
 const GLIBC_NCCS = 32;
 
@@ -96,7 +113,7 @@ export class HostTerminal {
 
   /** Waits up to `timeoutMs` (-1: for ever) for input; true if there is some. */
   waitInput(timeoutMs: bigint): boolean {
-    return waitReadable(this.fd, pollTimeout(timeoutMs));
+    return waitFor(pollTimeout(timeoutMs), (ms) => waitReadable(this.fd, ms));
   }
 
   /** Puts the terminal back as it was found; idempotent. */

@@ -9,6 +9,7 @@ import { randomBytes, randomFillSync } from 'node:crypto';
 import { planBoot, type BootPlan } from '@kvmos/loader';
 import {
   type Accelerator,
+  type AcceleratorFeatures,
   type AcceleratorName,
   BOOT_FLAG_FIXED_TIME,
   FRAMEBUFFER_HEIGHT,
@@ -147,13 +148,13 @@ export class Machine {
   }
 
   private static bootWith(opts: BootOptions, fds: { 0: number; 1: number; 2: number }, terminal: HostTerminal | undefined, hostFs: HostFs): Machine {
-    const planFor = (accel: AcceleratorName): BootPlan => planBoot({
+    const planFor = (features: AcceleratorFeatures): BootPlan => planBoot({
       kernel: opts.kernel,
       ...(opts.ramSize !== undefined && { ramSize: opts.ramSize }),
       ...(opts.cmdline !== undefined && { cmdline: opts.cmdline }),
       ...(opts.initramfs !== undefined && { initramfs: opts.initramfs }),
       ...(opts.args !== undefined && { args: opts.args }),
-      flags: accelBootFlags(accel) | (opts.flags ?? 0n) | (opts.display?.fixedTime ? BOOT_FLAG_FIXED_TIME : 0n) | (terminal?.bootFlags ?? 0n),
+      flags: accelBootFlags(features) | (opts.flags ?? 0n) | (opts.display?.fixedTime ? BOOT_FLAG_FIXED_TIME : 0n) | (terminal?.bootFlags ?? 0n),
       ...(terminal && { ttySize: terminal.size() }),
       ...(opts.display && { framebuffer: { width: FRAMEBUFFER_WIDTH, height: FRAMEBUFFER_HEIGHT } }),
       bootTimeNs: BigInt(Date.now()) * 1_000_000n,
@@ -175,7 +176,8 @@ export class Machine {
         machine.io.diagnostics(
           machine.fallback
             ? `kvmos: running on TCG, QEMU's software CPU: KVM is not available (${machine.fallback})`
-            : `kvmos: running on ${started.accel.name === 'kvm' ? 'KVM' : "TCG, QEMU's software CPU"}`,
+            : `kvmos: running on ${started.accel.name === 'kvm' ? 'KVM' : "TCG, QEMU's software CPU"}` +
+              (started.accel.timer ? '' : ` without a timer tick, so the kernel is cooperative (${started.accel.noTimerReason ?? 'none'})`),
         );
       }
       if (opts.display) machine.attachScreen(opts.display);

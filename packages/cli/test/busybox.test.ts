@@ -5,6 +5,7 @@
  */
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const cli = fileURLToPath(new URL('../src/main.js', import.meta.url));
@@ -88,8 +89,9 @@ const SAME: [string[], string][] = [
 ];
 
 /**
- * Commands that need the guest's timer tick (preemption): only TCG has one
- * (a local APIC; KVM runs without an in-kernel irqchip), so they run there.
+ * Commands that need the guest's timer tick (preemption): TCG always has
+ * one (a local APIC); KVM has one when it makes an in-kernel irqchip. They
+ * run on TCG, and on KVM where /dev/kvm exists and its machine has a tick.
  */
 const NEEDS_TIMER: [string[], string][] = [
   // Two CPU-bound sides of a pipeline, the left spinning until the right,
@@ -108,6 +110,29 @@ const CASES = [
   ...SAME.map(([args, input]) => ({ args, input, options: [] as string[] })),
   ...NEEDS_TIMER.map(([args, input]) => ({ args, input, options: ['--accel', 'tcg'] })),
 ];
+
+/** Why the tick tests cannot run on KVM here (no /dev/kvm, or no irqchip), or undefined. */
+const noKvmTick = ((): string | undefined => {
+  try {
+    accessSync('/dev/kvm', constants.R_OK | constants.W_OK);
+  } catch (e) {
+    return (e as Error).message;
+  }
+  const r = spawnSync(process.execPath, [cli, 'hello', '--accel', 'kvm', '--verbose'], { encoding: 'utf8', timeout: 60_000 });
+  if (r.status !== 0) return `hello on KVM failed: ${r.stderr}`;
+  const without = /without a timer tick.*/.exec(r.stderr);
+  return without ? `KVM here gives the guest no tick: ${without[0]}` : undefined;
+})();
+
+for (const [args, input] of NEEDS_TIMER) {
+  (noKvmTick === undefined ? test : test.skip)(`busybox on KVM's tick: ${args.join(' ')}`.slice(0, 100) + (noKvmTick ? ` (skipped: ${noKvmTick})` : ''), (t) => {
+    const want = native(args, input);
+    const got = guest(args, input, ['--accel', 'kvm']);
+    t.is(got.stdout, want.stdout, `stdout: the guest differs from Linux; ${guestStderr(got)}`);
+    t.is(got.stderr, want.stderr, `stderr: the guest differs from Linux; ${guestStderr(got)}`);
+    t.is(got.status, want.status, `status: the guest differs from Linux; ${guestStderr(got)}`);
+  });
+}
 
 for (const { args, input, options } of CASES) {
   test(`busybox ${args.join(' ')}`.slice(0, 100), (t) => {

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { hostModes, pollTimeout, sttyString } from '../src/host-terminal.js';
+import { hostModes, pollTimeout, sttyString, waitFor } from '../src/host-terminal.js';
 
 const cc = Uint8Array.from([3, 0x1c, 0x7f, 0x15, 4, 0, 1, 0, 0x11, 0x13, 0x1a, 0, 0x12, 0x0f, 0x17, 0x16, 0, 0, 0]);
 const linuxPty = { iflag: 0x500, oflag: 5, cflag: 0xbf, lflag: 0x8a3b, line: 0, cc };
@@ -21,4 +21,28 @@ test("pollTimeout: a guest's 64-bit wait fits poll's int: -1 stays for ever, lon
   t.is(pollTimeout(0x7fff_ffffn), 0x7fff_ffff);
   t.is(pollTimeout(0x8000_0000n), 0x7fff_ffff);
   t.is(pollTimeout(0x7fff_ffff_ffff_ffffn), 0x7fff_ffff);
+});
+
+test('waitFor: a poll a signal ends early is polled again for the time left; a timeout and input end it', (t) => {
+  // A fake clock: each poll "takes" what it is given, or 30 ms when a signal cuts it short.
+  let clock = 0;
+  const polls: number[] = [];
+  const interrupted = (inputAt: number) => (ms: number): boolean => {
+    polls.push(ms);
+    const took = ms < 0 ? 30 : Math.min(ms, 30);
+    clock += took;
+    return clock >= inputAt;
+  };
+  t.false(waitFor(100, interrupted(Infinity), () => clock));
+  t.deepEqual(polls, [100, 70, 40, 10]);
+  t.is(clock, 100);
+
+  clock = 0;
+  polls.length = 0;
+  t.true(waitFor(-1, interrupted(95), () => clock), 'for ever: until input');
+  t.deepEqual(polls, [-1, -1, -1, -1]);
+
+  polls.length = 0;
+  t.false(waitFor(0, interrupted(Infinity), () => clock), 'a look polls once');
+  t.deepEqual(polls, [0]);
 });

@@ -64,8 +64,9 @@ const ARGS: Record<string, string[]> = { hello: ['one', 'two words', ''] };
 const STATUS: Record<string, number> = { hello: 42, exit: 44 };
 /**
  * Programs that need the guest's timer tick (preemption, signals that end
- * a sleep or reach a program that computes): only TCG has one (a local
- * APIC; KVM runs without an in-kernel irqchip), so they run there always.
+ * a sleep or reach a program that computes): TCG always has one (a local
+ * APIC); KVM only when it makes an in-kernel irqchip, so they run on TCG
+ * always (busybox.test.ts runs its tick cases on KVM too, where it has one).
  * The thread programs too: their waits time out, and threads that wait for
  * each other by yielding need preemption on one CPU.
  */

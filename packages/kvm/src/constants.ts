@@ -33,11 +33,16 @@ export const KVM_SYSTEM_EVENT_SHUTDOWN = 1;
 export const KVM_SYSTEM_EVENT_RESET = 2;
 export const KVM_SYSTEM_EVENT_CRASH = 3;
 
+// kvm_mp_state.mp_state
+export const KVM_MP_STATE_RUNNABLE = 0;
+export const KVM_MP_STATE_HALTED = 3;
+
 // kvm_userspace_memory_region.flags
 export const KVM_MEM_LOG_DIRTY_PAGES = 1;
 export const KVM_MEM_READONLY = 2;
 
 // Capabilities (KVM_CHECK_EXTENSION / KVM_ENABLE_CAP).
+export const KVM_CAP_IRQCHIP = 0;
 export const KVM_CAP_USER_MEMORY = 3;
 export const KVM_CAP_EXT_CPUID = 7;
 export const KVM_CAP_NR_VCPUS = 9;

@@ -79,6 +79,10 @@ const IOCTL_HINTS: Readonly<Record<string, Readonly<Record<number, string>>>> = 
     17: 'a vCPU with this id already exists in the VM',
     22: 'the vCPU id is above KVM_CAP_NR_VCPUS or KVM cannot run this CPU',
   },
+  KVM_CREATE_IRQCHIP: {
+    17: 'the VM already has an irqchip',
+    22: 'a vCPU already exists (the irqchip must come first) or this KVM cannot emulate one',
+  },
   KVM_CREATE_VM: { 12: 'not enough memory for a VM', 24: 'out of file descriptors' },
   KVM_RUN: {
     14: 'guest memory could not be accessed: a memory slot points at host memory that is no longer mapped (GuestMemory freed?)',

@@ -13,4 +13,5 @@ export {
 } from './libc.js';
 /** The file system calls of the host's directory server (cli's host-fs.ts). */
 export * as fsCalls from './fs-calls.js';
-export { KvmMachine } from './machine.js';
+export { KvmMachine, type KvmBootOptions } from './machine.js';
+export { APIC_DEFAULT_PHYS_BASE, ramLeavesApicPage, tryIrqchip, type Irqchip } from './irqchip.js';

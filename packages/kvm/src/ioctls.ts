@@ -33,6 +33,8 @@ export const KVM_GET_SUPPORTED_CPUID = _IOWR(KVMIO, 0x05, CPUID2.size);
 export const KVM_CREATE_VCPU = _IO(KVMIO, 0x41);
 export const KVM_SET_USER_MEMORY_REGION = _IOW(KVMIO, 0x46, USERSPACE_MEMORY_REGION.size);
 export const KVM_ENABLE_CAP = _IOW(KVMIO, 0xa3, ENABLE_CAP.size);
+/** An in-kernel PIC, IOAPIC and a local APIC per vCPU; before any vCPU exists. */
+export const KVM_CREATE_IRQCHIP = _IO(KVMIO, 0x60);
 
 // vCPU ioctls.
 export const KVM_RUN = _IO(KVMIO, 0x80);
@@ -43,5 +45,7 @@ export const KVM_SET_SREGS = _IOW(KVMIO, 0x84, SREGS.size);
 export const KVM_GET_MSRS = _IOWR(KVMIO, 0x88, MSRS.size);
 export const KVM_SET_MSRS = _IOW(KVMIO, 0x89, MSRS.size);
 export const KVM_SET_CPUID2 = _IOW(KVMIO, 0x90, CPUID2.size);
+/** struct kvm_mp_state is one u32. */
+export const KVM_GET_MP_STATE = _IOR(KVMIO, 0x98, 4);
 /** A vCPU's binary statistics fd (KVM_CAP_BINARY_STATS_FD, Linux 5.14). */
 export const KVM_GET_STATS_FD = _IO(KVMIO, 0xce);

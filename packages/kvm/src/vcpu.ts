@@ -3,8 +3,9 @@ import { closeSync, readSync } from 'node:fs';
 import { DeviceFd } from './device.js';
 import { decodeExit, type Exit } from './exits.js';
 import { KvmError } from './errors.js';
+import { KVM_MP_STATE_HALTED } from './constants.js';
 import {
-  KVM_GET_MSRS, KVM_GET_REGS, KVM_GET_SREGS, KVM_GET_STATS_FD, KVM_RUN, KVM_SET_CPUID2, KVM_SET_MSRS, KVM_SET_REGS, KVM_SET_SREGS,
+  KVM_GET_MP_STATE, KVM_GET_MSRS, KVM_GET_REGS, KVM_GET_SREGS, KVM_GET_STATS_FD, KVM_RUN, KVM_SET_CPUID2, KVM_SET_MSRS, KVM_SET_REGS, KVM_SET_SREGS,
 } from './ioctls.js';
 import { munmap, type Mapping } from './libc.js';
 import {
@@ -13,6 +14,9 @@ import {
 } from './structs.js';
 
 const hex = (n: number): string => `0x${n.toString(16)}`;
+/** sizeof(struct kvm_mp_state): one u32. */
+const MP_STATE_SIZE = 4;
+const RFLAGS_IF = 1n << 9n;
 
 export class Vcpu {
   readonly #dev: DeviceFd;
@@ -81,19 +85,37 @@ export class Vcpu {
   }
 
   /**
-   * Runs the guest until it exits to the host (EINTR is retried) and
-   * decodes why; with `deadlineMs` (performance.now() time), an EINTR after
-   * it is `{ reason: 'deadline' }` (the caller sends the signal: KvmMachine).
+   * Runs the guest until it exits to the host and decodes why. EINTR (a
+   * signal, e.g. KvmMachine's alarm) is retried, unless `deadlineMs`
+   * (performance.now() time) has passed, then `{ reason: 'deadline' }`, or
+   * `onInterrupt()` returns an exit, then that one.
    */
-  run(deadlineMs?: number): Exit {
-    if (deadlineMs !== undefined) {
-      const passed = (): boolean => performance.now() >= deadlineMs;
-      if (passed() || this.#dev.ioctlUnless('KVM_RUN', KVM_RUN, passed) === undefined) return { reason: 'deadline' };
-      return decodeExit((this.#run as Mapping).buffer);
-    }
-    this.#dev.ioctl('KVM_RUN', KVM_RUN);
+  run(deadlineMs?: number, onInterrupt?: () => Exit | undefined): Exit {
+    if (deadlineMs !== undefined && performance.now() >= deadlineMs) return { reason: 'deadline' };
+    let stopped: Exit | undefined;
+    const stop = (): boolean => {
+      stopped = deadlineMs !== undefined && performance.now() >= deadlineMs ? { reason: 'deadline' } : onInterrupt?.();
+      return stopped !== undefined;
+    };
+    if (this.#dev.ioctlUnless('KVM_RUN', KVM_RUN, stop) === undefined) return stopped as Exit;
     // The fd was open for the ioctl, so the run mapping is too (close() drops both).
     return decodeExit((this.#run as Mapping).buffer);
+  }
+
+  /** KVM_GET_MP_STATE: runnable, halted (in `hlt`, with an in-kernel irqchip), ... */
+  mpState(): number {
+    const buf = this.#dev.scratch(MP_STATE_SIZE, 'KVM_GET_MP_STATE');
+    this.#dev.ioctlScratch('KVM_GET_MP_STATE', KVM_GET_MP_STATE);
+    return buf.readUInt32LE(0);
+  }
+
+  /**
+   * Whether the vCPU sits in `hlt` with interrupts off, which nothing here
+   * can end (no NMI or INIT is ever sent). Only with an in-kernel irqchip:
+   * without one a `hlt` is an exit and the vCPU is never left halted.
+   */
+  haltedForGood(): boolean {
+    return this.mpState() === KVM_MP_STATE_HALTED && (this.getRegs().rflags & RFLAGS_IF) === 0n;
   }
 
   /**

@@ -1,7 +1,8 @@
 /** Real guests on /dev/kvm. */
 import test, { type ExecutionContext } from 'ava';
 import { accessSync, constants, readdirSync } from 'node:fs';
-import { KVM_CAP_USER_MEMORY, KVM_CAP_X86_TRIPLE_FAULT_EVENT } from '../src/constants.js';
+import { KVM_CAP_USER_MEMORY, KVM_CAP_X86_TRIPLE_FAULT_EVENT, KVM_MP_STATE_HALTED } from '../src/constants.js';
+import { deleteAlarm, threadAlarm } from '../src/libc.js';
 import { KvmError, KvmOpenError } from '../src/errors.js';
 import type { Exit } from '../src/exits.js';
 import { GuestMemory } from '../src/memory.js';
@@ -39,9 +40,11 @@ interface Machine {
   close(): void;
 }
 
-function machine(): Machine {
+function machine(opts: { irqchip?: boolean } = {}): Machine {
   const kvm = Kvm.open();
   const vm = kvm.createVm();
+  // Before any vCPU, as KVM requires.
+  if (opts.irqchip) vm.createIrqchip();
   const mem = GuestMemory.allocate(RAM);
   vm.setUserMemoryRegion(0, 0, mem);
   const vcpu = vm.createVcpu(0);
@@ -103,6 +106,37 @@ kvmTest('a real-mode guest does out, in (answered by the host) and hlt', (t) => 
   const r = m.vcpu.getRegs();
   t.is(r.rax & 0xffn, 0x5an);
   t.is(r.rip, BigInt(CODE + 16));
+});
+
+kvmTest('with an in-kernel irqchip, hlt with interrupts off stays in KVM (mp_state halted) until a signal; the run then reports it', (t) => {
+  const m = machine({ irqchip: true });
+  t.teardown(() => m.close());
+  realMode(m, [
+    0xba, 0x00, 0x04, //  mov dx, 0x400
+    0xee, //              out dx, al
+    0xfa, //              cli
+    0xf4, //              hlt
+  ]);
+  t.like(expectIo(m.vcpu.run()), { port: 0x400 });
+  // The hlt is no exit now: a thread alarm interrupts KVM_RUN, and the
+  // check sees a vCPU halted with IF clear (what KvmMachine does).
+  const onAlarm = (): void => {};
+  process.on('SIGALRM', onAlarm);
+  const alarm = threadAlarm(50, 50);
+  if ('errno' in alarm) return t.fail(`timer_create: errno ${alarm.errno}`);
+  t.teardown(() => {
+    deleteAlarm(alarm.id);
+    process.off('SIGALRM', onAlarm);
+  });
+  let checks = 0;
+  const exit = m.vcpu.run(performance.now() + 10_000, () => {
+    checks++;
+    return m.vcpu.haltedForGood() ? { reason: 'hlt' } : undefined;
+  });
+  t.deepEqual(exit, { reason: 'hlt' });
+  t.true(checks >= 1);
+  t.is(m.vcpu.mpState(), KVM_MP_STATE_HALTED);
+  t.is(m.vcpu.getRegs().rip, BigInt(CODE + 6));
 });
 
 kvmTest('an access to guest-physical memory with no slot is an mmio exit', (t) => {

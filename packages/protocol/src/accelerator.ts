@@ -60,8 +60,25 @@ export interface BootState {
   msrs: readonly MsrEntry[];
 }
 
-export interface Accelerator {
+/**
+ * What a back end's machine offers the guest, known once the machine
+ * exists and before the boot state is made (BootInfo's flags depend on it).
+ */
+export interface AcceleratorFeatures {
   readonly name: AcceleratorName;
+  /**
+   * The CPU has a local APIC whose periodic timer can interrupt the guest
+   * (BOOT_FLAG_TIMER): always on TCG; on KVM only with an in-kernel irqchip.
+   */
+  readonly timer: boolean;
+}
+
+/** Makes the boot state once the machine's features are known. */
+export type BootStateFor<S extends BootState = BootState> = (features: AcceleratorFeatures) => S;
+
+export interface Accelerator extends AcceleratorFeatures {
+  /** Why there is no timer, when there is none (for --verbose). */
+  readonly noTimerReason?: string;
   /** Guest RAM, owned by the host: every hypercall is served from here. */
   readonly memory: GuestRam;
   /**

@@ -30,8 +30,9 @@ export const BOOT_FLAG_STDERR_TTY = 16n;
 export const BOOT_FLAG_HYPERCALL_SLOT = 32n;
 /**
  * flags bit 6: the CPU has a local APIC whose timer the kernel may use to
- * preempt user programs (QEMU TCG; KVM runs without an in-kernel irqchip,
- * so no APIC: the kernel then switches processes only when one blocks).
+ * preempt user programs: always on QEMU TCG; on KVM when the host made an
+ * in-kernel irqchip (KvmMachine does unless KVM refuses). Without it the
+ * kernel switches processes only when one blocks.
  */
 export const BOOT_FLAG_TIMER = 64n;
 

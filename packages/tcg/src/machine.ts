@@ -16,6 +16,7 @@ import {
   HYPERCALL_SLOT_ADDR,
   type Accelerator,
   type BootState,
+  type BootStateFor,
   type CpuLocation,
   type Exit,
 } from '@kvmos/protocol';
@@ -45,6 +46,8 @@ export function defaultRomPath(): string {
 
 export class TcgMachine implements Accelerator {
   readonly name = 'tcg' as const;
+  /** QEMU's x86 CPU always has a local APIC, whose timer the kernel may use. */
+  readonly timer = true;
   #child: ChildProcess | undefined;
   #qmp: QmpPipe;
   #doorbellFd: number;
@@ -72,8 +75,12 @@ export class TcgMachine implements Accelerator {
     this.#slot = memory.view(HYPERCALL_SLOT_ADDR, HYPERCALL_SLOT.size);
   }
 
-  /** Writes the guest into fresh RAM, starts QEMU on it and lets the CPU go. */
-  static boot(state: BootState, opts: TcgOptions = {}): TcgMachine {
+  /**
+   * Writes the guest into fresh RAM, starts QEMU on it and lets the CPU
+   * go. A function for the state is given what this back end has (a timer).
+   */
+  static boot(plan: BootState | BootStateFor, opts: TcgOptions = {}): TcgMachine {
+    const state = typeof plan === 'function' ? plan({ name: 'tcg', timer: true }) : plan;
     const qemu = opts.qemuPath ?? findOnPath(QEMU_BINARY);
     if (!qemu) throw new QemuError(`${QEMU_BINARY} was not found on PATH`, '', QEMU_HINT);
     const romPath = opts.romPath ?? defaultRomPath();

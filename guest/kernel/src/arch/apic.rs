@@ -1,8 +1,11 @@
 //! The local APIC's periodic timer: the tick that preempts ring 3.
 //!
-//! Only where the host says there is one (BootInfo `BOOT_FLAG_TIMER`: QEMU
-//! TCG, whose CPU always has a local APIC; KVM without an in-kernel
-//! irqchip has none). The kernel itself never runs with interrupts on: a
+//! Only where the host says there is one (BootInfo `BOOT_FLAG_TIMER`): QEMU
+//! TCG, whose CPU always has a local APIC, and KVM when the host made an
+//! in-kernel irqchip (KVM then emulates the same xAPIC at the same base,
+//! 0xfee00000). On a KVM that cannot make one there is no APIC and the
+//! kernel stays cooperative. (The KVM tick is not yet tested on a machine
+//! with /dev/kvm.) The kernel itself never runs with interrupts on: a
 //! tick is taken only in ring 3 (IF is set on every return to user space
 //! and cleared by every gate and by SFMASK), so nothing in the kernel is
 //! ever interrupted. The APIC is reached through its xAPIC MMIO page
@@ -16,8 +19,10 @@ pub const TIMER_VECTOR: u64 = 0x20;
 pub const SPURIOUS_VECTOR: u64 = 0xff;
 /// Nanoseconds between ticks.
 pub const TICK_NS: u64 = 4_000_000;
-/// QEMU's APIC timer counts at the bus clock, 1 GHz (`APIC_BUS_CYCLE_NS`
-/// = 1); with divide-by-16 one count is 16 ns.
+/// The APIC timer counts at the bus clock, 1 GHz on QEMU and on KVM
+/// (both `APIC_BUS_CYCLE_NS` = 1; KVM's default, which a host could change
+/// with KVM_CAP_X86_APIC_BUS_CYCLES_NS and kvmos does not); with
+/// divide-by-16 one count is 16 ns.
 const COUNTS_PER_TICK: u32 = (TICK_NS / 16) as u32;
 
 #[cfg_attr(not(target_os = "none"), allow(dead_code))]

@@ -69,9 +69,10 @@ pub const BOOT_FLAG_STDERR_TTY: u64 = 16;
 /// `HYPERCALL_DOORBELL_PORT`; QEMU TCG) instead of `out dx, eax` (KVM).
 /// Read raw at the very start of `kernel::init`, see `hypercall`.
 pub const BOOT_FLAG_HYPERCALL_SLOT: u64 = 32;
-/// `flags` bit 6: the CPU has a local APIC with a timer (QEMU TCG): the
-/// kernel preempts user programs with its tick (`arch::apic`). Without it
-/// (KVM, no in-kernel irqchip) processes switch only when one blocks.
+/// `flags` bit 6: the CPU has a local APIC with a timer (QEMU TCG, and KVM
+/// with an in-kernel irqchip): the kernel preempts user programs with its
+/// tick (`arch::apic`). Without it (a KVM that made no irqchip) processes
+/// switch only when one blocks.
 pub const BOOT_FLAG_TIMER: u64 = 64;
 
 /// What the host tells the kernel at entry, at `BOOT_INFO_ADDR`.

@@ -224,7 +224,12 @@ fn setup(sys: &mut System, frame: &mut TrapFrame, sig: u32) -> Result<(), BadFra
     }
     s.blocked &= !UNBLOCKABLE;
     if act.flags & SA_RESETHAND != 0 {
-        s.actions[sig as usize - 1].handler = SIG_DFL;
+        // The disposition is the process's: every thread's copy.
+        let pid = sys.proc.pid;
+        let threads = core::iter::once(&mut *sys.proc).chain(sys.others.iter_mut().map(|p| &mut **p));
+        for p in threads.filter(|p| p.pid == pid) {
+            p.signals.actions[sig as usize - 1].handler = SIG_DFL;
+        }
     }
     Ok(())
 }

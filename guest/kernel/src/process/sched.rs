@@ -35,15 +35,16 @@
 //! * Processes take turns round-robin. If every process is blocked for
 //!   good (a pipe nobody will write to, ...), the guest ends with a notice
 //!   instead of hanging.
-//! * Where the host reports a timer (BootInfo `BOOT_FLAG_TIMER`, TCG) the
+//! * Where the host reports a timer (BootInfo `BOOT_FLAG_TIMER`: TCG, and
+//!   KVM with an in-kernel irqchip, the latter not yet tested) the
 //!   local APIC ticks every `apic::TICK_NS`, taken only in ring 3 (the
 //!   kernel runs with interrupts off), so the kernel stays
 //!   non-preemptible and a tick is one more trap: `tick` moves a process
 //!   that has run `SLICE_TICKS` ticks to the back when another is ready,
 //!   and delivers its pending signals. Sleeps then block (`Wait::Sleep`)
 //!   instead of spinning in the kernel, and when every process waits the
-//!   CPU halts until the next tick. Without the timer (KVM) nothing
-//!   preempts: a process runs until it blocks, as before.
+//!   CPU halts until the next tick. Without the timer (a KVM that made no
+//!   irqchip) nothing preempts: a process runs until it blocks.
 //! * A switch saves the user's FPU/SSE state (FXSAVE) of the process that
 //!   stops and restores that of the one that runs.
 //!

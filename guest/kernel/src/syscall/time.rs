@@ -1,6 +1,7 @@
 //! Clocks from the host's clock hypercall: `clock_gettime`,
 //! `clock_getres`, `gettimeofday`, `time`, `times`, `getrusage`, and the
-//! sleeps. Without a timer interrupt (KVM) a sleep asks the host for the
+//! sleeps. Without a timer interrupt (a KVM with no in-kernel irqchip) a
+//! sleep asks the host for the
 //! time until the deadline has passed (one exit, ~10 us, a round); with
 //! one (`arch::apic`) it blocks the process (`Wait::Sleep`) so others run
 //! meanwhile, and the CPU halts when nothing can.
@@ -413,7 +414,7 @@ const ITIMER_PROF: u64 = 2;
 
 /// Which of the CPU-time timers `which` is (`Process::cpu_itimers`);
 /// EINVAL for an unknown one, and for both where there is no tick to
-/// count CPU time with (KVM: `apic::timer_running`).
+/// count CPU time with (a KVM with no irqchip: `apic::timer_running`).
 fn cpu_timer(which: u64) -> Result<usize, Errno> {
     match which {
         ITIMER_VIRTUAL | ITIMER_PROF if crate::arch::apic::timer_running() => {
