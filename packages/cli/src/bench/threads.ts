@@ -119,7 +119,7 @@ const meta = { date: new Date().toISOString(), node: process.version, cpu: cpus(
 mkdirSync(resultsDir, { recursive: true });
 writeFileSync(join(resultsDir, 'threads.json'), `${JSON.stringify({ ...meta, results }, null, 2)}\n`);
 
-const tickNote = `The tick's share: kvmos has no switch to turn the guest's tick off (it runs on TCG only; under KVM there is none yet), so it cannot be
+const tickNote = `The tick's share: kvmos has no switch to turn the guest's tick off (TCG always has it; KVM when it makes an in-kernel irqchip), so it cannot be
 measured as "tick on vs off". Three numbers stand in for it. (1) The same CPU-bound loop, timed by itself in the guest and natively: the
 ratio is TCG's translation cost plus everything that interrupts the loop. (2) The lost-time loop reads the TSC back to back for ${TICK_MS} ms
 and counts every step longer than 50 usual steps (and at least 1 µs) as time taken from the program: the guest's 4 ms tick (250/s), but
