@@ -5,7 +5,9 @@
 //!
 //! A futex is keyed by its process and user address: kvmos has no memory
 //! shared between processes (`fork` copies), so this is Linux's key for
-//! private memory, with or without `FUTEX_PRIVATE_FLAG`.
+//! private memory; as on Linux, a shared operation (without
+//! `FUTEX_PRIVATE_FLAG`) has a key of its own, which a private one on
+//! the same word does not match.
 
 use super::sched::{self, State, Wait};
 use super::{Process, System};
@@ -16,6 +18,8 @@ use core::sync::atomic::{AtomicU64, Ordering};
 pub struct Key {
     pub pid: u32,
     pub addr: u64,
+    /// Made without FUTEX_PRIVATE_FLAG (Linux's FUT_OFF_MMSHARED).
+    pub shared: bool,
 }
 
 /// A blocked futex wait.
@@ -95,9 +99,11 @@ pub fn clear_child_tid(sys: &mut System) {
         return;
     }
     if UserPtr::<u32>::new(addr).write(&sys.proc.mm, 0).is_ok() {
+        // Linux's wake here is a shared one (what glibc's join waits on).
         let key = Key {
             pid: sys.proc.pid,
             addr,
+            shared: true,
         };
         wake(sys, key, u32::MAX, 1);
     }
@@ -162,9 +168,12 @@ fn owner_died(sys: &mut System, addr: u64) {
     }
     let new = (word & FUTEX_WAITERS) | FUTEX_OWNER_DIED;
     if ptr.write(&sys.proc.mm, new).is_ok() && word & FUTEX_WAITERS != 0 {
+        // Shared, as Linux's handle_futex_death (glibc's robust mutexes
+        // wait so).
         let key = Key {
             pid: sys.proc.pid,
             addr,
+            shared: true,
         };
         wake(sys, key, u32::MAX, 1);
     }

@@ -45,7 +45,6 @@ pub enum Request {
         addr: u64,
         n: usize,
         bitset: u32,
-        private: bool,
     },
     Requeue {
         addr: u64,
@@ -142,8 +141,11 @@ fn count(v: u64) -> Result<usize, Errno> {
 }
 
 /// Decodes a futex call as Linux checks it; `read_ts` reads the timeout
-/// (EFAULT, EINVAL).
-pub fn decode(a: &Args, read_ts: impl FnOnce(u64) -> Result<Timespec, Errno>) -> Result<Request, Errno> {
+/// (EFAULT, EINVAL). Also whether it is shared (no FUTEX_PRIVATE_FLAG).
+pub fn decode(
+    a: &Args,
+    read_ts: impl FnOnce(u64) -> Result<Timespec, Errno>,
+) -> Result<(Request, bool), Errno> {
     let (addr, op, val, utime, addr2, val3) = (a[0], a[1], a[2] as u32, a[3], a[4], a[5] as u32);
     let cmd = op & FUTEX_CMD_MASK;
     let realtime = op & FUTEX_CLOCK_REALTIME != 0;
@@ -164,7 +166,7 @@ pub fn decode(a: &Args, read_ts: impl FnOnce(u64) -> Result<Timespec, Errno>) ->
     }
     // The second value travels in the timeout argument.
     let val2 = utime as u32;
-    match cmd {
+    let req = match cmd {
         FUTEX_WAIT | FUTEX_WAIT_BITSET => {
             let bitset = if cmd == FUTEX_WAIT { MATCH_ANY } else { val3 };
             if bitset == 0 {
@@ -187,7 +189,6 @@ pub fn decode(a: &Args, read_ts: impl FnOnce(u64) -> Result<Timespec, Errno>) ->
                 // Linux takes the count as an int; 0 or less wakes one.
                 n: (val as i32).max(1) as usize,
                 bitset,
-                private,
             })
         }
         FUTEX_REQUEUE | FUTEX_CMP_REQUEUE => {
@@ -209,14 +210,24 @@ pub fn decode(a: &Args, read_ts: impl FnOnce(u64) -> Result<Timespec, Errno>) ->
             op: WakeOp::decode(val3),
         }),
         _ => Err(Errno::ENOSYS),
-    }
+    };
+    req.map(|r| (r, !private))
 }
 
 pub(super) fn futex(a: &Args) -> Result<usize, Errno> {
-    let req = decode(a, super::time::read_timespec)?;
+    let (req, shared) = decode(a, super::time::read_timespec)?;
     process::with(|sys| {
         let pid = sys.proc.pid;
-        let key = |addr: u64| Key { pid, addr };
+        let key = |addr: u64| Key { pid, addr, shared };
+        // A shared key is found through the word's page (Linux's
+        // get_futex_key): EFAULT before anything else when it is not
+        // mapped.
+        let resolve = |sys: &process::System, addr: u64| -> Result<(), Errno> {
+            if shared {
+                UserPtr::<u32>::new(addr).read(&sys.proc.mm)?;
+            }
+            Ok(())
+        };
         match req {
             Request::Wait {
                 addr,
@@ -252,19 +263,11 @@ pub(super) fn futex(a: &Args) -> Result<usize, Errno> {
                 let w = queue::waiter(key(addr), bitset, deadline);
                 Err(sched::block(sys, sched::Wait::Futex(w)))
             }
-            Request::Wake {
-                addr,
-                n,
-                bitset,
-                private,
-            } => {
+            Request::Wake { addr, n, bitset } => {
                 if addr >= USER_END {
                     return Err(Errno::EFAULT);
                 }
-                if !private {
-                    // A shared futex's key is found through its page.
-                    UserPtr::<u32>::new(addr).read(&sys.proc.mm)?;
-                }
+                resolve(sys, addr)?;
                 Ok(queue::wake(sys, key(addr), bitset, n))
             }
             Request::Requeue {
@@ -274,6 +277,8 @@ pub(super) fn futex(a: &Args) -> Result<usize, Errno> {
                 n_move,
                 expect,
             } => {
+                resolve(sys, addr)?;
+                resolve(sys, addr2)?;
                 if let Some(v) = expect {
                     let cur: u32 = UserPtr::new(addr).read(&sys.proc.mm)?;
                     if cur != v {
@@ -289,6 +294,7 @@ pub(super) fn futex(a: &Args) -> Result<usize, Errno> {
                 n_wake2,
                 op,
             } => {
+                resolve(sys, addr)?;
                 let p2 = UserPtr::<u32>::new(addr2);
                 let old = p2.read(&sys.proc.mm)?;
                 let new = op.apply(old).ok_or(Errno::ENOSYS)?;
@@ -330,7 +336,7 @@ mod tests {
         assert_eq!(decode(&neg, no_ts), Err(Errno::EINVAL));
         let wait = args([0x1000, FUTEX_WAIT | FUTEX_PRIVATE_FLAG, 7, 0x5000, 0, 0]);
         assert_eq!(
-            decode(&wait, no_ts),
+            decode(&wait, no_ts).map(|(r, _)| r),
             Ok(Request::Wait {
                 addr: 0x1000,
                 val: 7,
