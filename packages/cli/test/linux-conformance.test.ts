@@ -37,7 +37,6 @@ import { fileURLToPath } from 'node:url';
 import { DEFAULT_ENV } from '../src/linux-exec/command.js';
 import { imagePath } from '../src/images.js';
 import { GLIBC, GLIBC_STATIC_PIE, MUSL_DYNAMIC, fileOptions, missingFiles, type Toolchain } from './helpers/dynamic-libs.js';
-import { threadGaps } from './helpers/guest-threads.js';
 
 const cli = fileURLToPath(new URL('../src/main.js', import.meta.url));
 // Compiled to dist/test/: the C sources and fixtures stay in test/linux/.
@@ -70,25 +69,7 @@ const STATUS: Record<string, number> = { hello: 42, exit: 44 };
  * The thread programs too: their waits time out, and threads that wait for
  * each other by yielding need preemption on one CPU.
  */
-const NEEDS_TIMER = new Set(['preempt', 'interrupt', 'posixtimer', 'rtsig', 'cputimer', 'threads', 'futex', 'futexkeys']);
-/**
- * Programs that need threads (clone with CLONE_THREAD). While the guest
- * kernel refuses them (asked of the guest by helpers/guest-threads.ts, never
- * assumed), they show as skipped with the reason; so do their musl dynamic
- * builds while the guest lacks membarrier, and futexkeys while the guest
- * keys futexes by address alone.
- */
-const NEEDS_THREADS = new Set(['threads', 'futex', 'futexkeys']);
-
-/** Why `name` built with `tc` cannot run in this guest yet (asked of the guest), or undefined. */
-function threadSkip(name: string, tc: Toolchain | undefined): string | undefined {
-  if (!NEEDS_THREADS.has(name)) return undefined;
-  const gaps = threadGaps();
-  if (gaps.threads !== undefined) return gaps.threads;
-  if (tc === MUSL_DYNAMIC && gaps.membarrier !== undefined) return gaps.membarrier;
-  if (name === 'futexkeys' && gaps.futexKeys !== undefined) return gaps.futexKeys;
-  return undefined;
-}
+const NEEDS_TIMER = new Set(['preempt', 'interrupt', 'posixtimer', 'rtsig', 'cputimer', 'threads', 'futex', 'futexkeys', 'threadsig']);
 const TIMEOUT_MS = 90_000;
 const UNKNOWN_SYSCALL_NOTICE = /^kvmos: the program called an unknown system call \(number \d+\), which kvmos does not implement: it returned ENOSYS\n/gm;
 
@@ -233,7 +214,7 @@ const BUILDS: (Toolchain | undefined)[] = [undefined, GLIBC, MUSL_DYNAMIC, GLIBC
 for (const tc of BUILDS) for (const name of programs.filter((p) => tc?.only === undefined || tc.only.includes(p))) {
   const title = tc === undefined ? name : `${name} (${tc.label})`;
   const binaryName = tc === undefined ? name : `${name}.${tc.label.replace(/ /g, '-')}`;
-  const reason = SKIP[title] ?? threadSkip(name, tc);
+  const reason = SKIP[title];
   if (reason !== undefined) {
     test.skip(`${title}: ${reason}`, () => {});
     continue;

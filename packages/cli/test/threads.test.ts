@@ -15,9 +15,6 @@
  *   in the default view and natively as /usr/bin/python3 with the guest's
  *   environment (the program reads no files besides its standard library,
  *   so the view does not change what it prints).
- *
- * While the guest kernel refuses threads (helpers/guest-threads.ts asks the
- * guest), every test shows as skipped with that reason.
  */
 import test, { type ExecutionContext } from 'ava';
 import { spawnSync } from 'node:child_process';
@@ -27,7 +24,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_ENV } from '../src/linux-exec/command.js';
-import { missingThreads } from './helpers/guest-threads.js';
 
 const cli = fileURLToPath(new URL('../src/main.js', import.meta.url));
 const sources = fileURLToPath(new URL('../../test/linux/threads/', import.meta.url));
@@ -86,19 +82,17 @@ function same(t: ExecutionContext, argv: string[], guestArgv: string[] = argv, o
   t.is(g.status, n.status, `exit status\nguest: ${show(g)}`);
 }
 
-const reason = missingThreads();
-const it = reason === undefined ? test.serial : test.skip;
-const skipped = reason === undefined ? '' : ` (skipped: ${reason})`;
+const it = test.serial;
 
 const pthreadsSource = join(sources, 'pthreads.c');
 
-it(`8 pthreads with mutexes, condition variables, a barrier and __thread: musl static, as natively${skipped}`, (t) => {
+it(`8 pthreads with mutexes, condition variables, a barrier and __thread: musl static, as natively`, (t) => {
   const dir = cacheDir('pthreads', readFileSync(pthreadsSource));
   const bin = build('musl-gcc', ['-static', '-O2', pthreadsSource], join(dir, 'pthreads-musl'));
   same(t, [bin]);
 });
 
-it(`8 pthreads with mutexes, condition variables, a barrier and __thread: glibc dynamic, as natively${skipped}`, (t) => {
+it(`8 pthreads with mutexes, condition variables, a barrier and __thread: glibc dynamic, as natively`, (t) => {
   const dir = cacheDir('pthreads', readFileSync(pthreadsSource));
   const bin = build('gcc', ['-O2', pthreadsSource], join(dir, 'pthreads-glibc'));
   same(t, [bin]);
@@ -106,8 +100,8 @@ it(`8 pthreads with mutexes, condition variables, a barrier and __thread: glibc 
 
 const rustSource = join(sources, 'threads.rs');
 const rustc = spawnSync('rustc', ['--version'], { encoding: 'utf8' });
-(reason === undefined && rustc.error === undefined ? test.serial : test.skip)(
-  `Rust std::thread, Mutex, Condvar, RwLock, mpsc, thread::scope, thread_local! (static, crt-static), as natively${skipped}${rustc.error !== undefined ? ' (skipped: no rustc on this host)' : ''}`,
+(rustc.error === undefined ? test.serial : test.skip)(
+  `Rust std::thread, Mutex, Condvar, RwLock, mpsc, thread::scope, thread_local! (static, crt-static), as natively${rustc.error !== undefined ? ' (skipped: no rustc on this host)' : ''}`,
   (t) => {
     const dir = cacheDir('rust', readFileSync(rustSource), rustc.stdout);
     const bin = build('rustc', ['-O', '-C', 'target-feature=+crt-static', '--edition', '2021', rustSource], join(dir, 'threads-rs'));
@@ -158,8 +152,8 @@ print("active threads at the end:", threading.active_count())
 `;
 
 const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : undefined;
-(reason === undefined && python !== undefined ? test.serial : test.skip)(
-  `python3 -c with threading (Thread, Lock, Event, Condition, local) and ThreadPoolExecutor.map, as natively${skipped}${python === undefined ? ' (skipped: no /usr/bin/python3)' : ''}`,
+(python !== undefined ? test.serial : test.skip)(
+  `python3 -c with threading (Thread, Lock, Event, Condition, local) and ThreadPoolExecutor.map, as natively${python === undefined ? ' (skipped: no /usr/bin/python3)' : ''}`,
   (t) => {
     same(t, [python!, '-c', PYTHON], ['python3', '-c', PYTHON]);
   },

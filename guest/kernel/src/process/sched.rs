@@ -333,6 +333,7 @@ fn fire_timers(sys: &mut System) {
         return;
     }
     let now = crate::host::hypercall::clock().monotonic_ns;
+    let mut expired = alloc::vec::Vec::new();
     for p in sys.others.iter_mut().chain(core::iter::once(&mut sys.proc)) {
         let Some((deadline, interval)) = p.itimer else {
             continue;
@@ -341,7 +342,19 @@ fn fire_timers(sys: &mut System) {
             continue;
         }
         p.itimer = (interval > 0).then(|| (now.saturating_add(interval), interval));
-        if p.signals.send_info(SIGALRM, Info::user(SI_KERNEL, 0)) == Some(Fate::Kill) {
+        expired.push(p.pid);
+    }
+    // SIGALRM is the process's: a thread of it that takes it.
+    for pid in expired {
+        let Some(at) = pick_thread(sys, pid, SIGALRM) else {
+            continue;
+        };
+        let p = task_mut(sys, at);
+        let info = Info {
+            to_process: true,
+            ..Info::user(SI_KERNEL, 0)
+        };
+        if p.signals.send_info(SIGALRM, info) == Some(Fate::Kill) {
             p.signals.pending |= bit(SIGALRM);
         }
     }
@@ -396,8 +409,13 @@ fn fire_posix_timers(sys: &mut System, now: u64) {
         }
     }
     for (pid, tid, sig, id, value, missed) in fired {
-        let thread = find_tid(sys, tid).filter(|&w| tid != 0 && task(sys, w).pid == pid);
-        let Some(at) = thread.or_else(|| pick_thread(sys, pid, sig)) else {
+        // A SIGEV_THREAD_ID timer whose thread is gone signals nobody.
+        let at = if tid != 0 {
+            find_tid(sys, tid).filter(|&w| task(sys, w).pid == pid)
+        } else {
+            pick_thread(sys, pid, sig)
+        };
+        let Some(at) = at else {
             continue;
         };
         let p = task_mut(sys, at);
@@ -410,6 +428,7 @@ fn fire_posix_timers(sys: &mut System, now: u64) {
             timer: id,
             overrun: add_overrun(0, missed),
             value,
+            to_process: tid == 0,
             ..Default::default()
         };
         if p.signals.send_info(sig, info) == Some(Fate::Kill) {
@@ -501,6 +520,31 @@ pub fn pick_thread(sys: &System, pid: u32, sig: u32) -> Option<Where> {
         .or_else(|| tasks().find(|(_, p)| p.signals.blocked & b == 0))
         .or(Some(leader))
         .map(|(w, _)| w)
+}
+
+/// Moves to the running thread the signals of `mask` sent to its
+/// process that are pending on its other threads (which blocked them
+/// when they came): a thread that unblocks them or waits for them takes
+/// them, as from Linux's process-wide pending set.
+pub fn gather(sys: &mut System, mask: u64) {
+    let pid = sys.proc.pid;
+    for t in sys.others.iter_mut().filter(|t| t.pid == pid) {
+        if t.signals.pending & mask == 0 {
+            continue;
+        }
+        for (sig, info) in t.signals.take_process_directed(mask) {
+            sys.proc.signals.make_pending(sig, info);
+        }
+    }
+}
+
+/// The process-wide signals pending on the running thread's siblings.
+pub fn siblings_pending(sys: &System) -> u64 {
+    let pid = sys.proc.pid;
+    sys.others
+        .iter()
+        .filter(|t| t.pid == pid)
+        .fold(0, |m, t| m | t.signals.process_directed())
 }
 
 /// Whether process `pid` has threads other than the running one.
@@ -867,6 +911,7 @@ fn bury(sys: &mut System, pid: u32, ppid: u32, pgid: u32, status: Status) {
             code,
             pid,
             status: st,
+            to_process: true,
             ..Default::default()
         };
         let fate = p.signals.send_info(super::signal::SIGCHLD, info);
@@ -944,6 +989,23 @@ fn exit_thread_running(sys: &mut System, frame: &mut TrapFrame, code: u8) {
     let pid = sys.proc.pid;
     if let Some(j) = sys.others.iter().position(|p| p.pid == pid) {
         hand_over(&mut sys.proc, &mut sys.others[j]);
+    }
+    // The process's signals pending here go to a thread that stays.
+    for (sig, info) in sys.proc.signals.take_process_directed(!0) {
+        let b = super::signal::bit(sig);
+        let stays = |p: &Process| p.pid == pid;
+        let Some(k) = sys
+            .others
+            .iter()
+            .position(|p| stays(p) && p.signals.blocked & b == 0)
+            .or_else(|| sys.others.iter().position(|p| stays(p)))
+        else {
+            break;
+        };
+        let t = &mut sys.others[k].signals;
+        if t.send_info(sig, info) == Some(super::signal::Fate::Kill) {
+            t.pending |= b;
+        }
     }
     bump();
     let Next::Other(i) = next(sys, false) else {

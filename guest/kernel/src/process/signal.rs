@@ -115,6 +115,9 @@ pub struct Info {
     /// si_timerid and si_overrun (SI_TIMER).
     pub timer: i32,
     pub overrun: i32,
+    /// Sent to the process, not to one thread: any of its threads may
+    /// take it (`sched::gather`).
+    pub to_process: bool,
 }
 
 pub const SI_USER: i32 = 0;
@@ -135,6 +138,7 @@ impl Info {
             value: 0,
             timer: 0,
             overrun: 0,
+            to_process: false,
         }
     }
 }
@@ -198,7 +202,51 @@ impl Signals {
         self.rt.len() < RT_QUEUE_MAX
     }
 
-    fn make_pending(&mut self, sig: u32, info: Info) {
+    /// Takes out every pending signal of `mask` that was sent to the
+    /// process (`Info::to_process`), oldest real-time ones first.
+    pub fn take_process_directed(&mut self, mask: u64) -> alloc::vec::Vec<(u32, Info)> {
+        let mut out = alloc::vec::Vec::new();
+        let mut std = self.pending & mask & (bit(SIGRTMIN) - 1);
+        while std != 0 {
+            let sig = std.trailing_zeros() + 1;
+            std &= !bit(sig);
+            if self.infos[sig as usize - 1].to_process {
+                out.push((sig, self.take(sig)));
+            }
+        }
+        let mut k = 0;
+        while k < self.rt.len() {
+            let (sig, info) = self.rt[k];
+            if info.to_process && mask & bit(sig) != 0 {
+                self.rt.remove(k);
+                if !self.rt.iter().any(|&(s, _)| s == sig) {
+                    self.pending &= !bit(sig);
+                }
+                out.push((sig, info));
+            } else {
+                k += 1;
+            }
+        }
+        out
+    }
+
+    /// The pending signals sent to the process (`Info::to_process`).
+    pub fn process_directed(&self) -> u64 {
+        let mut m = 0;
+        let mut std = self.pending & (bit(SIGRTMIN) - 1);
+        while std != 0 {
+            let sig = std.trailing_zeros() + 1;
+            std &= !bit(sig);
+            if self.infos[sig as usize - 1].to_process {
+                m |= bit(sig);
+            }
+        }
+        self.rt.iter().filter(|e| e.1.to_process).fold(m, |m, e| m | bit(e.0))
+    }
+
+    /// Makes `sig` pending whatever its fate (a signal moved from another
+    /// thread, decided on when this one takes it).
+    pub fn make_pending(&mut self, sig: u32, info: Info) {
         if sig >= SIGRTMIN {
             // Past the limit the signal is still pending, without its
             // own siginfo (as Linux does for kill).

@@ -97,6 +97,11 @@ fn spawn(
     let last = sys.last_pid;
     let pid = table::next_pid(last, |p| sched::pid_in_use(sys, p)).ok_or(Errno::EAGAIN)?;
     let thread = flags & CLONE_THREAD != 0;
+    if thread && sys.proc.vfork_parent != 0 {
+        // A vfork child may only exec or exit (POSIX); threads would take
+        // the borrowed address space out of its hands.
+        return Err(Errno::ENOSYS);
+    }
     // A multi-threaded process lends its space to nobody (its other
     // threads run meanwhile): a vfork child gets a copy, and the caller
     // goes on at once, as after fork.

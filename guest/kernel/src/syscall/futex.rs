@@ -252,8 +252,15 @@ pub(super) fn futex(a: &Args) -> Result<usize, Errno> {
                         Timeout::Absolute { clock, ns } if clock == CLOCK_REALTIME => {
                             now.monotonic_ns.saturating_add(ns.saturating_sub(now.realtime_ns))
                         }
-                        // CLOCK_MONOTONIC as programs read it starts MONOTONIC_START_NS before boot.
-                        Timeout::Absolute { ns, .. } => ns.saturating_sub(super::time::MONOTONIC_START_NS),
+                        // CLOCK_MONOTONIC as programs read it: from
+                        // MONOTONIC_START_NS before boot, or the frame
+                        // clock while a display is attached.
+                        Timeout::Absolute { ns, .. } => {
+                            let read = crate::dev::display::time_ns().unwrap_or(
+                                now.monotonic_ns + super::time::MONOTONIC_START_NS,
+                            );
+                            now.monotonic_ns.saturating_add(ns.saturating_sub(read))
+                        }
                     })
                 });
                 if deadline.is_some_and(|d| now.monotonic_ns >= d) {
@@ -277,6 +284,9 @@ pub(super) fn futex(a: &Args) -> Result<usize, Errno> {
                 n_move,
                 expect,
             } => {
+                if addr2 >= USER_END {
+                    return Err(Errno::EFAULT);
+                }
                 resolve(sys, addr)?;
                 resolve(sys, addr2)?;
                 if let Some(v) = expect {
@@ -294,6 +304,9 @@ pub(super) fn futex(a: &Args) -> Result<usize, Errno> {
                 n_wake2,
                 op,
             } => {
+                if addr >= USER_END {
+                    return Err(Errno::EFAULT);
+                }
                 resolve(sys, addr)?;
                 let p2 = UserPtr::<u32>::new(addr2);
                 let old = p2.read(&sys.proc.mm)?;

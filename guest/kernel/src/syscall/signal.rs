@@ -89,6 +89,8 @@ pub(super) fn rt_sigprocmask(a: &Args) -> Result<usize, Errno> {
         }
         if let Some(n) = new {
             sys.proc.signals.blocked = n & !UNBLOCKABLE;
+            // The process's signals its other threads kept now come here.
+            process::sched::gather(sys, !sys.proc.signals.blocked);
             act_on_unblocked(sys);
         }
         Ok(0)
@@ -106,6 +108,7 @@ pub(super) fn rt_sigsuspend(a: &Args) -> Result<usize, Errno> {
         let old = sys.proc.signals.blocked;
         sys.proc.sigsuspend_saved.get_or_insert(old);
         sys.proc.signals.blocked = set & !UNBLOCKABLE;
+        process::sched::gather(sys, !sys.proc.signals.blocked);
         Err(process::sched::block(sys, process::sched::Wait::Signal))
     })
 }
@@ -152,7 +155,8 @@ pub(super) fn rt_sigpending(a: &Args) -> Result<usize, Errno> {
         return Err(Errno::EINVAL);
     }
     process::with(|sys| {
-        let set = sys.proc.signals.pending & sys.proc.signals.blocked;
+        let pending = sys.proc.signals.pending | process::sched::siblings_pending(sys);
+        let set = pending & sys.proc.signals.blocked;
         UserPtr::<u8>::new(a[0]).copy_to_user(&sys.proc.mm, &set.to_le_bytes()[..size])?;
         Ok(0)
     })
@@ -239,6 +243,10 @@ fn to_thread(sys: &mut System, at: Where, sig: u32, info: Info) {
 fn to_process(sys: &mut System, pid: u32, sig: u32, info: Info) -> Result<(), Errno> {
     let at = process::sched::pick_thread(sys, pid, sig.max(1)).ok_or(Errno::ESRCH)?;
     if sig != 0 {
+        let info = Info {
+            to_process: true,
+            ..info
+        };
         to_thread(sys, at, sig, info);
     }
     Ok(())
@@ -260,7 +268,8 @@ pub(super) fn kill(a: &Args) -> Result<usize, Errno> {
             -1 => p.pid != 1,
             0 => p.pgid == sys.proc.pgid,
             p_ if p_ < 0 => p.pgid == p_.unsigned_abs(),
-            p_ => p.pid == p_ as u32,
+            // A thread's id names its process too, as on Linux.
+            p_ => p.pid == p_ as u32 || p.tid == p_ as u32,
         };
         let me = sys.proc.pid;
         // Each process once (threads share a pid), the caller's last.
@@ -273,7 +282,8 @@ pub(super) fn kill(a: &Args) -> Result<usize, Errno> {
         targets.sort_unstable();
         targets.dedup();
         // -1 leaves out the caller, as on Linux.
-        let me_too = pid != -1 && selects(&sys.proc);
+        let me_too = pid != -1
+            && (selects(&sys.proc) || sys.others.iter().any(|p| p.pid == me && selects(p)));
         if targets.is_empty() && !me_too {
             return Err(Errno::ESRCH);
         }
@@ -351,6 +361,10 @@ pub(super) fn rt_sigqueueinfo(a: &Args) -> Result<usize, Errno> {
         if sig >= SIGRTMIN && !process::sched::task_mut(sys, at).signals.can_queue() {
             return Err(Errno::EAGAIN);
         }
+        let info = Info {
+            to_process: true,
+            ..info
+        };
         to_thread(sys, at, sig, info);
         Ok(0)
     })
@@ -377,6 +391,7 @@ pub(super) fn rt_sigtimedwait(a: &Args) -> Result<usize, Errno> {
         // The deadline set when the call first blocked holds across its
         // restarts.
         let deadline = sys.proc.restart_deadline.take();
+        process::sched::gather(sys, set);
         let ready = sys.proc.signals.pending & set;
         if ready != 0 {
             let sig = ready.trailing_zeros() + 1;

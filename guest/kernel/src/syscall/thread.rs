@@ -74,7 +74,8 @@ const MEMBARRIER_SUPPORTED: u32 = MEMBARRIER_CMD_GLOBAL
 /// command, and the expedited ones registered first (EPERM), as Linux
 /// checks them (musl's dynamic loader and `pthread` barriers use it).
 pub(super) fn membarrier(a: &Args) -> Result<usize, Errno> {
-    let (cmd, flags) = (a[0], a[1]);
+    // `int cmd, unsigned int flags`.
+    let (cmd, flags) = (a[0] as u32 as i32 as u64, a[1] as u32);
     if flags != 0 {
         return Err(Errno::EINVAL);
     }
