@@ -116,6 +116,19 @@ export class Machine {
   private timeoutSeconds = 0;
 
   /** Waits until `fd` has input; GuestTimeoutError if the deadline comes first. */
+  /**
+   * Waits for the terminal's input (true) or a signal its keys raised
+   * (false), at most until the deadline.
+   */
+  private waitTerminalInput(terminal: HostTerminal): boolean {
+    for (;;) {
+      if (terminal.signalPending()) return false;
+      const left = this.deadline === undefined ? 1000 : this.deadline - performance.now();
+      if (left <= 0) throw new GuestTimeoutError(this.timeoutSeconds);
+      if (terminal.waitInput(BigInt(Math.ceil(Math.min(left, 1000))))) return true;
+    }
+  }
+
   private waitForInputBeforeDeadline(fd: number): void {
     if (this.deadline === undefined) return;
     for (;;) {
@@ -279,9 +292,17 @@ export class Machine {
         }
         return undefined;
       case 'consoleRead': {
+        const terminal = this.io.terminal;
         if (!waitReadable(this.io.fds[0], 0)) {
           this.accel.willBlock();
-          this.waitForInputBeforeDeadline(this.io.fds[0]);
+          if (terminal) {
+            // A terminal key that raised a signal interrupts the read:
+            // -EINTR, and the guest asks which (TTY_OP.signals).
+            if (!this.waitTerminalInput(terminal)) {
+              this.memory.view(call.resultAddr, 8).writeBigInt64LE(-4n);
+              return undefined;
+            }
+          } else this.waitForInputBeforeDeadline(this.io.fds[0]);
         }
         const result = readInto(this.io.fds[0], call.chunks);
         this.memory.view(call.resultAddr, 8).writeBigInt64LE(result);
@@ -321,6 +342,7 @@ export class Machine {
         // Only a guest told it has a terminal asks; without one, say ENOTTY.
         let result = -25n;
         if (terminal && call.tty.op === TTY_OP.setModes) result = BigInt(terminal.setModes(call.tty.action, call.tty.termios));
+        if (terminal && call.tty.op === TTY_OP.signals) result = terminal.takeSignals();
         if (terminal && call.tty.op === TTY_OP.waitInput) {
           if (call.tty.timeoutMs !== 0n && !terminal.waitInput(0n)) this.accel.willBlock();
           let timeoutMs = call.tty.timeoutMs;

@@ -79,6 +79,12 @@ pub enum Wait {
     /// call, not delivered), or the monotonic clock (host ns) reaching the
     /// deadline.
     SigWait(u64, Option<u64>),
+    /// Stopped by a signal (`Fate::Stop`): only SIGCONT (`cont`) or
+    /// SIGKILL ends it; a call it was blocked in starts over.
+    Stopped,
+    /// `wait4`/`waitid` with WUNTRACED or WCONTINUED: as `Child`, or a
+    /// stop (`.1`) or a continue (`.2`) of a selected child to report.
+    ChildJob(Which, bool, bool),
 }
 
 #[derive(Debug, Clone, Default)]
@@ -196,6 +202,11 @@ fn wait_ready(sys: &System, p: &Process, last_resort: bool) -> bool {
             Wait::PipeRead(pipe) => pipe.borrow().readable(),
             Wait::PipeWrite(pipe) => pipe.borrow().writable(),
             Wait::Child(which) => sys.zombies.has(p.pid, *which),
+            Wait::ChildJob(which, stopped, continued) => {
+                sys.zombies.has(p.pid, *which)
+                    || sys.zombies.find_job(p.pid, *which, *stopped, *continued).is_some()
+            }
+            Wait::Stopped => false,
             Wait::Vfork(_) => false,
             Wait::Poll(gen) => *gen != generation() || last_resort,
             Wait::Console => last_resort,
@@ -238,7 +249,7 @@ fn next(sys: &mut System, running_can_run: bool) -> Next {
             return Next::Running;
         }
         if let Some(deadline) = earliest_wake(sys, running_can_run) {
-            idle_until(deadline);
+            idle_until(sys, deadline);
             continue;
         }
         if let Some(i) = (0..sys.others.len()).find(|&i| ready(sys, &sys.others[i], true)) {
@@ -363,9 +374,13 @@ fn fire_posix_timers(p: &mut Process, now: u64) {
 /// Halts until the monotonic clock reaches `deadline`: with the timer,
 /// each tick wakes the CPU (interrupts are on only across the `hlt`; a
 /// tick in ring 0 just ends, see `trap`); without it, the clock is read
-/// until then.
-fn idle_until(deadline: u64) {
+/// until then. A key of the terminal that raised a signal ends it early
+/// (`terminal_signals`).
+fn idle_until(sys: &mut System, deadline: u64) {
     while crate::host::hypercall::clock().monotonic_ns < deadline {
+        if terminal_signals(sys) {
+            return;
+        }
         if crate::arch::apic::timer_running() {
             crate::arch::cpu::wait_for_interrupt();
         }
@@ -443,7 +458,7 @@ fn interrupting(p: &Process) -> Option<bool> {
     let State::Blocked(w) = &p.state else {
         return None;
     };
-    if matches!(w, Wait::Vfork(_)) {
+    if matches!(w, Wait::Vfork(_) | Wait::Stopped) {
         return None;
     }
     let s = &p.signals;
@@ -459,11 +474,18 @@ fn interrupting(p: &Process) -> Option<bool> {
         match s.fate(sig) {
             Fate::Discard => continue,
             Fate::Kill => return Some(false),
+            // It runs to stop (`stop_running`); its call starts over
+            // once it is continued.
+            Fate::Stop => return Some(true),
             Fate::Handler => {
                 let sa_restart = s.actions[sig as usize - 1].flags & SA_RESTART != 0;
                 let restartable = matches!(
                     w,
-                    Wait::PipeRead(_) | Wait::PipeWrite(_) | Wait::Child(_) | Wait::Console
+                    Wait::PipeRead(_)
+                        | Wait::PipeWrite(_)
+                        | Wait::Child(_)
+                        | Wait::ChildJob(..)
+                        | Wait::Console
                 );
                 // A pipe write that wrote some bytes returns them instead.
                 return Some(sa_restart && restartable && p.restart_done == 0);
@@ -561,6 +583,9 @@ pub fn tick(frame: &mut TrapFrame) {
     let Some(sys) = g.as_mut() else { return };
     charge_tick(&mut sys.proc);
     fire_timers(sys);
+    if TICKS.fetch_add(1, Ordering::Relaxed).is_multiple_of(TERMINAL_TICKS) {
+        terminal_signals(sys);
+    }
     if RAN_TICKS.fetch_add(1, Ordering::Relaxed) + 1 >= SLICE_TICKS {
         RAN_TICKS.store(0, Ordering::Relaxed);
         if let Some(i) = (0..sys.others.len()).find(|&i| ready(sys, &sys.others[i], false)) {
@@ -568,6 +593,7 @@ pub fn tick(frame: &mut TrapFrame) {
             run(sys, i, frame);
         }
     }
+    stop_running(sys, frame);
     while let Err(sig) = super::deliver::deliver(sys, frame) {
         signal_death(sys, frame, sig);
     }
@@ -647,6 +673,7 @@ pub fn after_trap(frame: &mut TrapFrame) {
         _ => {}
     }
     // Signals of the process that runs now, which may die of one.
+    stop_running(sys, frame);
     while let Err(sig) = super::deliver::deliver(sys, frame) {
         signal_death(sys, frame, sig);
     }
@@ -696,6 +723,8 @@ fn bury(sys: &mut System, pid: u32, ppid: u32, pgid: u32, status: Status) {
         sys.proc.ppid = 1;
     }
     sys.zombies.reparent(pid, 1);
+    sys.zombies.forget_job(pid);
+    sys.zombies.reparent_jobs(pid, 1);
     let running = sys.proc.pid == ppid;
     if let Some(p) = find_mut(sys, ppid) {
         let (code, st) = status.siginfo();
@@ -786,4 +815,126 @@ pub fn kill_other(sys: &mut System, i: usize, status: Status) {
     let leftover = vfork_done(sys, vfork_parent, mm);
     bury(sys, pid, ppid, pgid, status);
     leftover.release();
+}
+
+/// The running process stops if a stop signal (`Fate::Stop`) is pending
+/// and not blocked: its parent is told (`report_job`) and another process
+/// runs; so for the one that runs then. Process 1 does not stop (nothing
+/// could continue it): the signal is dropped.
+fn stop_running(sys: &mut System, frame: &mut TrapFrame) {
+    use super::signal::{Fate, STOP_SIGNALS};
+    use super::table::Job;
+    loop {
+        let s = &sys.proc.signals;
+        let stops = s.pending & !s.blocked & STOP_SIGNALS;
+        let Some(sig) = (0..64)
+            .filter(|b| stops & (1 << b) != 0)
+            .map(|b| b + 1)
+            .find(|&sig| s.fate(sig) == Fate::Stop)
+        else {
+            return;
+        };
+        sys.proc.signals.take(sig);
+        if sys.proc.pid == 1 {
+            continue;
+        }
+        sys.proc.state = State::Blocked(Wait::Stopped);
+        let (pid, ppid, pgid) = (sys.proc.pid, sys.proc.ppid, sys.proc.pgid);
+        report_job(sys, pid, ppid, pgid, Job::Stopped(sig));
+        switch_away(sys, frame);
+    }
+}
+
+/// Whether process `pid` is stopped.
+pub fn is_stopped(sys: &mut System, pid: u32) -> bool {
+    find_mut(sys, pid).is_some_and(|p| matches!(p.state, State::Blocked(Wait::Stopped)))
+}
+
+/// SIGCONT was sent to process `pid`: if it is stopped it is ready again
+/// (a call it was blocked in starts over) and its parent is told.
+pub fn cont(sys: &mut System, pid: u32) {
+    use super::table::Job;
+    let Some(p) = find_mut(sys, pid) else { return };
+    if !matches!(p.state, State::Blocked(Wait::Stopped)) {
+        return;
+    }
+    p.state = State::Ready;
+    let (ppid, pgid) = (p.ppid, p.pgid);
+    report_job(sys, pid, ppid, pgid, Job::Continued);
+}
+
+/// Child `pid` stopped or continued: `wait4` with WUNTRACED/WCONTINUED
+/// reports it, and the parent gets SIGCHLD (CLD_STOPPED, CLD_CONTINUED)
+/// unless its SIGCHLD action has SA_NOCLDSTOP.
+fn report_job(sys: &mut System, pid: u32, ppid: u32, pgid: u32, job: super::table::Job) {
+    use super::signal::{Fate, Info, SIGCHLD};
+    sys.zombies.add_job(super::table::JobEvent { pid, ppid, pgid, job });
+    let running = sys.proc.pid == ppid;
+    if let Some(p) = find_mut(sys, ppid) {
+        if p.signals.actions[SIGCHLD as usize - 1].flags & SA_NOCLDSTOP == 0 {
+            let (code, status) = job.siginfo();
+            let info = Info {
+                code,
+                pid,
+                status,
+                ..Default::default()
+            };
+            if p.signals.send_info(SIGCHLD, info) == Some(Fate::Handler) && running {
+                signal_pending();
+            }
+        }
+    }
+    bump();
+}
+
+const SA_NOCLDSTOP: u64 = 1;
+
+/// Sends `sig` (from the kernel: the terminal's ISIG characters) to every
+/// process of group `pgrp`, the running one included, wherever the
+/// scheduler is: one that it kills keeps it pending and dies when it runs
+/// next (`interrupting` wakes a blocked one), as `fire_timers` does.
+/// Whether some process was in the group.
+pub fn signal_group(sys: &mut System, pgrp: u32, sig: u32) -> bool {
+    use super::signal::{bit, Fate, Info, SI_KERNEL};
+    let mut any = false;
+    for p in sys.others.iter_mut().chain(core::iter::once(&mut sys.proc)) {
+        if p.pgid != pgrp {
+            continue;
+        }
+        any = true;
+        if p.signals.send_info(sig, Info::user(SI_KERNEL, 0)) == Some(Fate::Kill) {
+            p.signals.pending |= bit(sig);
+        }
+    }
+    any
+}
+
+/// Ticks so far (`tick`).
+static TICKS: core::sync::atomic::AtomicU32 = core::sync::atomic::AtomicU32::new(0);
+/// How often a tick asks the host for the terminal's signals (every
+/// 100 ms): a program that computes without a system call can be
+/// interrupted too.
+const TERMINAL_TICKS: u32 = 25;
+
+/// The signals the terminal's keys raised (host `tty` port: with ISIG
+/// the host's terminal turns VINTR, VQUIT and VSUSP into SIGINT, SIGQUIT
+/// and SIGTSTP, flushing and echoing as Linux's n_tty does) go to the
+/// terminal's foreground process group (`signal_group`). Whether any came.
+pub fn terminal_signals(sys: &mut System) -> bool {
+    if !crate::dev::tty::present() {
+        return false;
+    }
+    let mut bits = crate::host::hypercall::tty_signals();
+    if bits == 0 {
+        return false;
+    }
+    let pgrp = crate::dev::tty::with(|t| Ok(t.pgrp)).unwrap_or(0);
+    while bits != 0 {
+        let sig = bits.trailing_zeros() + 1;
+        bits &= bits - 1;
+        if (1..=super::signal::NSIG as u32).contains(&sig) {
+            signal_group(sys, pgrp, sig);
+        }
+    }
+    true
 }

@@ -114,7 +114,7 @@ fn act_on_unblocked(sys: &mut System) {
         }
         let sig = ready.trailing_zeros() + 1;
         match s.fate(sig) {
-            Fate::Handler => {
+            Fate::Handler | Fate::Stop => {
                 process::sched::signal_pending();
                 return;
             }
@@ -215,18 +215,28 @@ fn to_self(sys: &mut System, sig: u64, code: i32) -> Result<usize, Errno> {
     let info = Info::user(code, sys.proc.pid);
     match sys.proc.signals.send_info(sig, info) {
         Some(Fate::Kill) => die_of(sys, sig),
-        Some(Fate::Handler) => process::sched::signal_pending(),
+        Some(Fate::Handler | Fate::Stop) => process::sched::signal_pending(),
         _ => {}
     }
     Ok(0)
 }
 
 /// `sig` sent to process `others[i]` (not running): as `to_self`; a
-/// caught signal is delivered when it runs next.
+/// caught signal is delivered when it runs next, and so is a stop
+/// (`sched`). SIGCONT continues it if it is stopped; a stopped one keeps
+/// a signal that kills (but SIGKILL) pending until then, as on Linux.
 fn to_other(sys: &mut System, i: usize, sig: u32) {
     let info = Info::user(SI_USER, sys.proc.pid);
+    let pid = sys.others[i].pid;
+    if sig == SIGCONT {
+        process::sched::cont(sys, pid);
+    }
     if sig != 0 && sys.others[i].signals.send_info(sig, info) == Some(Fate::Kill) {
-        process::sched::kill_other(sys, i, Status::Signaled(sig));
+        if sig != SIGKILL && process::sched::is_stopped(sys, pid) {
+            sys.others[i].signals.pending |= bit(sig);
+        } else {
+            process::sched::kill_other(sys, i, Status::Signaled(sig));
+        }
     }
 }
 
@@ -343,7 +353,7 @@ pub(super) fn rt_sigqueueinfo(a: &Args) -> Result<usize, Errno> {
         match (other, target.send_info(sig, info)) {
             (Some(i), Some(Fate::Kill)) => process::sched::kill_other(sys, i, Status::Signaled(sig)),
             (None, Some(Fate::Kill)) => die_of(sys, sig),
-            (None, Some(Fate::Handler)) => process::sched::signal_pending(),
+            (None, Some(Fate::Handler | Fate::Stop)) => process::sched::signal_pending(),
             _ => {}
         }
         Ok(0)
