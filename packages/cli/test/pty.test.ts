@@ -5,8 +5,10 @@
  * raw mode, canonical input with the terminal's own echo for `cat`,
  * Ctrl-D, the exit status; the terminal's modes (`stty -g`) are the same
  * before and after, also when kvmos is killed at the prompt (raw mode).
- * The same session run natively (`busybox sh` under the same driver) gives
- * the same transcript.
+ * Job control: Ctrl-C, Ctrl-\ and Ctrl-Z reach the shell's foreground job
+ * (the terminal's ISIG keys), `jobs` and `fg` work. The same session run
+ * natively (`busybox sh` under the same driver, which runs it as a
+ * job-control shell runs a foreground job) gives the same transcript.
  */
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
@@ -112,4 +114,56 @@ test('stdin the terminal, stdout a pipe on the host: only stdin is a terminal to
   t.is(guest.status, 0);
   t.true(guest.transcript.startsWith('in-tty\r\nout-not-tty\r\n33 101\r\n'), JSON.stringify(guest.transcript));
   t.is(guest.transcript, native.transcript);
+});
+
+/**
+ * A foreground job that says it runs (its first word is printed by the job
+ * itself, so it is in the terminal's foreground group by then) and then
+ * sleeps: the key typed after "go" reaches it, natively and in the guest.
+ */
+const JOB = "/bin/busybox sh -c 'echo go; exec /bin/busybox sleep 100'";
+const startJob: Step = { type: `${JOB}\r`, until: 'go\r\n' };
+
+for (const [key, name, status, shown] of [
+  ['\x03', 'Ctrl-C interrupts', 130, '^C\r\n'],
+  ['\x1c', 'Ctrl-\\ quits', 131, '^\\Quit\r\n'],
+] as const) {
+  test(`${name} the shell's foreground job (sleep 100) and the prompt comes back, as natively`, (t) => {
+    const steps: Step[] = [startJob, { type: key, until: PROMPT }, line('echo status $?'), { type: 'exit\r' }];
+    const guest = session(guestShell, steps);
+    const native = session(nativeShell, steps);
+    t.true(native.transcript.includes(`go\r\n${shown}${PROMPT}`), JSON.stringify(native.transcript));
+    t.true(native.transcript.includes(`status ${status}\r\n`), JSON.stringify(native.transcript));
+    t.is(guest.transcript, native.transcript);
+    t.is(guest.status, 0);
+    t.is(guest.after, guest.before);
+  });
+}
+
+test('Ctrl-Z stops the foreground job; jobs lists it, fg continues it, Ctrl-C then ends it, as natively', (t) => {
+  const steps: Step[] = [
+    startJob,
+    { type: '\x1a', until: PROMPT },
+    line('jobs'),
+    { type: 'fg\r', until: 'sleep 100"\r\n' },
+    { type: '\x03', until: PROMPT },
+    line('echo status $?'),
+    { type: 'exit\r' },
+  ];
+  const guest = session(guestShell, steps);
+  const native = session(nativeShell, steps);
+  t.true(native.transcript.includes('^Z[1]+  Stopped'), JSON.stringify(native.transcript));
+  t.true(native.transcript.includes('status 130\r\n'), JSON.stringify(native.transcript));
+  t.is(guest.transcript, native.transcript);
+  t.is(guest.status, 0);
+  t.is(guest.after, guest.before);
+});
+
+test('a stopped job killed with kill %1 stays stopped until fg continues it, then it is Terminated, as natively', (t) => {
+  const steps: Step[] = [startJob, { type: '\x1a', until: PROMPT }, line('kill %1'), line('jobs'), line('fg'), line('echo status $?'), { type: 'exit\r' }];
+  const guest = session(guestShell, steps);
+  const native = session(nativeShell, steps);
+  t.true(native.transcript.includes('status 143\r\n'), JSON.stringify(native.transcript));
+  t.is(guest.transcript, native.transcript);
+  t.is(guest.status, 0);
 });
