@@ -167,3 +167,17 @@ test('a stopped job killed with kill %1 stays stopped until fg continues it, the
   t.is(guest.transcript, native.transcript);
   t.is(guest.status, 0);
 });
+
+test('with ISIG off (stty -isig) Ctrl-C is a byte the program reads, not a signal, as natively', (t) => {
+  const steps: Step[] = [
+    { type: 'stty -isig; echo ready; /bin/busybox head -c 1 | /bin/busybox od -An -tx1; stty isig\r', until: 'ready\r\n' },
+    { type: '\x03\r', until: PROMPT },
+    line('echo status $?'),
+    { type: 'exit\r' },
+  ];
+  const guest = session(guestShell, steps);
+  const native = session(nativeShell, steps);
+  t.true(native.transcript.includes('^C\r\n 03\r\n'), JSON.stringify(native.transcript));
+  t.is(guest.transcript, native.transcript);
+  t.is(guest.after, guest.before);
+});
