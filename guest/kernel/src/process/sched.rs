@@ -82,9 +82,9 @@ pub enum Wait {
     /// Stopped by a signal (`Fate::Stop`): only SIGCONT (`cont`) or
     /// SIGKILL ends it; a call it was blocked in starts over.
     Stopped,
-    /// `wait4`/`waitid` with WUNTRACED or WCONTINUED: as `Child`, or a
-    /// stop (`.1`) or a continue (`.2`) of a selected child to report.
-    ChildJob(Which, bool, bool),
+    /// `wait4`/`waitid` with WUNTRACED or WCONTINUED: a zombie (if
+    /// `.1.exited`), or a stop or a continue of a selected child to report.
+    ChildJob(Which, super::table::JobWait),
 }
 
 #[derive(Debug, Clone, Default)]
@@ -202,9 +202,9 @@ fn wait_ready(sys: &System, p: &Process, last_resort: bool) -> bool {
             Wait::PipeRead(pipe) => pipe.borrow().readable(),
             Wait::PipeWrite(pipe) => pipe.borrow().writable(),
             Wait::Child(which) => sys.zombies.has(p.pid, *which),
-            Wait::ChildJob(which, stopped, continued) => {
-                sys.zombies.has(p.pid, *which)
-                    || sys.zombies.find_job(p.pid, *which, *stopped, *continued).is_some()
+            Wait::ChildJob(which, w) => {
+                (w.exited && sys.zombies.has(p.pid, *which))
+                    || sys.zombies.find_job(p.pid, *which, w.stopped, w.continued).is_some()
             }
             Wait::Stopped => false,
             Wait::Vfork(_) => false,

@@ -48,6 +48,15 @@ impl Job {
     }
 }
 
+/// What a blocked `wait4`/`waitid` with WUNTRACED or WCONTINUED waits for:
+/// a zombie (WEXITED), a stop, a continue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JobWait {
+    pub exited: bool,
+    pub stopped: bool,
+    pub continued: bool,
+}
+
 /// A stop or continue of a live child, not reported yet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct JobEvent {

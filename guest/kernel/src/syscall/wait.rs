@@ -9,7 +9,7 @@
 use super::{Args, Errno, UserPtr};
 use crate::process::sched::{self, Wait};
 use crate::process::signal::SIGCHLD;
-use crate::process::table::Which;
+use crate::process::table::{JobWait, Which};
 use crate::process::{self, System};
 
 const WNOHANG: u64 = 1;
@@ -73,14 +73,21 @@ pub(super) fn wait4(a: &Args) -> Result<usize, Errno> {
         if options & WNOHANG != 0 {
             return Ok(0);
         }
-        Err(sched::block(sys, child_wait(which, stopped, continued)))
+        Err(sched::block(sys, child_wait(which, true, stopped, continued)))
     })
 }
 
 /// What a wait that must block waits for.
-fn child_wait(which: Which, stopped: bool, continued: bool) -> Wait {
+fn child_wait(which: Which, exited: bool, stopped: bool, continued: bool) -> Wait {
     if stopped || continued {
-        Wait::ChildJob(which, stopped, continued)
+        Wait::ChildJob(
+            which,
+            JobWait {
+                exited,
+                stopped,
+                continued,
+            },
+        )
     } else {
         Wait::Child(which)
     }
@@ -149,11 +156,6 @@ pub(super) fn waitid(a: &Args) -> Result<usize, Errno> {
             return Ok(0);
         }
         let exited = options & WEXITED != 0;
-        let why = if exited {
-            child_wait(which, stopped, continued)
-        } else {
-            Wait::ChildJob(which, stopped, continued)
-        };
-        Err(sched::block(sys, why))
+        Err(sched::block(sys, child_wait(which, exited, stopped, continued)))
     })
 }
