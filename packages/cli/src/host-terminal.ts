@@ -139,6 +139,11 @@ export class SignalHelper {
     return ready;
   }
 
+  /** The helper's pid (tests). */
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
   /** Whether a signal came that was not taken yet. */
   hasPending(): boolean {
     if (this.pending !== 0n) return true;
