@@ -12,7 +12,9 @@
  * With the guest's ISIG, the real terminal turns the program's VINTR,
  * VQUIT and VSUSP keys into SIGINT, SIGQUIT and SIGTSTP (flushing input
  * and echoing `^C` as the modes say) for its foreground process group,
- * which is kvmos's: kvmos keeps them from ending or stopping it, and a
+ * which is kvmos's: for a guest with the timer tick (TCG: it asks for them
+ * at least every 100 ms, `forwardSignals`) kvmos keeps them from ending or
+ * stopping it, and a
  * small helper in the same group (`SignalHelper`) writes each one's number
  * on a pipe, which the guest asks for (`takeSignals`) and sends to its own
  * foreground process group. Without ISIG the keys are bytes the program
@@ -172,7 +174,7 @@ export class SignalHelper {
 export class HostTerminal {
   private current: Uint8Array;
   private watchdog: ChildProcess | undefined;
-  private readonly signals: SignalHelper | undefined;
+  private signals: SignalHelper | undefined;
   /** kvmos itself neither ends nor stops on a terminal key: the guest gets it. */
   private readonly ignoreSignal = (): void => {};
   /** `original` decoded once: each setModes keeps its line settings. */
@@ -189,6 +191,15 @@ export class HostTerminal {
     this.current = original;
     this.originalModes = decodeTermios(original);
     process.on('exit', this.onExit);
+  }
+
+  /**
+   * From now on the terminal's signals are the guest's (`takeSignals`):
+   * kvmos no longer ends or stops on them. Only for a guest that asks for
+   * them often enough (its timer tick): else Ctrl-C ends kvmos, as before.
+   */
+  forwardSignals(): void {
+    if (this.signals) return;
     this.signals = SignalHelper.start();
     if (this.signals) for (const s of TERMINAL_SIGNALS) process.on(s, this.ignoreSignal);
   }

@@ -11,6 +11,7 @@ import {
   type Accelerator,
   type AcceleratorName,
   BOOT_FLAG_FIXED_TIME,
+  BOOT_FLAG_TIMER,
   FRAMEBUFFER_HEIGHT,
   FRAMEBUFFER_WIDTH,
   MAILBOX_ADDR,
@@ -174,6 +175,10 @@ export class Machine {
     });
     const started = startAccelerator(accelChoice(opts.accel), planFor, opts.kvmPath !== undefined ? { kvmPath: opts.kvmPath } : {});
     const plan = started.state;
+    // A guest with the tick asks for the terminal's signals every 100 ms
+    // at most; one without (KVM) may compute or sleep for long without
+    // asking: there Ctrl-C still ends kvmos.
+    if (terminal && (plan.bootInfo.flags & BOOT_FLAG_TIMER) !== 0n) terminal.forwardSignals();
     try {
       const machine = new Machine(started.accel, plan, {
         fds,
