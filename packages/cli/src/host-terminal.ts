@@ -8,10 +8,22 @@
  * is killed (a signal, SIGKILL included): a small detached watchdog
  * process holds the original modes and restores them with `stty` when
  * kvmos's end closes its pipe.
+ *
+ * With the guest's ISIG, the real terminal turns the program's VINTR,
+ * VQUIT and VSUSP keys into SIGINT, SIGQUIT and SIGTSTP (flushing input
+ * and echoing `^C` as the modes say) for its foreground process group,
+ * which is kvmos's: for a guest with the timer tick (TCG: it asks for them
+ * at least every 100 ms, `forwardSignals`) kvmos keeps them from ending or
+ * stopping it, and a
+ * small helper in the same group (`SignalHelper`) writes each one's number
+ * on a pipe, which the guest asks for (`takeSignals`) and sends to its own
+ * foreground process group. Without ISIG the keys are bytes the program
+ * reads.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readSync } from 'node:fs';
 import { isatty } from 'node:tty';
-import { TCSETS, TCSETSF, TCSETSW, ttyGetAttr, ttySetAttr, ttyWindowSize, waitReadable } from '@kvmos/kvm';
+import { O_CLOEXEC, TCSETS, TCSETSF, TCSETSW, pipe2, poll, sysClose, ttyGetAttr, ttySetAttr, ttyWindowSize, waitReadable } from '@kvmos/kvm';
 import {
   BOOT_FLAG_STDERR_TTY,
   BOOT_FLAG_STDIN_TTY,
@@ -67,9 +79,121 @@ export function hostModes(original: Termios, wanted: Termios): Termios {
   return { ...wanted, cflag: original.cflag, line: original.line };
 }
 
+/** The signals a terminal's keys raise: what the helper reports. */
+export const TERMINAL_SIGNALS = ['SIGINT', 'SIGQUIT', 'SIGTSTP'] as const;
+/** Their numbers (x86-64 Linux, host and guest alike). */
+const SIGNAL_NUMBERS: Record<(typeof TERMINAL_SIGNALS)[number], number> = { SIGINT: 2, SIGQUIT: 3, SIGTSTP: 20 };
+const O_NONBLOCK = 0x800;
+/** What the helper writes once its handlers are in place. */
+const HELPER_READY = 0xff;
+
+/**
+ * The helper: a Node process in kvmos's process group (so the terminal's
+ * signals reach it too) that writes each signal's number on its stdout
+ * (the pipe) and ends when its stdin (kvmos's end of a pipe) closes.
+ */
+const HELPER_SCRIPT = `
+const { writeSync } = require('node:fs');
+const numbers = ${JSON.stringify(SIGNAL_NUMBERS)};
+for (const [name, n] of Object.entries(numbers)) process.on(name, () => writeSync(1, Buffer.from([n])));
+process.stdin.on('data', () => {});
+process.stdin.on('end', () => process.exit(0));
+process.stdin.on('error', () => process.exit(0));
+writeSync(1, Buffer.from([${HELPER_READY}]));
+`;
+
+/** How long open() waits for the helper's handlers (ms): a key pressed before then would end it. */
+const HELPER_START_MS = 10_000;
+
+/** The terminal signals that reach kvmos, as a pipe the run loop can poll. */
+export class SignalHelper {
+  private pending = 0n;
+
+  private constructor(
+    /** The read end (non-blocking). */
+    readonly fd: number,
+    private readonly child: ChildProcess,
+  ) {}
+
+  /** Starts the helper and waits for it to be ready; undefined if it cannot start. */
+  static start(): SignalHelper | undefined {
+    const p = pipe2(O_CLOEXEC | O_NONBLOCK);
+    if (!Array.isArray(p)) return undefined;
+    const [readEnd, writeEnd] = p;
+    let child: ChildProcess;
+    try {
+      child = spawn(process.execPath, ['-e', HELPER_SCRIPT], { stdio: ['pipe', writeEnd, 'ignore'] });
+    } catch {
+      sysClose(readEnd);
+      sysClose(writeEnd);
+      return undefined;
+    }
+    sysClose(writeEnd);
+    child.on('error', () => {});
+    child.unref();
+    (child.stdin as unknown as { unref?: () => void } | null)?.unref?.();
+    const helper = new SignalHelper(readEnd, child);
+    const end = performance.now() + HELPER_START_MS;
+    while (!helper.drain() && performance.now() < end) poll([readEnd], 100);
+    return helper;
+  }
+
+  /** Reads what the helper wrote; true once it said it is ready. */
+  private drain(): boolean {
+    let ready = false;
+    const buf = Buffer.alloc(64);
+    for (;;) {
+      let n = 0;
+      try {
+        n = readSync(this.fd, buf, 0, buf.length, null);
+      } catch {
+        break; // EAGAIN: nothing more
+      }
+      if (n === 0) break;
+      for (const b of buf.subarray(0, n)) {
+        if (b === HELPER_READY) ready = true;
+        else this.pending |= 1n << BigInt(b - 1);
+      }
+    }
+    return ready;
+  }
+
+  /** The helper's pid (tests). */
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  /** Whether a signal came that was not taken yet. */
+  hasPending(): boolean {
+    if (this.pending !== 0n) return true;
+    const [revents] = poll([this.fd], 0);
+    return (revents ?? 0) !== 0;
+  }
+
+  /** The signals that came since last asked (bit `sig - 1`). */
+  take(): bigint {
+    this.drain();
+    const bits = this.pending;
+    this.pending = 0n;
+    return bits;
+  }
+
+  close(): void {
+    try {
+      if (this.child.pid !== undefined) process.kill(this.child.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+    sysClose(this.fd);
+  }
+}
+
 export class HostTerminal {
   private current: Uint8Array;
   private watchdog: ChildProcess | undefined;
+  private signals: SignalHelper | undefined;
+  /** kvmos itself neither ends nor stops on a terminal key: the guest gets it. */
+  private readonly ignoreSignal = (): void => {};
   /** `original` decoded once: each setModes keeps its line settings. */
   private readonly originalModes: Termios;
   private readonly onExit = (): void => this.restore();
@@ -84,6 +208,17 @@ export class HostTerminal {
     this.current = original;
     this.originalModes = decodeTermios(original);
     process.on('exit', this.onExit);
+  }
+
+  /**
+   * From now on the terminal's signals are the guest's (`takeSignals`):
+   * kvmos no longer ends or stops on them. Only for a guest that asks for
+   * them often enough (its timer tick): else Ctrl-C ends kvmos, as before.
+   */
+  forwardSignals(): void {
+    if (this.signals) return;
+    this.signals = SignalHelper.start();
+    if (this.signals) for (const s of TERMINAL_SIGNALS) process.on(s, this.ignoreSignal);
   }
 
   /** The terminal on `fds[0]`, or undefined when that is not a terminal. */
@@ -111,9 +246,32 @@ export class HostTerminal {
     return 0;
   }
 
-  /** Waits up to `timeoutMs` (-1: for ever) for input; true if there is some. */
+  /**
+   * Waits up to `timeoutMs` (-1: for ever) for input; true if there is
+   * some. A terminal signal ends the wait early (false).
+   */
   waitInput(timeoutMs: bigint): boolean {
-    return waitFor(pollTimeout(timeoutMs), (ms) => waitReadable(this.fd, ms));
+    if (!this.signals) return waitFor(pollTimeout(timeoutMs), (ms) => waitReadable(this.fd, ms));
+    const signals = this.signals;
+    let input = false;
+    // A poll cut short by the KVM back end's alarm is polled again; a
+    // terminal signal ends the wait.
+    waitFor(pollTimeout(timeoutMs), (ms) => {
+      const [i, raised] = poll([this.fd, signals.fd], ms);
+      input = (i ?? 0) !== 0;
+      return input || (raised ?? 0) !== 0;
+    });
+    return input;
+  }
+
+  /** Whether a terminal signal is waiting to be taken (it does not take it). */
+  signalPending(): boolean {
+    return this.signals?.hasPending() ?? false;
+  }
+
+  /** The terminal signals (bit `sig - 1`) raised since last asked. */
+  takeSignals(): bigint {
+    return this.signals?.take() ?? 0n;
   }
 
   /** Puts the terminal back as it was found; idempotent. */
@@ -128,6 +286,10 @@ export class HostTerminal {
   close(): void {
     this.restore();
     process.removeListener('exit', this.onExit);
+    if (this.signals) {
+      for (const s of TERMINAL_SIGNALS) process.removeListener(s, this.ignoreSignal);
+      this.signals.close();
+    }
     if (this.watchdog?.pid !== undefined) {
       try {
         // Synchronous, before kvmos exits: a watchdog that outlived us

@@ -12,6 +12,7 @@ import {
   type AcceleratorFeatures,
   type AcceleratorName,
   BOOT_FLAG_FIXED_TIME,
+  BOOT_FLAG_TIMER,
   FRAMEBUFFER_HEIGHT,
   FRAMEBUFFER_WIDTH,
   MAILBOX_ADDR,
@@ -117,6 +118,19 @@ export class Machine {
   private timeoutSeconds = 0;
 
   /** Waits until `fd` has input; GuestTimeoutError if the deadline comes first. */
+  /**
+   * Waits for the terminal's input (true) or a signal its keys raised
+   * (false), at most until the deadline.
+   */
+  private waitTerminalInput(terminal: HostTerminal): boolean {
+    for (;;) {
+      if (terminal.signalPending()) return false;
+      const left = this.deadline === undefined ? 1000 : this.deadline - performance.now();
+      if (left <= 0) throw new GuestTimeoutError(this.timeoutSeconds);
+      if (terminal.waitInput(BigInt(Math.ceil(Math.min(left, 1000))))) return true;
+    }
+  }
+
   private waitForInputBeforeDeadline(fd: number): void {
     if (this.deadline === undefined) return;
     for (;;) {
@@ -162,6 +176,10 @@ export class Machine {
     });
     const started = startAccelerator(accelChoice(opts.accel), planFor, opts.kvmPath !== undefined ? { kvmPath: opts.kvmPath } : {});
     const plan = started.state;
+    // A guest with the tick asks for the terminal's signals every 100 ms
+    // at most; one without (KVM) may compute or sleep for long without
+    // asking: there Ctrl-C still ends kvmos.
+    if (terminal && (plan.bootInfo.flags & BOOT_FLAG_TIMER) !== 0n) terminal.forwardSignals();
     try {
       const machine = new Machine(started.accel, plan, {
         fds,
@@ -281,9 +299,17 @@ export class Machine {
         }
         return undefined;
       case 'consoleRead': {
+        const terminal = this.io.terminal;
         if (!waitReadable(this.io.fds[0], 0)) {
           this.accel.willBlock();
-          this.waitForInputBeforeDeadline(this.io.fds[0]);
+          if (terminal) {
+            // A terminal key that raised a signal interrupts the read:
+            // -EINTR, and the guest asks which (TTY_OP.signals).
+            if (!this.waitTerminalInput(terminal)) {
+              this.memory.view(call.resultAddr, 8).writeBigInt64LE(-4n);
+              return undefined;
+            }
+          } else this.waitForInputBeforeDeadline(this.io.fds[0]);
         }
         const result = readInto(this.io.fds[0], call.chunks);
         this.memory.view(call.resultAddr, 8).writeBigInt64LE(result);
@@ -323,6 +349,7 @@ export class Machine {
         // Only a guest told it has a terminal asks; without one, say ENOTTY.
         let result = -25n;
         if (terminal && call.tty.op === TTY_OP.setModes) result = BigInt(terminal.setModes(call.tty.action, call.tty.termios));
+        if (terminal && call.tty.op === TTY_OP.signals) result = terminal.takeSignals();
         if (terminal && call.tty.op === TTY_OP.waitInput) {
           if (call.tty.timeoutMs !== 0n && !terminal.waitInput(0n)) this.accel.willBlock();
           let timeoutMs = call.tty.timeoutMs;

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { hostModes, pollTimeout, sttyString, waitFor } from '../src/host-terminal.js';
+import { SignalHelper, hostModes, pollTimeout, sttyString, waitFor } from '../src/host-terminal.js';
 
 const cc = Uint8Array.from([3, 0x1c, 0x7f, 0x15, 4, 0, 1, 0, 0x11, 0x13, 0x1a, 0, 0x12, 0x0f, 0x17, 0x16, 0, 0, 0]);
 const linuxPty = { iflag: 0x500, oflag: 5, cflag: 0xbf, lflag: 0x8a3b, line: 0, cc };
@@ -45,4 +45,39 @@ test('waitFor: a poll a signal ends early is polled again for the time left; a t
   polls.length = 0;
   t.false(waitFor(0, interrupted(Infinity), () => clock), 'a look polls once');
   t.deepEqual(polls, [0]);
+});
+
+test('SignalHelper reports the terminal signals it gets (bit sig - 1), each once, and ends when closed', async (t) => {
+  const helper = SignalHelper.start();
+  if (!helper) return t.fail('the helper did not start');
+  const pid = helper.pid;
+  if (pid === undefined) return t.fail('no pid');
+  try {
+    t.is(helper.take(), 0n);
+    t.false(helper.hasPending());
+    for (const s of ['SIGINT', 'SIGTSTP', 'SIGQUIT'] as const) process.kill(pid, s);
+    const want = (1n << 1n) | (1n << 2n) | (1n << 19n);
+    let got = 0n;
+    const end = Date.now() + 10_000;
+    while (got !== want && Date.now() < end) {
+      await new Promise((r) => setTimeout(r, 20));
+      got |= helper.take();
+    }
+    t.is(got, want, 'SIGINT, SIGQUIT and SIGTSTP');
+    t.is(helper.take(), 0n, 'taken once');
+    t.notThrows(() => process.kill(pid, 0), 'still running: it neither ended nor stopped on them');
+  } finally {
+    helper.close();
+  }
+  const end = Date.now() + 5_000;
+  let alive = true;
+  while (alive && Date.now() < end) {
+    await new Promise((r) => setTimeout(r, 20));
+    try {
+      process.kill(pid, 0);
+    } catch {
+      alive = false;
+    }
+  }
+  t.false(alive, 'closed: the helper is gone');
 });

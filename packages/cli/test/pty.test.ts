@@ -5,8 +5,10 @@
  * raw mode, canonical input with the terminal's own echo for `cat`,
  * Ctrl-D, the exit status; the terminal's modes (`stty -g`) are the same
  * before and after, also when kvmos is killed at the prompt (raw mode).
- * The same session run natively (`busybox sh` under the same driver) gives
- * the same transcript.
+ * Job control: Ctrl-C, Ctrl-\ and Ctrl-Z reach the shell's foreground job
+ * (the terminal's ISIG keys), `jobs` and `fg` work. The same session run
+ * natively (`busybox sh` under the same driver, which runs it as a
+ * job-control shell runs a foreground job) gives the same transcript.
  */
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
@@ -37,6 +39,7 @@ function session(argv: string[], steps: Step[], settle = 0): Session {
     writeFileSync(spec, JSON.stringify({ argv, env: { PATH: '/bin:/usr/bin', HOME: '/', PS1: PROMPT }, cwd: '/', prompt: PROMPT, steps, settle, timeout: 90, winsize: [33, 101] }));
     const r = spawnSync('python3', [driver, spec], { encoding: 'utf8', timeout: 120_000 });
     if (r.error) throw new Error(`python3 is needed (scripts/setup.sh installs it): ${r.error.message}`);
+    if (!r.stdout) throw new Error(`the pty driver said nothing (status ${r.status}, signal ${r.signal}); its stderr: ${r.stderr}`);
     const out = JSON.parse(r.stdout) as Session & { error?: string };
     if (out.error) throw new Error(`${out.error}; transcript: ${JSON.stringify(out.transcript)}`);
     return out;
@@ -112,4 +115,89 @@ test('stdin the terminal, stdout a pipe on the host: only stdin is a terminal to
   t.is(guest.status, 0);
   t.true(guest.transcript.startsWith('in-tty\r\nout-not-tty\r\n33 101\r\n'), JSON.stringify(guest.transcript));
   t.is(guest.transcript, native.transcript);
+});
+
+/**
+ * A foreground job that says it runs (its first word is printed by the job
+ * itself, so it is in the terminal's foreground group by then) and then
+ * sleeps: the key typed after "go" reaches it, natively and in the guest.
+ */
+const JOB = "/bin/busybox sh -c 'echo go; exec /bin/busybox sleep 100'";
+const startJob: Step = { type: `${JOB}\r`, until: 'go\r\n' };
+
+test("Ctrl-C interrupts the shell's foreground job (sleep 100) and the prompt comes back, as natively", (t) => {
+  const steps: Step[] = [startJob, { type: '\x03', until: PROMPT }, line('echo status $?'), { type: 'exit\r' }];
+  const guest = session(guestShell, steps);
+  const native = session(nativeShell, steps);
+  t.true(native.transcript.includes(`go\r\n^C\r\n${PROMPT}`), JSON.stringify(native.transcript));
+  t.true(native.transcript.includes('status 130\r\n'), JSON.stringify(native.transcript));
+  t.is(guest.transcript, native.transcript);
+  t.is(guest.status, 0);
+  t.is(guest.after, guest.before);
+});
+
+test('Ctrl-\\ quits the foreground job (cat, once it has echoed a line) and the prompt comes back, as natively', (t) => {
+  // Not a `sh -c` job: ash ignores SIGQUIT until it execs the command.
+  const steps: Step[] = [
+    { type: 'cat\r', until: 'cat\r\n' },
+    { type: 'x\r', until: 'x\r\nx\r\n', canonical: true },
+    { type: '\x1c', until: PROMPT },
+    line('echo status $?'),
+    { type: 'exit\r' },
+  ];
+  const guest = session(guestShell, steps);
+  const native = session(nativeShell, steps);
+  t.true(native.transcript.includes(`x\r\n^\\Quit\r\n${PROMPT}`), JSON.stringify(native.transcript));
+  t.true(native.transcript.includes('status 131\r\n'), JSON.stringify(native.transcript));
+  t.is(guest.transcript, native.transcript);
+  t.is(guest.status, 0);
+  t.is(guest.after, guest.before);
+});
+
+/**
+ * A job that says when it is continued: `fg` prints the command before it
+ * gives the job the terminal, so a key is typed only once the job says so.
+ */
+const CONT_JOB = `/bin/busybox sh -c 'trap "echo cont" CONT; echo go; while :; do /bin/busybox sleep 1; done'`;
+
+test('Ctrl-Z stops the foreground job; jobs lists it, fg continues it, Ctrl-C then ends it, as natively', (t) => {
+  const steps: Step[] = [
+    { type: `${CONT_JOB}\r`, until: 'go\r\n' },
+    { type: '\x1a', until: PROMPT },
+    line('jobs'),
+    { type: 'fg\r', until: 'cont\r\n' },
+    { type: '\x03', until: PROMPT },
+    line('echo status $?'),
+    { type: 'exit\r' },
+  ];
+  const guest = session(guestShell, steps);
+  const native = session(nativeShell, steps);
+  t.true(native.transcript.includes('^Z[1]+  Stopped'), JSON.stringify(native.transcript));
+  t.true(native.transcript.includes('status 130\r\n'), JSON.stringify(native.transcript));
+  t.is(guest.transcript, native.transcript);
+  t.is(guest.status, 0);
+  t.is(guest.after, guest.before);
+});
+
+test('a stopped job killed with kill %1 stays stopped until fg continues it, then it is Terminated, as natively', (t) => {
+  const steps: Step[] = [startJob, { type: '\x1a', until: PROMPT }, line('kill %1'), line('jobs'), line('fg'), line('echo status $?'), { type: 'exit\r' }];
+  const guest = session(guestShell, steps);
+  const native = session(nativeShell, steps);
+  t.true(native.transcript.includes('status 143\r\n'), JSON.stringify(native.transcript));
+  t.is(guest.transcript, native.transcript);
+  t.is(guest.status, 0);
+});
+
+test('with ISIG off (stty -isig) Ctrl-C is a byte the program reads, not a signal, as natively', (t) => {
+  const steps: Step[] = [
+    { type: 'stty -isig; echo ready; /bin/busybox head -c 1 | /bin/busybox od -An -tx1; stty isig\r', until: 'ready\r\n' },
+    { type: '\x03\r', until: PROMPT },
+    line('echo status $?'),
+    { type: 'exit\r' },
+  ];
+  const guest = session(guestShell, steps);
+  const native = session(nativeShell, steps);
+  t.true(native.transcript.includes('^C\r\n 03\r\n'), JSON.stringify(native.transcript));
+  t.is(guest.transcript, native.transcript);
+  t.is(guest.after, guest.before);
 });

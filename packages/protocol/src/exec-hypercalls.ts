@@ -113,8 +113,11 @@ export const TERMIOS_NCCS = 19;
 export const TERMIOS_SIZE = 36;
 /** Where Tty.termios starts. */
 const TTY_TERMIOS_OFFSET = 24;
-/** Tty.op: set the host terminal's modes; wait for input on it. */
-export const TTY_OP = { setModes: 0, waitInput: 1 } as const;
+/**
+ * Tty.op: set the host terminal's modes; wait for input on it; take the
+ * signals its keys (VINTR, VQUIT, VSUSP) raised since last asked.
+ */
+export const TTY_OP = { setModes: 0, waitInput: 1, signals: 2 } as const;
 export type TtyOp = (typeof TTY_OP)[keyof typeof TTY_OP];
 /** Tty.action for setModes: TCSANOW (TCSETS), TCSADRAIN (TCSETSW), TCSAFLUSH (TCSETSF). */
 export const TTY_ACTION = { now: 0, drain: 1, flush: 2 } as const;
@@ -132,11 +135,15 @@ export interface Termios {
 
 export interface Tty {
   op: TtyOp;
-  /** setModes: TTY_ACTION; waitInput: 0. */
+  /** setModes: TTY_ACTION; waitInput, signals: 0. */
   action: number;
-  /** Written by the host: setModes 0 or -errno; waitInput 1 (input is there) or 0 (timed out). */
+  /**
+   * Written by the host: setModes 0 or -errno; waitInput 1 (input is there)
+   * or 0 (timed out, or a terminal signal came: ask with `signals`);
+   * signals: the mask of them (bit `sig - 1`: SIGINT, SIGQUIT, SIGTSTP).
+   */
   result: bigint;
-  /** waitInput: how long to wait in ms, -1 for ever; setModes: 0. */
+  /** waitInput: how long to wait in ms, -1 for ever; setModes, signals: 0. */
   timeoutMs: bigint;
   /** setModes: the modes; waitInput: zero. */
   termios: Termios;
@@ -146,13 +153,13 @@ export function decodeTty(bytes: Uint8Array): Tty {
   requireSize(bytes, TTY_SIZE, 'Tty');
   const dv = view(bytes);
   const op = dv.getUint32(0, true);
-  if (op !== TTY_OP.setModes && op !== TTY_OP.waitInput) throw new ProtocolError('op', `${op} is not 0 or 1`);
+  if (op !== TTY_OP.setModes && op !== TTY_OP.waitInput && op !== TTY_OP.signals) throw new ProtocolError('op', `${op} is not 0, 1 or 2`);
   const action = dv.getUint32(4, true);
   if (op === TTY_OP.setModes ? action > TTY_ACTION.flush : action !== 0) {
     throw new ProtocolError('action', `${action} is not valid for op ${op}`);
   }
   const timeoutMs = dv.getBigInt64(16, true);
-  if (timeoutMs < -1n || (op === TTY_OP.setModes && timeoutMs !== 0n)) throw new ProtocolError('timeoutMs', `${timeoutMs} is not valid for op ${op}`);
+  if (timeoutMs < -1n || (op !== TTY_OP.waitInput && timeoutMs !== 0n)) throw new ProtocolError('timeoutMs', `${timeoutMs} is not valid for op ${op}`);
   const reserved = dv.getUint32(60, true);
   if (reserved !== 0) throw new ProtocolError('reserved', `must be 0, got ${reserved}`);
   return {

@@ -15,7 +15,7 @@ use crate::host::layout::{
 use crate::host::protocol::{
     Clock, ConsoleWrite, Copy, FaultReport, HypercallSlot, IoVec, Log, Segment, Termios, Trace,
     Tty, BOOT_FLAG_HYPERCALL_SLOT, COPY_FLAG_ZERO, LOG_MESSAGE_MAX, TTY_OP_SET_MODES,
-    TTY_OP_WAIT_INPUT,
+    TTY_OP_SIGNALS, TTY_OP_WAIT_INPUT,
 };
 use core::ptr::{read_volatile, write_volatile};
 use core::sync::atomic::{compiler_fence, AtomicBool, AtomicU32, Ordering};
@@ -356,6 +356,16 @@ pub fn tty_wait_input(timeout_ms: i64) -> bool {
         timeout_ms,
         ..Tty::default()
     }) > 0
+}
+
+/// The signals the host terminal's keys (VINTR, VQUIT, VSUSP, with ISIG)
+/// raised since last asked: bit `sig - 1`.
+pub fn tty_signals() -> u64 {
+    send_tty(&mut Tty {
+        op: TTY_OP_SIGNALS,
+        ..Tty::default()
+    })
+    .max(0) as u64
 }
 
 /// One strace-like line on the host's stderr.

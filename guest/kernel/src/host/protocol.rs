@@ -450,9 +450,11 @@ pub struct Termios {
 
 const _: () = assert!(size_of::<Termios>() == 36);
 
-/// `Tty::op`: set the host terminal's modes; wait for input on it.
+/// `Tty::op`: set the host terminal's modes; wait for input on it; take
+/// the signals its keys raised (`result`: bit `sig - 1`).
 pub const TTY_OP_SET_MODES: u32 = 0;
 pub const TTY_OP_WAIT_INPUT: u32 = 1;
+pub const TTY_OP_SIGNALS: u32 = 2;
 /// `Tty::action` of `TTY_OP_SET_MODES`: TCSANOW, TCSADRAIN, TCSAFLUSH.
 pub const TTY_ACTION_NOW: u32 = 0;
 pub const TTY_ACTION_DRAIN: u32 = 1;
@@ -517,13 +519,13 @@ impl Tty {
         };
         let set = match t.op {
             TTY_OP_SET_MODES => true,
-            TTY_OP_WAIT_INPUT => false,
+            TTY_OP_WAIT_INPUT | TTY_OP_SIGNALS => false,
             _ => return err("op"),
         };
         if (set && t.action > TTY_ACTION_FLUSH) || (!set && t.action != 0) {
             return err("action");
         }
-        if t.timeout_ms < -1 || (set && t.timeout_ms != 0) {
+        if t.timeout_ms < -1 || (t.op != TTY_OP_WAIT_INPUT && t.timeout_ms != 0) {
             return err("timeoutMs");
         }
         if t.reserved != 0 {

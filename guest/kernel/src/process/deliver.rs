@@ -162,6 +162,12 @@ pub fn deliver(sys: &mut System, frame: &mut TrapFrame) -> Result<(), u32> {
             Fate::Kill => return Err(sig),
             Fate::Discard => {}
             Fate::Handler => setup(sys, frame, sig).map_err(|BadFrame| SIGSEGV)?,
+            // `sched::stop_running` acts on stops first; one left is put
+            // back for it.
+            Fate::Stop => {
+                sys.proc.signals.pending |= super::signal::bit(sig);
+                return Ok(());
+            }
         }
     }
     Ok(())

@@ -99,6 +99,12 @@ pub enum Wait {
     /// A futex wake (`futex::wake`, which ends the call), or the deadline
     /// (monotonic host ns: the call restarts and times out).
     Futex(super::futex::Waiter),
+    /// Stopped by a signal (`Fate::Stop`): only SIGCONT (`cont`) or
+    /// SIGKILL ends it; a call it was blocked in starts over.
+    Stopped,
+    /// `wait4`/`waitid` with WUNTRACED or WCONTINUED: a zombie (if
+    /// `.1.exited`), or a stop or a continue of a selected child to report.
+    ChildJob(Which, super::table::JobWait),
 }
 
 #[derive(Debug, Clone, Default)]
@@ -242,6 +248,11 @@ fn wait_ready(sys: &System, p: &Process, last_resort: bool) -> bool {
             Wait::PipeRead(pipe) => pipe.borrow().readable(),
             Wait::PipeWrite(pipe) => pipe.borrow().writable(),
             Wait::Child(which) => sys.zombies.has(p.pid, *which),
+            Wait::ChildJob(which, w) => {
+                (w.exited && sys.zombies.has(p.pid, *which))
+                    || sys.zombies.find_job(p.pid, *which, w.stopped, w.continued).is_some()
+            }
+            Wait::Stopped => false,
             Wait::Vfork(_) => false,
             Wait::Poll(gen) => *gen != generation() || last_resort,
             Wait::Console => last_resort,
@@ -287,7 +298,7 @@ fn next(sys: &mut System, running_can_run: bool) -> Next {
             return Next::Running;
         }
         if let Some(deadline) = earliest_wake(sys, running_can_run) {
-            idle_until(deadline);
+            idle_until(sys, deadline);
             continue;
         }
         if let Some(i) = (0..sys.others.len()).find(|&i| ready(sys, &sys.others[i], true)) {
@@ -440,9 +451,13 @@ fn fire_posix_timers(sys: &mut System, now: u64) {
 /// Halts until the monotonic clock reaches `deadline`: with the timer,
 /// each tick wakes the CPU (interrupts are on only across the `hlt`; a
 /// tick in ring 0 just ends, see `trap`); without it, the clock is read
-/// until then.
-fn idle_until(deadline: u64) {
+/// until then. A key of the terminal that raised a signal ends it early
+/// (`terminal_signals`).
+fn idle_until(sys: &mut System, deadline: u64) {
     while crate::host::hypercall::clock().monotonic_ns < deadline {
+        if terminal_signals(sys) {
+            return;
+        }
         if crate::arch::apic::timer_running() {
             crate::arch::cpu::wait_for_interrupt();
         }
@@ -641,7 +656,7 @@ fn interrupting(p: &Process) -> Option<bool> {
     let State::Blocked(w) = &p.state else {
         return None;
     };
-    if matches!(w, Wait::Vfork(_)) {
+    if matches!(w, Wait::Vfork(_) | Wait::Stopped) {
         return None;
     }
     let s = &p.signals;
@@ -657,13 +672,20 @@ fn interrupting(p: &Process) -> Option<bool> {
         match s.fate(sig) {
             Fate::Discard => continue,
             Fate::Kill => return Some(false),
+            // It runs to stop (`stop_running`); its call starts over
+            // once it is continued.
+            Fate::Stop => return Some(true),
             Fate::Handler => {
                 let sa_restart = s.actions[sig as usize - 1].flags & SA_RESTART != 0;
                 // A futex wait without a timeout restarts (Linux's
                 // ERESTARTSYS); with one it ends (ERESTART_RESTARTBLOCK).
                 let restartable = matches!(
                     w,
-                    Wait::PipeRead(_) | Wait::PipeWrite(_) | Wait::Child(_) | Wait::Console
+                    Wait::PipeRead(_)
+                        | Wait::PipeWrite(_)
+                        | Wait::Child(_)
+                        | Wait::ChildJob(..)
+                        | Wait::Console
                 ) || matches!(w, Wait::Futex(f) if f.deadline.is_none());
                 // A pipe write that wrote some bytes returns them instead.
                 return Some(sa_restart && restartable && p.restart_done == 0);
@@ -762,6 +784,9 @@ pub fn tick(frame: &mut TrapFrame) {
     let Some(sys) = g.as_mut() else { return };
     charge_tick(&mut sys.proc);
     fire_timers(sys);
+    if TICKS.fetch_add(1, Ordering::Relaxed).is_multiple_of(TERMINAL_TICKS) {
+        terminal_signals(sys);
+    }
     if RAN_TICKS.fetch_add(1, Ordering::Relaxed) + 1 >= SLICE_TICKS {
         RAN_TICKS.store(0, Ordering::Relaxed);
         if let Some(i) = (0..sys.others.len()).find(|&i| ready(sys, &sys.others[i], false)) {
@@ -769,6 +794,7 @@ pub fn tick(frame: &mut TrapFrame) {
             run(sys, i, frame);
         }
     }
+    stop_running(sys, frame);
     while let Err(sig) = super::deliver::deliver(sys, frame) {
         signal_death(sys, frame, sig);
     }
@@ -853,6 +879,7 @@ pub fn after_trap(frame: &mut TrapFrame) {
         _ => {}
     }
     // Signals of the process that runs now, which may die of one.
+    stop_running(sys, frame);
     while let Err(sig) = super::deliver::deliver(sys, frame) {
         signal_death(sys, frame, sig);
     }
@@ -903,6 +930,8 @@ fn bury(sys: &mut System, pid: u32, ppid: u32, pgid: u32, status: Status) {
         sys.proc.ppid = 1;
     }
     sys.zombies.reparent(pid, 1);
+    sys.zombies.forget_job(pid);
+    sys.zombies.reparent_jobs(pid, 1);
     if let Some(w) = pick_thread(sys, ppid, super::signal::SIGCHLD) {
         let running = w == Where::Running;
         let p = task_mut(sys, w);
@@ -1058,4 +1087,150 @@ pub fn kill_other(sys: &mut System, i: usize, status: Status) {
         leftover.release();
     }
     bury(sys, pid, ppid, pgid, status);
+}
+
+/// The running process stops if a stop signal (`Fate::Stop`) is pending
+/// and not blocked: its parent is told (`report_job`) and another process
+/// runs; so for the one that runs then. Process 1 does not stop (nothing
+/// could continue it): the signal is dropped.
+fn stop_running(sys: &mut System, frame: &mut TrapFrame) {
+    use super::signal::{Fate, STOP_SIGNALS};
+    use super::table::Job;
+    loop {
+        let s = &sys.proc.signals;
+        let stops = s.pending & !s.blocked & STOP_SIGNALS;
+        let Some(sig) = (0..64)
+            .filter(|b| stops & (1 << b) != 0)
+            .map(|b| b + 1)
+            .find(|&sig| s.fate(sig) == Fate::Stop)
+        else {
+            return;
+        };
+        sys.proc.signals.take(sig);
+        if sys.proc.pid == 1 {
+            continue;
+        }
+        sys.proc.state = State::Blocked(Wait::Stopped);
+        let (pid, ppid, pgid) = (sys.proc.pid, sys.proc.ppid, sys.proc.pgid);
+        // The whole process stops (Linux's group stop): a call another
+        // thread was blocked in starts over once it is continued.
+        for t in sys.others.iter_mut().filter(|t| t.pid == pid) {
+            t.state = State::Blocked(Wait::Stopped);
+        }
+        report_job(sys, pid, ppid, pgid, Job::Stopped(sig));
+        switch_away(sys, frame);
+    }
+}
+
+/// Whether process `pid` is stopped.
+pub fn is_stopped(sys: &mut System, pid: u32) -> bool {
+    find_mut(sys, pid).is_some_and(|p| matches!(p.state, State::Blocked(Wait::Stopped)))
+}
+
+/// SIGCONT was sent to process `pid`: if it is stopped it is ready again
+/// (a call it was blocked in starts over) and its parent is told.
+pub fn cont(sys: &mut System, pid: u32) {
+    use super::table::Job;
+    let mut was = None;
+    for p in sys.others.iter_mut().chain(core::iter::once(&mut sys.proc)) {
+        if p.pid == pid && matches!(p.state, State::Blocked(Wait::Stopped)) {
+            // Each of its threads.
+            p.state = State::Ready;
+            was = Some((p.ppid, p.pgid));
+        }
+    }
+    if let Some((ppid, pgid)) = was {
+        report_job(sys, pid, ppid, pgid, Job::Continued);
+    }
+}
+
+/// Child `pid` stopped or continued: `wait4` with WUNTRACED/WCONTINUED
+/// reports it, and the parent gets SIGCHLD (CLD_STOPPED, CLD_CONTINUED)
+/// unless its SIGCHLD action has SA_NOCLDSTOP.
+fn report_job(sys: &mut System, pid: u32, ppid: u32, pgid: u32, job: super::table::Job) {
+    use super::signal::{Fate, Info, SIGCHLD};
+    sys.zombies.add_job(super::table::JobEvent { pid, ppid, pgid, job });
+    if let Some(at) = pick_thread(sys, ppid, SIGCHLD) {
+        let running = at == Where::Running;
+        let p = task_mut(sys, at);
+        if p.signals.actions[SIGCHLD as usize - 1].flags & SA_NOCLDSTOP == 0 {
+            let (code, status) = job.siginfo();
+            let info = Info {
+                code,
+                pid,
+                status,
+                to_process: true,
+                ..Default::default()
+            };
+            if p.signals.send_info(SIGCHLD, info) == Some(Fate::Handler) && running {
+                signal_pending();
+            }
+        }
+    }
+    bump();
+}
+
+const SA_NOCLDSTOP: u64 = 1;
+
+/// Sends `sig` (from the kernel: the terminal's ISIG characters) to every
+/// process of group `pgrp`, the running one included, wherever the
+/// scheduler is: one that it kills keeps it pending and dies when it runs
+/// next (`interrupting` wakes a blocked one), as `fire_timers` does.
+/// Whether some process was in the group.
+pub fn signal_group(sys: &mut System, pgrp: u32, sig: u32) -> bool {
+    use super::signal::{bit, Fate, Info, SI_KERNEL};
+    // Each process once, to a thread of it that takes the signal.
+    let mut pids: alloc::vec::Vec<u32> = sys
+        .others
+        .iter()
+        .chain(core::iter::once(&sys.proc))
+        .filter(|p| p.pgid == pgrp)
+        .map(|p| p.pid)
+        .collect();
+    pids.sort_unstable();
+    pids.dedup();
+    for &pid in &pids {
+        let Some(at) = pick_thread(sys, pid, sig) else {
+            continue;
+        };
+        let info = Info {
+            to_process: true,
+            ..Info::user(SI_KERNEL, 0)
+        };
+        let p = task_mut(sys, at);
+        if p.signals.send_info(sig, info) == Some(Fate::Kill) {
+            p.signals.pending |= bit(sig);
+        }
+    }
+    !pids.is_empty()
+}
+
+/// Ticks so far (`tick`).
+static TICKS: core::sync::atomic::AtomicU32 = core::sync::atomic::AtomicU32::new(0);
+/// How often a tick asks the host for the terminal's signals (every
+/// 100 ms): a program that computes without a system call can be
+/// interrupted too.
+const TERMINAL_TICKS: u32 = 25;
+
+/// The signals the terminal's keys raised (host `tty` port: with ISIG
+/// the host's terminal turns VINTR, VQUIT and VSUSP into SIGINT, SIGQUIT
+/// and SIGTSTP, flushing and echoing as Linux's n_tty does) go to the
+/// terminal's foreground process group (`signal_group`). Whether any came.
+pub fn terminal_signals(sys: &mut System) -> bool {
+    if !crate::dev::tty::present() {
+        return false;
+    }
+    let mut bits = crate::host::hypercall::tty_signals();
+    if bits == 0 {
+        return false;
+    }
+    let pgrp = crate::dev::tty::with(|t| Ok(t.pgrp)).unwrap_or(0);
+    while bits != 0 {
+        let sig = bits.trailing_zeros() + 1;
+        bits &= bits - 1;
+        if (1..=super::signal::NSIG as u32).contains(&sig) {
+            signal_group(sys, pgrp, sig);
+        }
+    }
+    true
 }

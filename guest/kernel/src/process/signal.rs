@@ -37,6 +37,9 @@ pub const SIGTERM: u32 = 15;
 pub const SIGCHLD: u32 = 17;
 pub const SIGCONT: u32 = 18;
 pub const SIGSTOP: u32 = 19;
+pub const SIGTSTP: u32 = 20;
+pub const SIGTTIN: u32 = 21;
+pub const SIGTTOU: u32 = 22;
 pub const SIGURG: u32 = 23;
 pub const SIGVTALRM: u32 = 26;
 pub const SIGPROF: u32 = 27;
@@ -143,6 +146,9 @@ impl Info {
     }
 }
 
+/// SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU.
+pub const STOP_SIGNALS: u64 = bit(SIGSTOP) | bit(SIGTSTP) | bit(SIGTTIN) | bit(SIGTTOU);
+
 /// The mask bit of `sig`.
 pub const fn bit(sig: u32) -> u64 {
     1 << (sig - 1)
@@ -151,11 +157,14 @@ pub const fn bit(sig: u32) -> u64 {
 /// What becomes of a signal that is not blocked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fate {
-    /// Ignored (SIG_IGN, or a default of ignore, stop or continue: there
-    /// is no job control).
+    /// Ignored (SIG_IGN, or a default of ignore or continue: SIGCONT
+    /// continues a stopped process when it is sent, `sched::cont`).
     Discard,
     /// The default action kills the process.
     Kill,
+    /// The default action stops the process (SIGSTOP, SIGTSTP, SIGTTIN,
+    /// SIGTTOU): it is not scheduled until a SIGCONT (`sched`).
+    Stop,
     /// A handler runs (`deliver`).
     Handler,
 }
@@ -165,10 +174,14 @@ impl Signals {
         if sig == SIGKILL {
             return Fate::Kill;
         }
+        if sig == SIGSTOP {
+            return Fate::Stop;
+        }
         match self.actions[sig as usize - 1].handler {
             SIG_IGN => Fate::Discard,
             SIG_DFL => match default_action(sig) {
                 DefaultAction::Terminate => Fate::Kill,
+                DefaultAction::Stop => Fate::Stop,
                 _ => Fate::Discard,
             },
             _ => Fate::Handler,
@@ -185,13 +198,22 @@ impl Signals {
 
     /// `send` with what the handler's `siginfo` says (for a standard
     /// signal pending already, the first one's).
+    /// A stop signal drops a pending SIGCONT and SIGCONT drops the pending
+    /// stop signals, as Linux's `prepare_signal` does. A stop signal whose
+    /// fate is to stop stays pending: the process stops when it next runs
+    /// (`sched`).
     pub fn send_info(&mut self, sig: u32, info: Info) -> Option<Fate> {
+        if sig == SIGCONT {
+            self.pending &= !STOP_SIGNALS;
+        } else if STOP_SIGNALS & bit(sig) != 0 {
+            self.pending &= !bit(SIGCONT);
+        }
         if sig != SIGKILL && self.blocked & bit(sig) != 0 {
             self.make_pending(sig, info);
             return None;
         }
         let fate = self.fate(sig);
-        if fate == Fate::Handler {
+        if fate == Fate::Handler || fate == Fate::Stop {
             self.make_pending(sig, info);
         }
         Some(fate)
@@ -370,7 +392,7 @@ pub const fn default_action(sig: u32) -> DefaultAction {
     match sig {
         SIGCHLD | SIGURG | SIGWINCH => DefaultAction::Ignore,
         SIGCONT => DefaultAction::Continue,
-        SIGSTOP | 20..=22 => DefaultAction::Stop,
+        SIGSTOP | SIGTSTP | SIGTTIN | SIGTTOU => DefaultAction::Stop,
         _ => DefaultAction::Terminate,
     }
 }
@@ -477,6 +499,22 @@ mod tests {
         s.actions[rt as usize - 1].handler = SIG_IGN;
         s.discard_ignored(rt);
         assert!(s.rt.is_empty() && s.pending == 0, "ignored: the queue goes");
+    }
+
+    #[test]
+    fn stop_and_continue() {
+        let mut s = Signals::default();
+        assert_eq!(s.send(SIGTSTP), Some(Fate::Stop));
+        assert_eq!(s.pending, bit(SIGTSTP), "pending until the process stops");
+        assert_eq!(s.send(SIGCONT), Some(Fate::Discard));
+        assert_eq!(s.pending, 0, "SIGCONT drops the pending stop");
+        s.blocked = bit(SIGCONT);
+        s.send(SIGCONT);
+        assert_eq!(s.send(SIGSTOP), Some(Fate::Stop));
+        assert_eq!(s.pending, bit(SIGSTOP), "a stop drops the pending SIGCONT");
+        s.actions[SIGTSTP as usize - 1].handler = SIG_IGN;
+        assert_eq!(s.fate(SIGTSTP), Fate::Discard);
+        assert_eq!(s.fate(SIGSTOP), Fate::Stop, "cannot be caught or ignored");
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The pure bookkeeping of processes: wait statuses as Linux encodes
 //! them, which children a `wait4`/`waitid` selects, zombies (processes
-//! that exited and that their parent has not reaped yet) and pids.
+//! that exited and that their parent has not reaped yet), the stops and
+//! continues not reported yet (WUNTRACED, WCONTINUED) and pids.
 //! `sched` keeps the processes themselves and switches between them.
 
 use alloc::vec::Vec;
@@ -17,6 +18,53 @@ pub enum Status {
 /// `si_code` values of a SIGCHLD siginfo (`waitid`).
 pub const CLD_EXITED: i32 = 1;
 pub const CLD_KILLED: i32 = 2;
+pub const CLD_STOPPED: i32 = 5;
+pub const CLD_CONTINUED: i32 = 6;
+
+/// A child stopped (by this signal) or continued since its parent last
+/// waited for that: what `wait4` with WUNTRACED / WCONTINUED reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Job {
+    Stopped(u32),
+    Continued,
+}
+
+impl Job {
+    /// The `int` wait4 stores: WIFSTOPPED is `(sig << 8) | 0x7f`,
+    /// WIFCONTINUED is 0xffff.
+    pub const fn wait_status(self) -> u32 {
+        match self {
+            Job::Stopped(sig) => (sig << 8) | 0x7f,
+            Job::Continued => 0xffff,
+        }
+    }
+
+    /// `si_code` and `si_status` of waitid's siginfo (and of SIGCHLD's).
+    pub const fn siginfo(self) -> (i32, i32) {
+        match self {
+            Job::Stopped(sig) => (CLD_STOPPED, sig as i32),
+            Job::Continued => (CLD_CONTINUED, 18),
+        }
+    }
+}
+
+/// What a blocked `wait4`/`waitid` with WUNTRACED or WCONTINUED waits for:
+/// a zombie (WEXITED), a stop, a continue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JobWait {
+    pub exited: bool,
+    pub stopped: bool,
+    pub continued: bool,
+}
+
+/// A stop or continue of a live child, not reported yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JobEvent {
+    pub pid: u32,
+    pub ppid: u32,
+    pub pgid: u32,
+    pub job: Job,
+}
 
 impl Status {
     /// The `int` wait4 stores.
@@ -86,14 +134,57 @@ pub struct Zombie {
     pub status: Status,
 }
 
+/// The zombies, and the stops and continues of live children that their
+/// parents have not waited for (one per child: the latest).
 #[derive(Debug, Default)]
 pub struct Zombies {
     list: Vec<Zombie>,
+    jobs: Vec<JobEvent>,
 }
 
 impl Zombies {
     pub const fn new() -> Self {
-        Self { list: Vec::new() }
+        Self {
+            list: Vec::new(),
+            jobs: Vec::new(),
+        }
+    }
+
+    /// Child `e.pid` stopped or continued: replaces what it had to report
+    /// (a continue after an unreported stop, or the other way).
+    pub fn add_job(&mut self, e: JobEvent) {
+        self.forget_job(e.pid);
+        self.jobs.push(e);
+    }
+
+    /// The oldest stop (`stopped`) or continue (`continued`) of a child of
+    /// `parent` that `which` selects.
+    pub fn find_job(&self, parent: u32, which: Which, stopped: bool, continued: bool) -> Option<JobEvent> {
+        self.jobs
+            .iter()
+            .find(|e| {
+                e.ppid == parent
+                    && which.selects(e.pid, e.pgid)
+                    && match e.job {
+                        Job::Stopped(_) => stopped,
+                        Job::Continued => continued,
+                    }
+            })
+            .copied()
+    }
+
+    /// `pid` has nothing more to report (reported, or it exited).
+    pub fn forget_job(&mut self, pid: u32) {
+        self.jobs.retain(|e| e.pid != pid);
+    }
+
+    /// The parent of `pid` is now `ppid` (for the reports of its stops).
+    pub fn reparent_jobs(&mut self, parent: u32, init: u32) {
+        for e in &mut self.jobs {
+            if e.ppid == parent {
+                e.ppid = init;
+            }
+        }
     }
 
     pub fn add(&mut self, z: Zombie) {
@@ -214,6 +305,30 @@ mod tests {
         assert_eq!(z.find(1, Which::Any).map(|z| z.pid), Some(7));
         assert_eq!(z.len(), 2);
         assert!(z.contains(6) && !z.contains(5));
+    }
+
+    #[test]
+    fn stops_and_continues_are_reported_once() {
+        // WIFSTOPPED(s) = (s & 0xff) == 0x7f, WSTOPSIG(s) = s >> 8 & 0xff;
+        // WIFCONTINUED(s) = s == 0xffff.
+        assert_eq!(Job::Stopped(19).wait_status(), 0x137f);
+        assert_eq!(Job::Continued.wait_status(), 0xffff);
+        assert_eq!(Job::Stopped(20).siginfo(), (CLD_STOPPED, 20));
+        let mut z = Zombies::new();
+        let ev = |pid, job| JobEvent {
+            pid,
+            ppid: 2,
+            pgid: pid,
+            job,
+        };
+        z.add_job(ev(5, Job::Stopped(19)));
+        assert_eq!(z.find_job(2, Which::Any, false, true), None);
+        assert_eq!(z.find_job(2, Which::Group(5), true, false).map(|e| e.pid), Some(5));
+        z.add_job(ev(5, Job::Continued));
+        assert_eq!(z.find_job(2, Which::Any, true, false), None, "the continue replaced the stop");
+        assert_eq!(z.find_job(2, Which::Pid(5), false, true).map(|e| e.job), Some(Job::Continued));
+        z.forget_job(5);
+        assert_eq!(z.find_job(2, Which::Any, true, true), None);
     }
 
     #[test]

@@ -94,16 +94,19 @@ pub(super) fn getpgrp(_: &Args) -> Result<usize, Errno> {
 /// keeps its group (EPERM).
 pub(super) fn setpgid(a: &Args) -> Result<usize, Errno> {
     let (pid, pgid) = (a[0] as i32, a[1] as i32);
-    if pgid < 0 {
-        return Err(Errno::EINVAL);
-    }
     process::with(|sys| {
         let me = sys.proc.pid;
-        let target = if pid == 0 { me } else { pid as u32 };
-        let pgid = if pgid == 0 { target } else { pgid as u32 };
+        // Linux's order: 0 is the caller, a group of 0 the target's pid,
+        // then a negative group is EINVAL (so setpgid(-1, 0) is).
+        let pid = if pid == 0 { me as i32 } else { pid };
+        let pgid = if pgid == 0 { pid } else { pgid };
+        if pgid < 0 {
+            return Err(Errno::EINVAL);
+        }
         if pid < 0 {
             return Err(Errno::ESRCH);
         }
+        let (target, pgid) = (pid as u32, pgid as u32);
         let exists = |g: u32| sys.proc.pgid == g || sys.others.iter().any(|p| p.pgid == g);
         if pgid != target && !exists(pgid) {
             return Err(Errno::EPERM);

@@ -124,7 +124,19 @@ fn wait(ready: usize, timeout: Option<u64>) -> Result<bool, Errno> {
         })?;
         if terminal {
             let ms = timeout.map_or(-1, |ns| ns.div_ceil(1_000_000).min(i64::MAX as u64) as i64);
-            return Ok(crate::host::hypercall::tty_wait_input(ms));
+            if crate::host::hypercall::tty_wait_input(ms) {
+                return Ok(true);
+            }
+            // No input: the time ran out, or a key raised a signal (the
+            // call is then interrupted or tried again, `sched`).
+            process::with(|sys| {
+                if sched::terminal_signals(sys) {
+                    Err(sched::block(sys, sched::Wait::Poll(sched::generation())))
+                } else {
+                    Ok(0)
+                }
+            })?;
+            return Ok(false);
         }
     }
     sleep(ready, timeout);

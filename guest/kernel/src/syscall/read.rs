@@ -226,7 +226,17 @@ fn read_may_block(
     if msg.count() == 0 {
         return Ok(0);
     }
-    host_result(hypercall::console_read(&mut msg))
+    match host_result(hypercall::console_read(&mut msg)) {
+        // A key of the terminal raised a signal while the host waited:
+        // it goes to the foreground group, and the read is interrupted or
+        // tried again as the scheduler decides (`Wait::Console`).
+        Err(Errno::EINTR) if crate::dev::tty::present() => {
+            drop(f);
+            sched::terminal_signals(sys);
+            Err(sched::block(sys, sched::Wait::Console))
+        }
+        r => r,
+    }
 }
 
 pub(super) fn read(a: &Args) -> Result<usize, Errno> {

@@ -124,7 +124,7 @@ fn act_on_unblocked(sys: &mut System) {
         }
         let sig = ready.trailing_zeros() + 1;
         match s.fate(sig) {
-            Fate::Handler => {
+            Fate::Handler | Fate::Stop => {
                 process::sched::signal_pending();
                 return;
             }
@@ -219,17 +219,26 @@ fn die_of(sys: &System, sig: u32) {
 /// back for the running one; another one takes a caught signal when it runs next (a
 /// blocked call of it is interrupted), and one that kills ends its whole
 /// process (the caller's own, through `die_of`).
+/// A stop is delivered as a caught signal is (`sched`). SIGCONT
+/// continues a stopped process; a stopped one keeps a signal that kills
+/// (but SIGKILL) pending until then, as on Linux.
 fn to_thread(sys: &mut System, at: Where, sig: u32, info: Info) {
+    let pid = process::sched::task(sys, at).pid;
+    if sig == SIGCONT {
+        process::sched::cont(sys, pid);
+    }
     match at {
         Where::Running => match sys.proc.signals.send_info(sig, info) {
             Some(Fate::Kill) => die_of(sys, sig),
-            Some(Fate::Handler) => process::sched::signal_pending(),
+            Some(Fate::Handler | Fate::Stop) => process::sched::signal_pending(),
             _ => {}
         },
         Where::Other(i) => {
             if sys.others[i].signals.send_info(sig, info) == Some(Fate::Kill) {
-                if sys.others[i].pid == sys.proc.pid {
+                if pid == sys.proc.pid {
                     die_of(sys, sig);
+                } else if sig != SIGKILL && process::sched::is_stopped(sys, pid) {
+                    sys.others[i].signals.pending |= bit(sig);
                 } else {
                     process::sched::kill_other(sys, i, Status::Signaled(sig));
                 }

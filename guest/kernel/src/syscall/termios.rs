@@ -2,7 +2,8 @@
 //! that are the terminal (`crate::dev::tty`): TCGETS, TCSETS/TCSETSW/TCSETSF
 //! (stored, and passed to the host, whose real terminal is the line
 //! discipline), TIOCGWINSZ/TIOCSWINSZ, TIOCGPGRP/TIOCSPGRP (the
-//! foreground process group), TIOCGSID, and the ones with nothing to do
+//! foreground process group: `tcgetpgrp`/`tcsetpgrp`, which the
+//! terminal's ISIG keys signal, `sched::terminal_signals`), TIOCGSID, and the ones with nothing to do
 //! here (TIOCSCTTY, TIOCNOTTY, TCSBRK, TCSBRKP, TCXONC, TCFLSH). Other
 //! 0x54xx requests are ENOTTY, as Linux's tty layer answers unknown ones.
 
@@ -77,10 +78,12 @@ pub(super) fn tty_ioctl(sys: &mut System, req: u64, arg: u64) -> Result<usize, E
             if g < 0 {
                 return Err(Errno::EINVAL);
             }
+            // Linux: no such pid is ESRCH; a pid that is no group's, EPERM.
             let g = g as u32;
             let exists = sys.proc.pgid == g || sys.others.iter().any(|p| p.pgid == g);
             if !exists {
-                return Err(Errno::EPERM);
+                let pid = sys.proc.pid == g || sys.others.iter().any(|p| p.pid == g);
+                return Err(if pid { Errno::EPERM } else { Errno::ESRCH });
             }
             tty::with(|t| {
                 t.pgrp = g;

@@ -1,6 +1,7 @@
 //! `wait4`, `waitid`: reap a child that exited (a zombie), with Linux's
 //! status encoding (`process::table::Status`), ECHILD when there is no
-//! child to wait for, WNOHANG. Without WNOHANG a wait with live children
+//! child to wait for, WNOHANG; with WUNTRACED / WCONTINUED, a child that
+//! stopped or continued since it was last reported (`table::Job`). Without WNOHANG a wait with live children
 //! blocks (`sched`: the call is restarted once a selected child is a
 //! zombie). Resource usage is reported as zero (kvmos does not account
 //! CPU time per process).
@@ -8,7 +9,7 @@
 use super::{Args, Errno, UserPtr};
 use crate::process::sched::{self, Wait};
 use crate::process::signal::SIGCHLD;
-use crate::process::table::Which;
+use crate::process::table::{JobWait, Which};
 use crate::process::{self, System};
 
 const WNOHANG: u64 = 1;
@@ -57,14 +58,39 @@ pub(super) fn wait4(a: &Args) -> Result<usize, Errno> {
             zero_rusage(sys, ru)?;
             return Ok(z.pid as usize);
         }
+        let (stopped, continued) = (options & WUNTRACED != 0, options & WCONTINUED != 0);
+        if let Some(e) = sys.zombies.find_job(me, which, stopped, continued) {
+            sys.zombies.forget_job(e.pid);
+            if wstatus != 0 {
+                UserPtr::<i32>::new(wstatus).write(&sys.proc.mm, e.job.wait_status() as i32)?;
+            }
+            zero_rusage(sys, ru)?;
+            return Ok(e.pid as usize);
+        }
         if !sched::has_child(sys, me, which) {
             return Err(Errno::ECHILD);
         }
         if options & WNOHANG != 0 {
             return Ok(0);
         }
-        Err(sched::block(sys, Wait::Child(which)))
+        Err(sched::block(sys, child_wait(which, true, stopped, continued)))
     })
+}
+
+/// What a wait that must block waits for.
+fn child_wait(which: Which, exited: bool, stopped: bool, continued: bool) -> Wait {
+    if stopped || continued {
+        Wait::ChildJob(
+            which,
+            JobWait {
+                exited,
+                stopped,
+                continued,
+            },
+        )
+    } else {
+        Wait::Child(which)
+    }
 }
 
 /// Stores waitid's siginfo fields as Linux does: si_signo, si_errno,
@@ -112,6 +138,16 @@ pub(super) fn waitid(a: &Args) -> Result<usize, Errno> {
                 return Ok(0);
             }
         }
+        let (stopped, continued) = (options & WUNTRACED != 0, options & WCONTINUED != 0);
+        if let Some(e) = sys.zombies.find_job(me, which, stopped, continued) {
+            if options & WNOWAIT == 0 {
+                sys.zombies.forget_job(e.pid);
+            }
+            let (code, status) = e.job.siginfo();
+            zero_rusage(sys, ru)?;
+            put_siginfo(sys, info, [SIGCHLD as i32, 0, code], [e.pid as i32, 0, status])?;
+            return Ok(0);
+        }
         if !sched::has_child(sys, me, which) {
             return Err(Errno::ECHILD);
         }
@@ -119,6 +155,7 @@ pub(super) fn waitid(a: &Args) -> Result<usize, Errno> {
             put_siginfo(sys, info, [0; 3], [0; 3])?;
             return Ok(0);
         }
-        Err(sched::block(sys, Wait::Child(which)))
+        let exited = options & WEXITED != 0;
+        Err(sched::block(sys, child_wait(which, exited, stopped, continued)))
     })
 }

@@ -7,7 +7,10 @@ runs in a new pty; each step is {"type": TEXT, "until": STR, "canonical": BOOL}
 (if canonical, first wait until the terminal is in canonical mode with echo,
 as a program reading lines sets it; type the text, then wait until the output
 seen after it contains STR) or {"kill": SIGNAL}
-(send the signal to the command and wait for it to end). Prints one JSON
+(send the signal to the command). The command runs as a job-control shell
+runs a foreground job: in a process group of its own that is the terminal's
+foreground group, so the terminal's Ctrl-C, Ctrl-\ and Ctrl-Z reach it (and
+not this driver). Prints one JSON
 object: the transcript (latin-1), the exit status (or -signal), and the
 terminal's `stty -g` before the command and after it ended.
 (Named pty_session.py: a pty.py would shadow the pty module.)
@@ -24,10 +27,20 @@ if pid == 0:
     rows, cols = spec.get("winsize", [0, 0])
     fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
     before = subprocess.run(["stty", "-g"], capture_output=True, text=True).stdout.strip()
-    p = subprocess.Popen(spec["argv"], env=spec["env"], cwd=spec.get("cwd", "/"))
+    # Giving the terminal away and back from a background group would stop
+    # us (SIGTTOU); the job gets the default action back before its exec.
+    signal.signal(signal.SIGTTOU, signal.SIG_IGN)
+
+    def foreground_job():
+        os.setpgid(0, 0)
+        os.tcsetpgrp(0, os.getpgrp())
+        signal.signal(signal.SIGTTOU, signal.SIG_DFL)
+
+    p = subprocess.Popen(spec["argv"], env=spec["env"], cwd=spec.get("cwd", "/"), preexec_fn=foreground_job)
     with open(status_path + ".pid", "w") as f:
         f.write(str(p.pid))
     code = p.wait()
+    os.tcsetpgrp(0, os.getpgrp())
     # A killed kvmos's watchdog restores the terminal just after it ends.
     time.sleep(spec.get("settle", 0))
     after = subprocess.run(["stty", "-g"], capture_output=True, text=True).stdout.strip()
