@@ -83,8 +83,9 @@ pub enum Wait {
     Child(Which),
     /// The vfork child (pid) to exec or exit: made ready by it.
     Vfork(u32),
-    /// `poll`/`select`: anything changed since `GEN` was this.
-    Poll(u64),
+    /// `poll`/`select`: anything changed since `GEN` was this, or its
+    /// timeout's deadline (monotonic host ns) passed.
+    Poll(u64, Option<u64>),
     /// The host's stdin, read only when nothing else can run.
     Console,
     /// The monotonic clock (the host's, ns) to reach this deadline: a
@@ -254,7 +255,11 @@ fn wait_ready(sys: &System, p: &Process, last_resort: bool) -> bool {
             }
             Wait::Stopped => false,
             Wait::Vfork(_) => false,
-            Wait::Poll(gen) => *gen != generation() || last_resort,
+            Wait::Poll(gen, deadline) => {
+                *gen != generation()
+                    || last_resort
+                    || deadline.is_some_and(|d| crate::host::hypercall::clock().monotonic_ns >= d)
+            }
             Wait::Console => last_resort,
             Wait::Sleep(deadline) => crate::host::hypercall::clock().monotonic_ns >= *deadline,
             Wait::Signal => false,
@@ -298,6 +303,18 @@ fn next(sys: &mut System, running_can_run: bool) -> Next {
             return Next::Running;
         }
         if let Some(deadline) = earliest_wake(sys, running_can_run) {
+            // A task reading the terminal takes its input as soon as it
+            // comes, though others sleep (not at their deadline).
+            if let Some(reader) = console_reader(sys, running_can_run) {
+                if crate::dev::tty::present() {
+                    if wait_terminal_until(deadline) {
+                        return reader;
+                    }
+                    // A key that raised a signal ends the wait early.
+                    terminal_signals(sys);
+                    continue;
+                }
+            }
             idle_until(sys, deadline);
             continue;
         }
@@ -311,6 +328,30 @@ fn next(sys: &mut System, running_can_run: bool) -> Next {
     }
 }
 
+/// A task blocked reading the console, to run when terminal input comes.
+fn console_reader(sys: &System, running: bool) -> Option<Next> {
+    let reads = |p: &Process| matches!(p.state, State::Blocked(Wait::Console));
+    if let Some(i) = sys.others.iter().position(|p| reads(p)) {
+        return Some(Next::Other(i));
+    }
+    (running && reads(&sys.proc)).then_some(Next::Running)
+}
+
+/// Waits for terminal input until the monotonic clock reaches
+/// `deadline` (the host waits); whether input came.
+fn wait_terminal_until(deadline: u64) -> bool {
+    let now = crate::host::hypercall::clock().monotonic_ns;
+    let ms = deadline.saturating_sub(now).div_ceil(1_000_000).min(i64::MAX as u64) as i64;
+    crate::host::hypercall::tty_wait_input(ms)
+}
+
+/// The earliest time anything the running task does not do itself will
+/// happen: another task's deadline or any timer of the running one's
+/// (`poll` and the console block until then instead of waiting alone).
+pub fn next_wake(sys: &System) -> Option<u64> {
+    earliest_wake(sys, true)
+}
+
 /// The earliest sleep deadline or interval timer among the others (and
 /// the running process when `running`).
 fn earliest_wake(sys: &System, running: bool) -> Option<u64> {
@@ -319,6 +360,7 @@ fn earliest_wake(sys: &System, running: bool) -> Option<u64> {
             State::Blocked(Wait::Sleep(d)) => Some(d),
             State::Blocked(Wait::SigWait(_, d)) => d,
             State::Blocked(Wait::Futex(ref w)) => w.deadline,
+            State::Blocked(Wait::Poll(_, d)) => d,
             _ => None,
         };
         let timer = p.itimer.map(|t| t.0);

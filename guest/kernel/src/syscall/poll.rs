@@ -105,41 +105,68 @@ fn readiness(sys: &System, fd: i32) -> Option<i16> {
     Some(r)
 }
 
-/// When nothing was ready: blocks if another process can run (it may
-/// make something ready; the call is tried again once the others wait,
-/// `process::sched`), else waits `timeout` ns (None: for ever), as
-/// nothing can change meanwhile, but for terminal input: with the
-/// terminal polled the host waits for it, and true says it came (poll
-/// again). The timeout starts over when a blocked call is tried again.
+/// When nothing was ready: blocks if another task can run, or will at
+/// some deadline (a sleep, a timer: it may make something ready; the call
+/// is tried again once the others wait, `process::sched`, and its
+/// deadline holds across tries), else waits out the timeout (None: for
+/// ever), as nothing can change meanwhile, but for terminal input: with
+/// the terminal polled the host waits for it (until the others' next
+/// deadline at most), and true says it came (poll again).
 fn wait(ready: usize, timeout: Option<u64>) -> Result<bool, Errno> {
     let terminal = TERMINAL_POLLED.swap(false, Ordering::Relaxed);
-    if ready == 0 && timeout != Some(0) {
+    if ready != 0 || timeout == Some(0) {
+        return Ok(false);
+    }
+    let now = crate::host::hypercall::clock().monotonic_ns;
+    // (deadline, the earliest other wake-up), or None: timed out.
+    let times = process::with_value(|sys| {
+        let deadline = sys
+            .proc
+            .restart_deadline
+            .take()
+            .or_else(|| timeout.map(|t| now.saturating_add(t)));
+        if deadline.is_some_and(|d| now >= d) {
+            return Ok(None);
+        }
+        let wake = sched::next_wake(sys);
+        if sched::others_runnable(sys) || (!terminal && wake.is_some()) {
+            sys.proc.restart_deadline = deadline;
+            let gen = sched::generation();
+            return Err(sched::block(sys, sched::Wait::Poll(gen, deadline)));
+        }
+        Ok(Some((deadline, wake)))
+    })?;
+    let Some((deadline, wake)) = times else {
+        return Ok(false);
+    };
+    let left = deadline.map(|d| d - now);
+    if terminal {
+        let until = match (deadline, wake) {
+            (Some(d), Some(w)) => Some(d.min(w)),
+            (d, w) => d.or(w),
+        };
+        let ms = until.map_or(-1, |u| {
+            u.saturating_sub(now).div_ceil(1_000_000).min(i64::MAX as u64) as i64
+        });
+        if crate::host::hypercall::tty_wait_input(ms) {
+            return Ok(true);
+        }
+        // No input: the time ran out, a key raised a signal (the call is
+        // then interrupted or tried again, `sched`), or another task's
+        // deadline came (it runs; the call is tried again after).
+        let now = crate::host::hypercall::clock().monotonic_ns;
         process::with(|sys| {
-            if sched::others_runnable(sys) {
-                let gen = sched::generation();
-                Err(sched::block(sys, sched::Wait::Poll(gen)))
+            let due = wake.is_some_and(|w| now >= w) && deadline.is_none_or(|d| now < d);
+            if sched::terminal_signals(sys) || due {
+                sys.proc.restart_deadline = deadline;
+                Err(sched::block(sys, sched::Wait::Poll(sched::generation(), deadline)))
             } else {
                 Ok(0)
             }
         })?;
-        if terminal {
-            let ms = timeout.map_or(-1, |ns| ns.div_ceil(1_000_000).min(i64::MAX as u64) as i64);
-            if crate::host::hypercall::tty_wait_input(ms) {
-                return Ok(true);
-            }
-            // No input: the time ran out, or a key raised a signal (the
-            // call is then interrupted or tried again, `sched`).
-            process::with(|sys| {
-                if sched::terminal_signals(sys) {
-                    Err(sched::block(sys, sched::Wait::Poll(sched::generation())))
-                } else {
-                    Ok(0)
-                }
-            })?;
-            return Ok(false);
-        }
+        return Ok(false);
     }
-    sleep(ready, timeout);
+    sleep(ready, left);
     Ok(false)
 }
 

@@ -210,7 +210,11 @@ fn read_may_block(
     if f.kind == FileKind::Pipe {
         return super::pipe::read(sys, &f, ranges);
     }
-    if sched::others_runnable(sys) {
+    // Others run first; so do others that will at a deadline, while the
+    // scheduler waits for the terminal's input (`sched::next`).
+    if sched::others_runnable(sys)
+        || (crate::dev::tty::present() && sched::next_wake(sys).is_some())
+    {
         return Err(sched::block(sys, sched::Wait::Console));
     }
     // One read of the terminal for all buffers: a second read would wait
