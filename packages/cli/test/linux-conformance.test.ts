@@ -69,7 +69,7 @@ const STATUS: Record<string, number> = { hello: 42, exit: 44 };
  * The thread programs too: their waits time out, and threads that wait for
  * each other by yielding need preemption on one CPU.
  */
-const NEEDS_TIMER = new Set(['preempt', 'interrupt', 'posixtimer', 'rtsig', 'cputimer', 'threads', 'futex', 'futexkeys', 'threadsig']);
+const NEEDS_TIMER = new Set(['preempt', 'interrupt', 'posixtimer', 'rtsig', 'cputimer', 'threads', 'futex', 'futexkeys', 'threadsig', 'threadwait']);
 const TIMEOUT_MS = 90_000;
 const UNKNOWN_SYSCALL_NOTICE = /^kvmos: the program called an unknown system call \(number \d+\), which kvmos does not implement: it returned ENOSYS\n/gm;
 

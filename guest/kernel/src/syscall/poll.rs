@@ -114,17 +114,16 @@ fn readiness(sys: &System, fd: i32) -> Option<i16> {
 /// deadline at most), and true says it came (poll again).
 fn wait(ready: usize, timeout: Option<u64>) -> Result<bool, Errno> {
     let terminal = TERMINAL_POLLED.swap(false, Ordering::Relaxed);
+    // The deadline of an earlier try, taken whatever this try does: a
+    // call that completes now must not leave it to the next call.
+    let restarted = process::with_value(|sys| Ok(sys.proc.restart_deadline.take()))?;
     if ready != 0 || timeout == Some(0) {
         return Ok(false);
     }
     let now = crate::host::hypercall::clock().monotonic_ns;
     // (deadline, the earliest other wake-up), or None: timed out.
     let times = process::with_value(|sys| {
-        let deadline = sys
-            .proc
-            .restart_deadline
-            .take()
-            .or_else(|| timeout.map(|t| now.saturating_add(t)));
+        let deadline = restarted.or_else(|| timeout.map(|t| now.saturating_add(t)));
         if deadline.is_some_and(|d| now >= d) {
             return Ok(None);
         }
@@ -264,10 +263,10 @@ pub(super) fn ppoll(a: &Args) -> Result<usize, Errno> {
 /// only with the final answer (a blocked call is tried again with them).
 fn select_wait(nfds: u64, sets: [u64; 3], timeout: Option<u64>) -> Result<usize, Errno> {
     let n = do_select(nfds, sets, false)?;
+    wait(n, timeout)?;
     if n > 0 {
         return Ok(n);
     }
-    wait(0, timeout)?;
     do_select(nfds, sets, true)
 }
 
