@@ -50,6 +50,8 @@ export interface BootOptions {
   args?: Uint8Array;
   /** BootInfo.flags (BOOT_FLAG_TRACE, ...). */
   flags?: bigint;
+  /** false: no timer tick even where the machine has one (`--no-tick`). */
+  tick?: boolean;
   /** Where the host's own lines go (trace, unknown syscalls, guest notices); default: stderr. */
   diagnostics?: (line: string) => void;
   /** Show the guest's diagnostic log lines too. */
@@ -168,7 +170,7 @@ export class Machine {
       ...(opts.cmdline !== undefined && { cmdline: opts.cmdline }),
       ...(opts.initramfs !== undefined && { initramfs: opts.initramfs }),
       ...(opts.args !== undefined && { args: opts.args }),
-      flags: accelBootFlags(features) | (opts.flags ?? 0n) | (opts.display?.fixedTime ? BOOT_FLAG_FIXED_TIME : 0n) | (terminal?.bootFlags ?? 0n),
+      flags: accelBootFlags(opts.tick === false ? { ...features, timer: false } : features) | (opts.flags ?? 0n) | (opts.display?.fixedTime ? BOOT_FLAG_FIXED_TIME : 0n) | (terminal?.bootFlags ?? 0n),
       ...(terminal && { ttySize: terminal.size() }),
       ...(opts.display && { framebuffer: { width: FRAMEBUFFER_WIDTH, height: FRAMEBUFFER_HEIGHT } }),
       bootTimeNs: BigInt(Date.now()) * 1_000_000n,

@@ -173,6 +173,11 @@ test('prepareExec puts a bind= word for each mount on the kernel command line, i
   t.deepEqual(boot.mounts, [{ host: data, guest: '/srv/data', writable: false }, { host: data, guest: '/out', writable: true }]);
 });
 
+test('--no-tick: the kernel without its timer tick, off by default', (t) => {
+  t.true(exec(['--no-tick', 'p']).noTick);
+  t.false(exec(['p']).noTick);
+});
+
 test('--timeout takes seconds > 0, not with a screen', (t) => {
   t.is(exec(['--timeout', '2', 'p']).timeout, 2);
   t.is(exec(['--timeout=0.5', 'p']).timeout, 0.5);

@@ -45,6 +45,8 @@ export interface ExecCommand {
   display: DisplayCommand | undefined;
   /** --timeout: seconds the guest may run before it is stopped (exit 124). */
   timeout: number | undefined;
+  /** --no-tick: the kernel without its timer tick (cooperative), for comparison. */
+  noTick: boolean;
 }
 
 export type ParsedExec = ExecCommand | { kind: 'help' };
@@ -88,6 +90,8 @@ Options (before PROGRAM):
   --timeout SECONDS stop the guest if it still runs after SECONDS (a decimal
                     number > 0): a message on stderr, exit status 124
   --trace           print each system call on stderr, like strace
+  --no-tick         run the kernel without its timer tick: no preemption, a
+                    busy program keeps the CPU (to measure what the tick costs)
   --ram MIB         guest RAM in MiB (default ${DEFAULT_RAM_SIZE / 1024 / 1024})
 ${ACCEL_USAGE}
   -v, --verbose     the host's own messages and timings on stderr
@@ -128,7 +132,7 @@ export function parseExecCommand(argv: string[], hostEnv: NodeJS.ProcessEnv): Pa
 function parseExec(argv: string[], hostEnv: NodeJS.ProcessEnv): ParsedExec {
   const cmd: ExecCommand = {
     kind: 'exec', program: '', args: [], env: [...DEFAULT_ENV], files: [], dirs: [], binds: [], tmpfs: [], cwd: '/',
-    trace: false, verbose: false, ramSize: DEFAULT_RAM_SIZE, accel: undefined, display: undefined, timeout: undefined,
+    trace: false, verbose: false, ramSize: DEFAULT_RAM_SIZE, accel: undefined, display: undefined, timeout: undefined, noTick: false,
   };
   const display: DisplayValues = {};
   let i = 0;
@@ -163,6 +167,9 @@ function parseExec(argv: string[], hostEnv: NodeJS.ProcessEnv): ParsedExec {
         return { kind: 'help' };
       case '--trace':
         cmd.trace = true;
+        break;
+      case '--no-tick':
+        cmd.noTick = true;
         break;
       case '-v':
       case '--verbose':

@@ -82,6 +82,7 @@ export function prepareExec(cmd: ExecCommand, hostEnv: NodeJS.ProcessEnv): ExecB
     initramfs,
     args,
     flags: cmd.trace ? BOOT_FLAG_TRACE : 0n,
+    ...(cmd.noTick && { tick: false }),
     ...(cmd.accel !== undefined && { accel: cmd.accel }),
     mounts,
   };
