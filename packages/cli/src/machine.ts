@@ -179,8 +179,9 @@ export class Machine {
     const started = startAccelerator(accelChoice(opts.accel), planFor, opts.kvmPath !== undefined ? { kvmPath: opts.kvmPath } : {});
     const plan = started.state;
     // A guest with the tick asks for the terminal's signals every 100 ms
-    // at most; one without (KVM) may compute or sleep for long without
-    // asking: there Ctrl-C still ends kvmos.
+    // at most; one without (KVM without an in-kernel irqchip, --no-tick)
+    // may compute or sleep for long without asking: there Ctrl-C still
+    // ends kvmos.
     if (terminal && (plan.bootInfo.flags & BOOT_FLAG_TIMER) !== 0n) terminal.forwardSignals();
     try {
       const machine = new Machine(started.accel, plan, {
