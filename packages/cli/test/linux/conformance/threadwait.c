@@ -106,6 +106,6 @@ int main(void)
 	T(poll(&f, 1, 100));
 	__atomic_store_n(&ticking, 0, __ATOMIC_SEQ_CST);
 	OK(pthread_join(t, NULL));
-	say("the ticker ticked meanwhile: %s", yesno(ticks >= 3));
+	say("the ticker ticked meanwhile: %s", yesno(ticks >= 1));
 	return 0;
 }
