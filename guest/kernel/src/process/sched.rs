@@ -376,7 +376,7 @@ fn earliest_wake(sys: &System, running: bool) -> Option<u64> {
 /// keeps it pending: it dies when it runs next (`interrupting` wakes a
 /// blocked one), through `deliver` like any fatal signal.
 fn fire_timers(sys: &mut System) {
-    use super::signal::{bit, Fate, Info, SIGALRM, SI_KERNEL};
+    use super::signal::{Info, SIGALRM, SI_KERNEL};
     if !sys
         .others
         .iter()
@@ -407,9 +407,7 @@ fn fire_timers(sys: &mut System) {
             to_process: true,
             ..Info::user(SI_KERNEL, 0)
         };
-        if p.signals.send_info(SIGALRM, info) == Some(Fate::Kill) {
-            p.signals.pending |= bit(SIGALRM);
-        }
+        p.signals.send_kept(SIGALRM, info);
     }
     fire_posix_timers(sys, now);
 }
@@ -419,15 +417,15 @@ fn fire_timers(sys: &mut System) {
 /// profiling timer counts user time alone: the kernel's share of a call
 /// is not measured), and send SIGVTALRM / SIGPROF when they run out.
 fn charge_tick(p: &mut Process) {
-    use super::signal::{bit, Fate, Info, SIGPROF, SIGVTALRM, SI_KERNEL};
+    use super::signal::{Info, SIGPROF, SIGVTALRM, SI_KERNEL};
     for (i, sig) in [(0, SIGVTALRM), (1, SIGPROF)] {
         let Some((left, interval)) = p.cpu_itimers[i] else {
             continue;
         };
         let (rest, fired) = cpu_timer_step(left, interval, crate::arch::apic::TICK_NS);
         p.cpu_itimers[i] = rest;
-        if fired && p.signals.send_info(sig, Info::user(SI_KERNEL, 0)) == Some(Fate::Kill) {
-            p.signals.pending |= bit(sig);
+        if fired {
+            p.signals.send_kept(sig, Info::user(SI_KERNEL, 0));
         }
     }
 }
@@ -452,7 +450,7 @@ pub fn cpu_timer_step(left: u64, interval: u64, used: u64) -> (Option<(u64, u64)
 /// expiry and the periods missed to that signal's overrun instead.
 fn fire_posix_timers(sys: &mut System, now: u64) {
     use super::ptimer::{add_overrun, SI_TIMER};
-    use super::signal::{bit, Fate, Info};
+    use super::signal::Info;
     let mut fired = alloc::vec::Vec::new();
     for p in sys.others.iter_mut().chain(core::iter::once(&mut sys.proc)) {
         for t in p.timers.list.iter_mut().filter(|t| t.signo != 0) {
@@ -484,9 +482,7 @@ fn fire_posix_timers(sys: &mut System, now: u64) {
             to_process: tid == 0,
             ..Default::default()
         };
-        if p.signals.send_info(sig, info) == Some(Fate::Kill) {
-            p.signals.pending |= bit(sig);
-        }
+        p.signals.send_kept(sig, info);
     }
 }
 
@@ -1030,6 +1026,19 @@ fn exit_running(sys: &mut System, frame: &mut TrapFrame, status: Status) {
     // A zombie now: a parent in wait4 can go ahead.
     let (pid, ppid, pgid) = (sys.proc.pid, sys.proc.ppid, sys.proc.pgid);
     bury(sys, pid, ppid, pgid, status);
+    let dead = run_instead_of_dead(sys);
+    // A vfork child hands its parent's address space back (the space is
+    // still live: released only after the switch below).
+    let leftover = vfork_done(sys, parent, dead.mm);
+    take_shared(sys);
+    load(sys, frame);
+    leftover.release();
+}
+
+/// The running task is gone: the next one to run takes its place (its
+/// FPU state and `/proc/self/exe` loaded; its registers are loaded by the
+/// caller, `load`). Returns the dead task, to free.
+fn run_instead_of_dead(sys: &mut System) -> alloc::boxed::Box<Process> {
     let Next::Other(i) = next(sys, false) else {
         deadlock(sys)
     };
@@ -1037,12 +1046,7 @@ fn exit_running(sys: &mut System, frame: &mut TrapFrame, status: Status) {
     let dead = core::mem::replace(&mut sys.proc, next);
     restore_fpu(&sys.proc);
     core::mem::swap(sys.vfs.self_exe_mut(), &mut sys.proc.exe_path);
-    // A vfork child hands its parent's address space back (the space is
-    // still live: released only after the switch below).
-    let leftover = vfork_done(sys, parent, dead.mm);
-    take_shared(sys);
-    load(sys, frame);
-    leftover.release();
+    dead
 }
 
 /// The running thread exits with `code` (`exit`): the last thread of a
@@ -1062,31 +1066,15 @@ fn exit_thread_running(sys: &mut System, frame: &mut TrapFrame, code: u8) {
         hand_over(&mut sys.proc, &mut sys.others[j]);
     }
     // The process's signals pending here go to a thread that stays.
-    for (sig, info) in sys.proc.signals.take_process_directed(!0) {
-        let b = super::signal::bit(sig);
-        let stays = |p: &Process| p.pid == pid;
-        let Some(k) = sys
-            .others
-            .iter()
-            .position(|p| stays(p) && p.signals.blocked & b == 0)
-            .or_else(|| sys.others.iter().position(|p| stays(p)))
-        else {
-            break;
-        };
-        let t = &mut sys.others[k].signals;
-        if t.send_info(sig, info) == Some(super::signal::Fate::Kill) {
-            t.pending |= b;
+    let passed = sys.proc.signals.take_process_directed(!0);
+    bump();
+    let dead = run_instead_of_dead(sys);
+    take_shared(sys);
+    for (sig, info) in passed {
+        if let Some(at) = pick_thread(sys, pid, sig) {
+            task_mut(sys, at).signals.send_kept(sig, info);
         }
     }
-    bump();
-    let Next::Other(i) = next(sys, false) else {
-        deadlock(sys)
-    };
-    let next = sys.others.remove(i);
-    let dead = core::mem::replace(&mut sys.proc, next);
-    restore_fpu(&sys.proc);
-    core::mem::swap(sys.vfs.self_exe_mut(), &mut sys.proc.exe_path);
-    take_shared(sys);
     load(sys, frame);
     let Process { mm, fds, .. } = *dead;
     drop(fds);
@@ -1220,7 +1208,7 @@ const SA_NOCLDSTOP: u64 = 1;
 /// next (`interrupting` wakes a blocked one), as `fire_timers` does.
 /// Whether some process was in the group.
 pub fn signal_group(sys: &mut System, pgrp: u32, sig: u32) -> bool {
-    use super::signal::{bit, Fate, Info, SI_KERNEL};
+    use super::signal::{Info, SI_KERNEL};
     // Each process once, to a thread of it that takes the signal.
     let mut pids: alloc::vec::Vec<u32> = sys
         .others
@@ -1240,9 +1228,7 @@ pub fn signal_group(sys: &mut System, pgrp: u32, sig: u32) -> bool {
             ..Info::user(SI_KERNEL, 0)
         };
         let p = task_mut(sys, at);
-        if p.signals.send_info(sig, info) == Some(Fate::Kill) {
-            p.signals.pending |= bit(sig);
-        }
+        p.signals.send_kept(sig, info);
     }
     !pids.is_empty()
 }

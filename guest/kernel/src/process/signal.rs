@@ -219,6 +219,16 @@ impl Signals {
         Some(fate)
     }
 
+    /// `send_info` from the kernel outside the target's own system call
+    /// (a timer, the terminal, a thread's exit): one that kills is kept
+    /// pending, and the target dies of it when it runs next
+    /// (`sched::interrupting` wakes a blocked one).
+    pub fn send_kept(&mut self, sig: u32, info: Info) {
+        if self.send_info(sig, info) == Some(Fate::Kill) {
+            self.pending |= bit(sig);
+        }
+    }
+
     /// Whether another real-time signal can be queued.
     pub fn can_queue(&self) -> bool {
         self.rt.len() < RT_QUEUE_MAX
